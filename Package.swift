@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Gloss",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "GlossModel", targets: ["GlossModel"]),
+        .library(name: "GlossStore", targets: ["GlossStore"]),
+        .executable(name: "gloss-bench", targets: ["GlossBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // Pure core: value types, validation, offsets, merge. No I/O, no NIO, no SQL.
+        .target(
+            name: "GlossModel",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Versioned store: revision log, compressed delta chains, snapshots, head table.
+        .target(
+            name: "GlossStore",
+            dependencies: [
+                "GlossModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "GlossBench",
+            dependencies: ["GlossModel", "GlossStore"],
+            path: "Tools/GlossBench"
+        ),
+        // Seeded generators, fixtures and a simulated replica shared by the test targets.
+        .target(name: "GlossTestSupport", dependencies: ["GlossModel", "GlossStore"], path: "Tests/GlossTestSupport"),
+        .testTarget(name: "GlossModelTests", dependencies: ["GlossModel", "GlossTestSupport"]),
+        .testTarget(name: "GlossStoreTests", dependencies: ["GlossStore", "GlossModel", "GlossTestSupport"]),
+    ]
+)

@@ -1,0 +1,328 @@
+/// The merge check that both the server and the client run.
+///
+/// Given a changeset made against base revision `b` and a head at `h ≥ b`, it walks the ops
+/// once, looking up each touched annotation's per-field revisions in the head (so the cost is
+/// O(ops), not O(history)):
+/// - an op on a field nobody else changed since `b` is accepted as it is (rebase is the
+///   identity, because offsets address immutable texts);
+/// - the same field set to the same value on both sides has converged and is dropped;
+/// - otherwise the op is held back in a typed ``Conflict``.
+///
+/// Changes made since `b` by the changeset's own replica are in its causal past and never
+/// conflict with it: that is what lets a client push several pending changesets in a row.
+/// Rule violations (bad label, range, reference …) throw a ``ValidationError`` naming the op.
+public enum AcceptanceCheck {
+    /// Checks `changeset` against `head`, as the revision it would become.
+    public static func check(_ changeset: Changeset, against head: some HeadView, as revision: Int)
+        throws(ValidationError) -> CheckOutcome
+    {
+        var run = CheckRun(changeset: changeset, head: head, revision: revision)
+        try run.process()
+        return run.outcome
+    }
+}
+
+/// The state of one check: the changeset's effects so far, layered over the head.
+private struct CheckRun<Head: HeadView> {
+    struct FieldKey: Hashable {
+        var key: AnnotationKey
+        var field: Field
+    }
+
+    let changeset: Changeset
+    let head: Head
+    let revision: Int
+    var outcome = CheckOutcome()
+    /// Annotations whose every further op joins an existing conflict.
+    var blocked: [AnnotationKey: Int] = [:]
+    var blockedFields: [FieldKey: Int] = [:]
+    var blockedDocuments: [DocumentID: Int] = [:]
+    /// Deletes accepted so far: the entry before deletion, and the op's index in `accepted`.
+    var deletes: [(key: AnnotationKey, before: HeadEntry, acceptedIndex: Int)] = []
+    /// References created by this changeset, by target.
+    var addedReferrers: [AnnotationKey: Set<AnnotationID>] = [:]
+
+    init(changeset: Changeset, head: Head, revision: Int) {
+        self.changeset = changeset
+        self.head = head
+        self.revision = revision
+    }
+
+    var schema: Schema { outcome.schema ?? head.schema }
+
+    /// A revision accepted after the base from another replica: one that mine has not seen.
+    func isForeign(_ rev: Int) -> Bool {
+        rev > changeset.base && rev != revision && head.replica(ofRevision: rev) != changeset.replica
+    }
+
+    func currentDocument(_ id: DocumentID) -> DocumentEntry? { outcome.documents[id] ?? head.document(id) }
+
+    func currentEntry(_ key: AnnotationKey) -> HeadEntry? {
+        if let e = outcome.entries[key] { return e }
+        if let d = outcome.documents[key.document], d.addedAt == revision { return nil }
+        return head.entry(key)
+    }
+
+    mutating func process() throws(ValidationError) {
+        for (index, op) in changeset.ops.enumerated() {
+            do throws(ValidationError) {
+                try process(op)
+            } catch {
+                throw error.with(document: op.document, annotation: op.annotation, opIndex: index)
+            }
+        }
+        try settleDeletes()
+    }
+
+    mutating func process(_ op: Op) throws(ValidationError) {
+        switch op {
+        case .create(let a): try create(a, op)
+        case .set(let d, let id, let field, let value): try set(AnnotationKey(d, id), field, value, op)
+        case .delete(let d, let id): try delete(AnnotationKey(d, id), op)
+        case .addDocument(let doc): try addDocument(doc, op)
+        case .removeDocument(let d): try removeDocument(d, op)
+        case .setSchema(let s): setSchema(s, op)
+        }
+    }
+
+    // MARK: Annotations
+
+    mutating func create(_ a: Annotation, _ op: Op) throws(ValidationError) {
+        let key = AnnotationKey(a.document, a.id)
+        guard let doc = try liveDocument(a.document, op), !joinBlocked(key, op) else { return }
+        if let e = currentEntry(key), e.isLive {
+            throw ValidationError(.duplicateAnnotation, "annotation \(a.id) already exists")
+        }
+        try Validator(schema: schema).validate(a, documentLength: doc.document.length)
+        guard try referencesHold(a, op) else { return }
+        record(HeadEntry(annotation: a, createdAt: revision), key)
+        outcome.accepted.append(op)
+    }
+
+    mutating func set(_ key: AnnotationKey, _ field: Field, _ value: FieldValue, _ op: Op) throws(ValidationError) {
+        guard let doc = try liveDocument(key.document, op), !joinBlocked(key, op) else { return }
+        let fieldKey = FieldKey(key: key, field: field)
+        if let c = blockedFields[fieldKey] {
+            outcome.conflicts[c].ops.append(op)
+            outcome.conflicts[c].mine = value
+            return
+        }
+        guard let entry = try liveEntry(key, op) else { return }
+        guard field.applies(to: entry.annotation.kind) else {
+            throw ValidationError(.fieldNotApplicable, "a \(entry.annotation.kind) has no field \(field)")
+        }
+        let last = entry.lastChange(of: field)
+        if isForeign(last) {
+            let theirs = entry.annotation.value(of: field)
+            if theirs == value { return }  // both sides made the same change
+            blockedFields[fieldKey] = addConflict(
+                Conflict(
+                    kind: .field(field), document: key.document, annotation: key.id, mine: value, theirs: theirs,
+                    theirRevision: last, theirState: entry.annotation, ops: [op]))
+            return
+        }
+        var updated = entry
+        try updated.annotation.set(field, to: value)
+        try Validator(schema: schema).validate(updated.annotation, documentLength: doc.document.length)
+        if field == .from || field == .to {
+            guard try referencesHold(updated.annotation, op) else { return }
+        }
+        updated.fieldRevisions[field] = revision
+        record(updated, key)
+        outcome.accepted.append(op)
+    }
+
+    mutating func delete(_ key: AnnotationKey, _ op: Op) throws(ValidationError) {
+        guard try liveDocument(key.document, op) != nil, !joinBlocked(key, op) else { return }
+        guard let entry = currentEntry(key) else {
+            throw ValidationError(.unknownAnnotation, "annotation \(key.id) does not exist")
+        }
+        if let deletedAt = entry.deletedAt {
+            if isForeign(deletedAt) { return }  // both sides deleted it
+            throw ValidationError(.unknownAnnotation, "annotation \(key.id) was deleted in revision \(deletedAt)")
+        }
+        let theirEdits = entry.fieldRevisions.values.filter(isForeign)
+        if let latest = theirEdits.max() {
+            blocked[key] = addConflict(
+                Conflict(
+                    kind: .deleteEdit, document: key.document, annotation: key.id, theirRevision: latest,
+                    theirState: entry.annotation, ops: [op]))
+            return
+        }
+        var tombstone = entry
+        tombstone.deletedAt = revision
+        deletes.append((key, entry, outcome.accepted.count))
+        outcome.entries[key] = tombstone
+        outcome.accepted.append(op)
+    }
+
+    /// A delete must not leave a live relation or note pointing at nothing. Checked once all
+    /// ops ran, because a changeset may delete the relation after its endpoint.
+    mutating func settleDeletes() throws(ValidationError) {
+        var withdrawn: Set<Int> = []
+        for (key, before, acceptedIndex) in deletes {
+            for referrer in referrers(of: key) {
+                let r = currentEntry(AnnotationKey(key.document, referrer))!
+                let op = outcome.accepted[acceptedIndex]
+                guard isForeign(r.lastReferenceChange) else {
+                    throw ValidationError(
+                        .referencedAnnotation,
+                        "annotation \(key.id) is still referenced by \(referrer); delete that \(r.annotation.kind) too",
+                        document: key.document, annotation: key.id)
+                }
+                _ = addConflict(
+                    Conflict(
+                        kind: .danglingReference, document: key.document, annotation: key.id,
+                        theirRevision: r.lastReferenceChange, reference: referrer, theirState: r.annotation,
+                        ops: [op]))
+                outcome.entries[key] = before
+                withdrawn.insert(acceptedIndex)
+                break
+            }
+        }
+        if !withdrawn.isEmpty {
+            outcome.accepted = outcome.accepted.enumerated().filter { !withdrawn.contains($0.offset) }.map(\.element)
+        }
+    }
+
+    // MARK: Documents and schema
+
+    mutating func addDocument(_ doc: Document, _ op: Op) throws(ValidationError) {
+        if let existing = currentDocument(doc.id), existing.isLive {
+            if existing.document.digest == doc.digest && isForeign(existing.addedAt) { return }
+            throw ValidationError(.duplicateDocument, "document \(doc.id) already exists")
+        }
+        guard let text = changeset.texts[doc.digest] else {
+            throw ValidationError(.textMissing, "the changeset does not carry the text \(doc.digest)")
+        }
+        guard TextDigest(of: text) == doc.digest, text.unicodeScalars.count == doc.length else {
+            throw ValidationError(.invalidField, "digest or length does not match the text of \(doc.id)")
+        }
+        outcome.documents[doc.id] = DocumentEntry(document: doc, addedAt: revision)
+        outcome.entries = outcome.entries.filter { $0.key.document != doc.id }
+        outcome.accepted.append(op)
+    }
+
+    mutating func removeDocument(_ id: DocumentID, _ op: Op) throws(ValidationError) {
+        guard let existing = currentDocument(id) else {
+            throw ValidationError(.unknownDocument, "document \(id) does not exist")
+        }
+        if let removedAt = existing.removedAt {
+            if isForeign(removedAt) { return }
+            throw ValidationError(.unknownDocument, "document \(id) was removed in revision \(removedAt)")
+        }
+        var removed = existing
+        removed.removedAt = revision
+        outcome.documents[id] = removed
+        outcome.entries = outcome.entries.filter { $0.key.document != id }
+        outcome.accepted.append(op)
+    }
+
+    mutating func setSchema(_ schema: Schema, _ op: Op) {
+        if outcome.schema == nil && isForeign(head.schemaRevision) && head.schema != schema {
+            _ = addConflict(
+                Conflict(kind: .schema, document: nil, annotation: nil, theirRevision: head.schemaRevision, ops: [op]))
+            return
+        }
+        outcome.schema = schema
+        outcome.accepted.append(op)
+    }
+
+    // MARK: Helpers
+
+    /// The op's document when it is live; nil when the op joined a conflict instead.
+    mutating func liveDocument(_ id: DocumentID, _ op: Op) throws(ValidationError) -> DocumentEntry? {
+        if let c = blockedDocuments[id] {
+            outcome.conflicts[c].ops.append(op)
+            return nil
+        }
+        guard let doc = currentDocument(id) else {
+            throw ValidationError(.unknownDocument, "document \(id) does not exist")
+        }
+        if let removedAt = doc.removedAt {
+            guard isForeign(removedAt) else {
+                throw ValidationError(.unknownDocument, "document \(id) was removed in revision \(removedAt)")
+            }
+            blockedDocuments[id] = addConflict(
+                Conflict(kind: .documentRemoved, document: id, annotation: nil, theirRevision: removedAt, ops: [op]))
+            return nil
+        }
+        return doc
+    }
+
+    /// The annotation's live entry; nil when it was deleted by theirs (the op then joins an
+    /// edit/delete conflict).
+    mutating func liveEntry(_ key: AnnotationKey, _ op: Op) throws(ValidationError) -> HeadEntry? {
+        guard let entry = currentEntry(key) else {
+            throw ValidationError(.unknownAnnotation, "annotation \(key.id) does not exist")
+        }
+        guard let deletedAt = entry.deletedAt else { return entry }
+        guard isForeign(deletedAt) else {
+            throw ValidationError(.unknownAnnotation, "annotation \(key.id) was deleted in revision \(deletedAt)")
+        }
+        blocked[key] = addConflict(
+            Conflict(
+                kind: .editDelete, document: key.document, annotation: key.id, theirRevision: deletedAt,
+                theirState: entry.annotation, ops: [op]))
+        return nil
+    }
+
+    /// Adds the op to the conflict that already holds its annotation back, if any.
+    mutating func joinBlocked(_ key: AnnotationKey, _ op: Op) -> Bool {
+        guard let c = blocked[key] else { return false }
+        outcome.conflicts[c].ops.append(op)
+        return true
+    }
+
+    /// Checks that every reference resolves to a live annotation of the same document, and that
+    /// a relation's arguments fit its label. False when a reference dangles because theirs
+    /// deleted its target (the op then joins a conflict).
+    mutating func referencesHold(_ a: Annotation, _ op: Op) throws(ValidationError) -> Bool {
+        var resolved: [AnnotationID: Annotation] = [:]
+        for target in a.references {
+            if target == a.id {
+                throw ValidationError(.missingReference, "annotation \(a.id) refers to itself")
+            }
+            guard let e = currentEntry(AnnotationKey(a.document, target)) else {
+                throw ValidationError(
+                    .missingReference, "annotation \(target) does not exist in document \(a.document)")
+            }
+            if let deletedAt = e.deletedAt {
+                guard isForeign(deletedAt) else {
+                    throw ValidationError(
+                        .missingReference, "annotation \(target) was deleted in revision \(deletedAt)")
+                }
+                blocked[AnnotationKey(a.document, a.id)] = addConflict(
+                    Conflict(
+                        kind: .danglingReference, document: a.document, annotation: a.id, theirRevision: deletedAt,
+                        reference: target, theirState: e.annotation, ops: [op]))
+                return false
+            }
+            resolved[target] = e.annotation
+        }
+        if a.kind == .relation, let from = a.from.flatMap({ resolved[$0] }), let to = a.to.flatMap({ resolved[$0] }) {
+            try Validator(schema: schema).validateArguments(relation: a, from: from, to: to)
+        }
+        return true
+    }
+
+    func referrers(of key: AnnotationKey) -> [AnnotationID] {
+        let candidates = Set(head.referrers(of: key)).union(addedReferrers[key] ?? [])
+        return candidates.filter { id in
+            guard let e = currentEntry(AnnotationKey(key.document, id)), e.isLive else { return false }
+            return e.annotation.references.contains(key.id)
+        }.sorted()
+    }
+
+    mutating func record(_ entry: HeadEntry, _ key: AnnotationKey) {
+        outcome.entries[key] = entry
+        for target in entry.annotation.references {
+            addedReferrers[AnnotationKey(key.document, target), default: []].insert(key.id)
+        }
+    }
+
+    mutating func addConflict(_ conflict: Conflict) -> Int {
+        outcome.conflicts.append(conflict)
+        return outcome.conflicts.count - 1
+    }
+}

@@ -1,0 +1,105 @@
+/// One annotation: a span, relation, document label or note, in one document and one layer.
+///
+/// The struct is flat so that merge can treat every kind the same way, field by field;
+/// ``Validator`` enforces which fields a kind uses.
+public struct Annotation: Hashable, Sendable {
+    public var id: AnnotationID
+    public var document: DocumentID
+    public var kind: AnnotationKind
+    /// The layer it belongs to: by default its creator's user name; `curated` for curation.
+    public var layer: String
+    /// The user who created it.
+    public var owner: String
+    /// Label of a span, relation or document label; empty for a note.
+    public var label: String
+    /// The ranges of a span, sorted and non-overlapping; empty for other kinds.
+    public var ranges: [TextRange]
+    /// Relation arguments.
+    public var from: AnnotationID?
+    public var to: AnnotationID?
+    /// The annotation a note is attached to; nil attaches it to the document.
+    public var target: AnnotationID?
+    /// The text of a note.
+    public var text: String
+    public var attributes: [String: String]
+
+    public init(
+        id: AnnotationID, document: DocumentID, kind: AnnotationKind, layer: String, owner: String,
+        label: String = "", ranges: [TextRange] = [], from: AnnotationID? = nil, to: AnnotationID? = nil,
+        target: AnnotationID? = nil, text: String = "", attributes: [String: String] = [:]
+    ) {
+        self.id = id
+        self.document = document
+        self.kind = kind
+        self.layer = layer
+        self.owner = owner
+        self.label = label
+        self.ranges = ranges
+        self.from = from
+        self.to = to
+        self.target = target
+        self.text = text
+        self.attributes = attributes
+    }
+
+    public static func span(
+        _ id: AnnotationID, in document: DocumentID, _ ranges: [TextRange], label: String, owner: String,
+        layer: String? = nil, attributes: [String: String] = [:]
+    ) -> Annotation {
+        Annotation(
+            id: id, document: document, kind: .span, layer: layer ?? owner, owner: owner, label: label,
+            ranges: ranges, attributes: attributes)
+    }
+
+    public static func relation(
+        _ id: AnnotationID, in document: DocumentID, from: AnnotationID, to: AnnotationID, label: String,
+        owner: String, layer: String? = nil
+    ) -> Annotation {
+        Annotation(
+            id: id, document: document, kind: .relation, layer: layer ?? owner, owner: owner, label: label,
+            from: from, to: to)
+    }
+
+    /// The annotations this one points at (relation arguments, note target).
+    public var references: [AnnotationID] { [from, to, target].compactMap { $0 } }
+
+    public func value(of field: Field) -> FieldValue {
+        switch field {
+        case .label: .string(label)
+        case .ranges: .ranges(ranges)
+        case .from: from.map(FieldValue.reference) ?? .none
+        case .to: to.map(FieldValue.reference) ?? .none
+        case .text: .string(text)
+        case .attribute(let key): attributes[key].map(FieldValue.string) ?? .none
+        }
+    }
+
+    /// Sets a field. Throws when the value's type does not fit the field.
+    public mutating func set(_ field: Field, to value: FieldValue) throws(ValidationError) {
+        switch (field, value) {
+        case (.label, .string(let s)): label = s
+        case (.ranges, .ranges(let r)): ranges = r
+        case (.from, .reference(let r)): from = r
+        case (.to, .reference(let r)): to = r
+        case (.text, .string(let s)): text = s
+        case (.attribute(let key), .string(let s)): attributes[key] = s
+        case (.attribute(let key), .none): attributes[key] = nil
+        default:
+            throw ValidationError(
+                .fieldNotApplicable, "value \(value) does not fit field \(field)", document: document,
+                annotation: id)
+        }
+    }
+
+    /// Every field that currently holds a value, for conflict checks on delete.
+    var populatedFields: [Field] {
+        var fields: [Field] = []
+        switch kind {
+        case .span: fields = [.label, .ranges]
+        case .relation: fields = [.label, .from, .to]
+        case .documentLabel: fields = [.label]
+        case .note: fields = [.text]
+        }
+        return fields + attributes.keys.sorted().map(Field.attribute)
+    }
+}

@@ -1,0 +1,95 @@
+/// An in-memory head: the materialised state of a corpus with per-field revisions.
+///
+/// Standing alone it is a complete head (tests, small replicas). Layered over another
+/// ``HeadView`` it records only what changed on top of it, which is how a client rebases
+/// several pending changesets one after another without copying its replica.
+public struct HeadState: HeadView, Sendable {
+    private var base: (any HeadView & Sendable)?
+    private var entries: [DocumentID: [AnnotationID: HeadEntry]] = [:]
+    private var documents: [DocumentID: DocumentEntry] = [:]
+    /// Documents removed in this layer: the base's annotations of them no longer show through.
+    private var cleared: Set<DocumentID> = []
+    /// Candidate referrers by target; filtered against the current entries on read.
+    private var referrerIndex: [AnnotationKey: Set<AnnotationID>] = [:]
+    private var revisionReplicas: [Int: ReplicaID] = [:]
+    private var schemaValue: Schema?
+    private var schemaRev: Int?
+    /// The last revision committed into this state.
+    public private(set) var revision: Int
+
+    /// An empty corpus at revision 0.
+    public init() { revision = 0 }
+
+    /// A layer over `base`, which stands at `revision`.
+    public init(over base: any HeadView & Sendable, revision: Int) {
+        self.base = base
+        self.revision = revision
+    }
+
+    public var schema: Schema { schemaValue ?? base?.schema ?? .open }
+    public var schemaRevision: Int { schemaRev ?? base?.schemaRevision ?? 0 }
+
+    public func document(_ id: DocumentID) -> DocumentEntry? { documents[id] ?? base?.document(id) }
+
+    public func entry(_ key: AnnotationKey) -> HeadEntry? {
+        if let e = entries[key.document]?[key.id] { return e }
+        if cleared.contains(key.document) { return nil }
+        return base?.entry(key)
+    }
+
+    public func referrers(of key: AnnotationKey) -> [AnnotationID] {
+        var candidates = referrerIndex[key] ?? []
+        if !cleared.contains(key.document), let base { candidates.formUnion(base.referrers(of: key)) }
+        return candidates.filter { id in
+            guard let e = entry(AnnotationKey(key.document, id)), e.isLive else { return false }
+            return e.annotation.references.contains(key.id)
+        }.sorted()
+    }
+
+    public func replica(ofRevision revision: Int) -> ReplicaID? {
+        revisionReplicas[revision] ?? base?.replica(ofRevision: revision)
+    }
+
+    /// Records an accepted changeset's effects as `revision`, made by `replica`.
+    public mutating func commit(_ outcome: CheckOutcome, revision: Int, replica: ReplicaID) {
+        for (id, doc) in outcome.documents {
+            documents[id] = doc
+            if doc.removedAt == revision || doc.addedAt == revision {
+                // A removal, or an add that may follow an earlier removal: start the document afresh.
+                entries[id] = nil
+                cleared.insert(id)
+            }
+        }
+        for (key, e) in outcome.entries {
+            entries[key.document, default: [:]][key.id] = e
+            for target in e.annotation.references {
+                referrerIndex[AnnotationKey(key.document, target), default: []].insert(key.id)
+            }
+        }
+        if let s = outcome.schema {
+            schemaValue = s
+            schemaRev = revision
+        }
+        revisionReplicas[revision] = replica
+        self.revision = max(self.revision, revision)
+    }
+
+    /// Checks a changeset against this state and commits it when it has no conflicts.
+    /// Returns the outcome either way.
+    @discardableResult
+    public mutating func apply(_ changeset: Changeset, as revision: Int) throws(ValidationError) -> CheckOutcome {
+        let outcome = try AcceptanceCheck.check(changeset, against: self, as: revision)
+        if outcome.conflicts.isEmpty { commit(outcome, revision: revision, replica: changeset.replica) }
+        return outcome
+    }
+
+    /// Live documents, sorted by id (standalone states only: a layer lists just its own).
+    public var liveDocuments: [DocumentEntry] {
+        documents.values.filter(\.isLive).sorted { $0.document.id < $1.document.id }
+    }
+
+    /// Live annotations of a document, sorted by id (standalone states only).
+    public func liveAnnotations(in document: DocumentID) -> [Annotation] {
+        (entries[document] ?? [:]).values.filter(\.isLive).map(\.annotation).sorted { $0.id < $1.id }
+    }
+}

@@ -1,0 +1,32 @@
+/// One change to a corpus. Ops on annotations name their document, so a changeset splits
+/// into per-document deltas without a lookup.
+public enum Op: Hashable, Sendable {
+    case create(Annotation)
+    case set(DocumentID, AnnotationID, Field, FieldValue)
+    case delete(DocumentID, AnnotationID)
+    /// Adds a document. Its text travels in ``Changeset/texts`` under the document's digest.
+    case addDocument(Document)
+    case removeDocument(DocumentID)
+    /// Replaces the corpus schema.
+    case setSchema(Schema)
+
+    /// The document the op touches; nil for corpus-level ops (the schema).
+    public var document: DocumentID? {
+        switch self {
+        case .create(let a): a.document
+        case .set(let d, _, _, _), .delete(let d, _): d
+        case .addDocument(let d): d.id
+        case .removeDocument(let d): d
+        case .setSchema: nil
+        }
+    }
+
+    /// The annotation the op touches, if any.
+    public var annotation: AnnotationID? {
+        switch self {
+        case .create(let a): a.id
+        case .set(_, let id, _, _), .delete(_, let id): id
+        case .addDocument, .removeDocument, .setSchema: nil
+        }
+    }
+}

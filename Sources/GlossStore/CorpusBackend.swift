@@ -1,0 +1,94 @@
+import GlossModel
+
+/// The seam between the versioned-store logic (``CorpusStore``) and a database.
+///
+/// A backend stores rows for one corpus; it knows nothing of merge, deltas or snapshots. The
+/// embedded SQLite backend is the default; a PostgreSQL backend implements the same protocols.
+/// Calls are synchronous: stores run them off the event loop, on the database's own threads.
+public protocol CorpusBackend: Sendable {
+    /// Runs `body` on a consistent read snapshot.
+    func read<T>(_ body: (any CorpusReader) throws -> T) throws -> T
+    /// Runs `body` in one transaction and returns only once it is durably committed.
+    func write<T>(_ body: (any CorpusWriter) throws -> T) throws -> T
+}
+
+/// A document row: its head entry plus the bookkeeping of its delta chain.
+public struct DocumentRecord: Hashable, Sendable {
+    /// The backend's small integer key for the document (0 is the corpus-level chain).
+    public var key: Int64
+    public var entry: DocumentEntry
+    /// Deltas since the chain's base (the last snapshot, or the delta that added the document).
+    public var chainLength: Int
+    /// Their compressed bytes.
+    public var chainBytes: Int
+    /// Compressed bytes of the base.
+    public var baseBytes: Int
+
+    public init(key: Int64, entry: DocumentEntry, chainLength: Int = 0, chainBytes: Int = 0, baseBytes: Int = 0) {
+        self.key = key
+        self.entry = entry
+        self.chainLength = chainLength
+        self.chainBytes = chainBytes
+        self.baseBytes = baseBytes
+    }
+}
+
+/// Reads of one corpus's rows.
+public protocol CorpusReader {
+    func headRevision() throws -> Int
+    func revision(_ number: Int) throws -> Revision?
+    func revisionNumber(of changeset: ChangesetID) throws -> Int?
+    /// Revisions in `(after, through]`, ascending.
+    func revisions(after: Int, through: Int) throws -> [Revision]
+    func document(_ id: DocumentID) throws -> DocumentRecord?
+    func documents() throws -> [DocumentRecord]
+    /// The encoded head entry (``HeadEntryCodec``) of an annotation.
+    func headEntry(document: Int64, id: AnnotationID) throws -> [UInt8]?
+    func headEntries(document: Int64) throws -> [(id: AnnotationID, body: [UInt8])]
+    /// Annotations that referred to `target` at some point (candidates; callers re-check).
+    func referrers(document: Int64, target: AnnotationID) throws -> [AnnotationID]
+    /// Deltas of one document in `(after, through]`, ascending.
+    func deltas(document: Int64, after: Int, through: Int) throws -> [StoredBlob]
+    /// Deltas of all documents in `(after, through]`, ordered by revision then document.
+    func deltas(after: Int, through: Int) throws -> [StoredBlob]
+    /// The latest revision ≤ `revision` whose delta added the document (a chain base).
+    func latestBaseDelta(document: Int64, atOrBefore revision: Int) throws -> Int?
+    func latestSnapshot(document: Int64, atOrBefore revision: Int) throws -> StoredBlob?
+    /// A text, compressed, with its length.
+    func text(_ digest: TextDigest) throws -> (rawLength: Int, data: [UInt8])?
+    func meta(_ key: String) throws -> [UInt8]?
+    /// Bytes at rest, by part (for the benchmark and `glossd` metrics).
+    func storageSummary() throws -> StorageSummary
+}
+
+/// Writes, inside one transaction.
+public protocol CorpusWriter: CorpusReader {
+    func insertRevision(_ revision: Revision) throws
+    /// Inserts or updates a document row; a new document gets a fresh key (the record's key is ignored).
+    @discardableResult func putDocument(_ record: DocumentRecord) throws -> Int64
+    func putHeadEntry(document: Int64, id: AnnotationID, body: [UInt8]) throws
+    func removeHeadEntries(document: Int64) throws
+    func addReferrer(document: Int64, target: AnnotationID, source: AnnotationID) throws
+    func insertDelta(document: Int64, revision: Int, isBase: Bool, rawLength: Int, data: [UInt8]) throws
+    func insertSnapshot(document: Int64, revision: Int, rawLength: Int, data: [UInt8]) throws
+    /// Stores a text unless one with the same digest is already there.
+    func putText(_ digest: TextDigest, rawLength: Int, data: [UInt8]) throws
+    func setMeta(_ key: String, _ value: [UInt8]) throws
+}
+
+/// Where the bytes of a corpus go.
+public struct StorageSummary: Hashable, Sendable {
+    public var deltaBytes: Int = 0
+    public var deltaCount: Int = 0
+    public var snapshotBytes: Int = 0
+    public var snapshotCount: Int = 0
+    public var textBytes: Int = 0
+    public var headRows: Int = 0
+    /// The whole database on disk, indexes and head table included.
+    public var fileBytes: Int = 0
+
+    public init() {}
+
+    /// The versioned history: deltas, snapshots and texts.
+    public var historyBytes: Int { deltaBytes + snapshotBytes + textBytes }
+}

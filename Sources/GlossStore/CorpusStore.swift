@@ -1,0 +1,272 @@
+import Foundation
+import GlossModel
+
+/// The versioned store of one corpus: a linear revision log, per-document delta chains with
+/// snapshots, content-addressed texts and the materialised head table.
+///
+/// The server keeps one per corpus; a client's local replica uses the same type. Every write
+/// goes through ``append(_:)``, which runs ``AcceptanceCheck`` against the head table inside
+/// the transaction, so concurrent pushes are serialised and checked in O(ops).
+public final class CorpusStore: Sendable {
+    public let backend: any CorpusBackend
+    public let snapshotPolicy: SnapshotPolicy
+
+    public init(backend: any CorpusBackend, snapshotPolicy: SnapshotPolicy = .default) {
+        self.backend = backend
+        self.snapshotPolicy = snapshotPolicy
+    }
+
+    /// Opens or creates a corpus in an SQLite file.
+    public static func sqlite(path: String, snapshotPolicy: SnapshotPolicy = .default) throws -> CorpusStore {
+        CorpusStore(backend: try SQLiteCorpusBackend(path: path), snapshotPolicy: snapshotPolicy)
+    }
+
+    enum MetaKey {
+        static let schema = "schema"
+        static let schemaRevision = "schema_revision"
+    }
+
+    /// The key of the corpus-level chain (schema ops).
+    static let corpusChain: Int64 = 0
+
+    // MARK: - Writing
+
+    /// Appends one changeset as the next revision, durably. Idempotent by changeset id.
+    @discardableResult
+    public func append(_ changeset: Changeset) throws -> AppendOutcome {
+        try append(batch: [changeset])[0]
+    }
+
+    /// Appends several changesets in one transaction (group commit): each is checked against
+    /// the head including the ones before it, and all outcomes are durable when this returns.
+    public func append(batch: [Changeset]) throws -> [AppendOutcome] {
+        try backend.write { rows in
+            var head = try rows.headRevision()
+            var outcomes: [AppendOutcome] = []
+            outcomes.reserveCapacity(batch.count)
+            for changeset in batch {
+                if let existing = try rows.revisionNumber(of: changeset.id) {
+                    outcomes.append(.duplicate(revision: existing))
+                    continue
+                }
+                let prefetched = try PrefetchedHead.load(for: changeset, from: rows)
+                let outcome: CheckOutcome
+                do throws(ValidationError) {
+                    outcome = try AcceptanceCheck.check(changeset, against: prefetched, as: head + 1)
+                } catch {
+                    outcomes.append(.invalid(error))
+                    continue
+                }
+                guard outcome.conflicts.isEmpty else {
+                    outcomes.append(.conflicts(outcome.conflicts))
+                    continue
+                }
+                head += 1
+                try commit(outcome, of: changeset, as: head, prefetched: prefetched, rows: rows)
+                outcomes.append(.accepted(revision: head))
+            }
+            return outcomes
+        }
+    }
+
+    private func commit(
+        _ outcome: CheckOutcome, of changeset: Changeset, as revision: Int, prefetched: PrefetchedHead,
+        rows: any CorpusWriter
+    ) throws {
+        try rows.insertRevision(
+            Revision(
+                number: revision, changeset: changeset.id, author: changeset.author, replica: changeset.replica,
+                base: changeset.base, message: changeset.message, timestamp: changeset.timestamp,
+                opCount: outcome.accepted.count))
+
+        // Documents first: a new one needs its key before its rows.
+        var records = prefetched.records
+        for (id, entry) in outcome.documents.sorted(by: { $0.key < $1.key }) {
+            var record = records[id] ?? DocumentRecord(key: 0, entry: entry)
+            record.entry = entry
+            record.key = try rows.putDocument(record)
+            if entry.addedAt == revision || entry.removedAt == revision {
+                try rows.removeHeadEntries(document: record.key)
+            }
+            if entry.addedAt == revision, let text = changeset.texts[entry.document.digest] {
+                let raw = Array(text.utf8)
+                try rows.putText(entry.document.digest, rawLength: raw.count, data: BlobCompression.compress(raw))
+            }
+            records[id] = record
+        }
+
+        for (key, entry) in outcome.entries {
+            guard let docKey = records[key.document]?.key else { continue }
+            try rows.putHeadEntry(document: docKey, id: key.id, body: HeadEntryCodec.encode(entry))
+            for target in entry.annotation.references {
+                try rows.addReferrer(document: docKey, target: target, source: key.id)
+            }
+        }
+
+        if let schema = outcome.schema {
+            try rows.setMeta(MetaKey.schema, Array(DeltaCodec.encode([.setSchema(schema)], document: nil)))
+            try rows.setMeta(MetaKey.schemaRevision, Self.encodeInt(revision))
+        }
+
+        // One delta per touched document, in op order.
+        var groups: [DocumentID?: [Op]] = [:]
+        var order: [DocumentID?] = []
+        for op in outcome.accepted {
+            if groups[op.document] == nil { order.append(op.document) }
+            groups[op.document, default: []].append(op)
+        }
+        for document in order {
+            let ops = groups[document]!
+            let raw = DeltaCodec.encode(ops, document: document)
+            let data = BlobCompression.compress(raw)
+            guard let document, var record = records[document] else {
+                try rows.insertDelta(
+                    document: Self.corpusChain, revision: revision, isBase: false, rawLength: raw.count, data: data)
+                continue
+            }
+            let isBase = ops.contains { if case .addDocument = $0 { true } else { false } }
+            try rows.insertDelta(document: record.key, revision: revision, isBase: isBase, rawLength: raw.count, data: data)
+            if isBase {
+                (record.chainLength, record.chainBytes, record.baseBytes) = (0, 0, data.count)
+            } else {
+                record.chainLength += 1
+                record.chainBytes += data.count
+            }
+            if record.entry.isLive && snapshotPolicy.needsSnapshot(record) {
+                let snapshotBytes = try writeSnapshot(record, revision: revision, rows: rows)
+                (record.chainLength, record.chainBytes, record.baseBytes) = (0, 0, snapshotBytes)
+            }
+            try rows.putDocument(record)
+        }
+    }
+
+    /// Writes the document's current head state as a snapshot; returns its compressed size.
+    private func writeSnapshot(_ record: DocumentRecord, revision: Int, rows: any CorpusWriter) throws -> Int {
+        var state = DocumentState(document: record.entry.document)
+        for (id, body) in try rows.headEntries(document: record.key) {
+            let entry = try PrefetchedHead.decode(body, id, record.entry.document.id)
+            if entry.isLive { state.annotations[id] = entry.annotation }
+        }
+        let raw = DeltaCodec.encode(state.asOps, document: record.entry.document.id)
+        let data = BlobCompression.compress(raw)
+        try rows.insertSnapshot(document: record.key, revision: revision, rawLength: raw.count, data: data)
+        return data.count
+    }
+
+    // MARK: - Reading
+
+    public func headRevision() throws -> Int { try backend.read { try $0.headRevision() } }
+
+    /// Revisions in `(after, through]`, ascending.
+    public func revisions(after: Int = 0, through: Int = .max) throws -> [Revision] {
+        try backend.read { try $0.revisions(after: after, through: through) }
+    }
+
+    /// The revision a changeset became, if it was accepted.
+    public func revisionNumber(of changeset: ChangesetID) throws -> Int? {
+        try backend.read { try $0.revisionNumber(of: changeset) }
+    }
+
+    /// Documents in the head, live and removed.
+    public func documents() throws -> [DocumentEntry] {
+        try backend.read { try $0.documents().map(\.entry) }
+    }
+
+    public func schema() throws -> Schema {
+        try backend.read { rows in try rows.meta(MetaKey.schema).map(Self.decodeSchema) ?? .open }
+    }
+
+    /// A text by digest, inflated and checked against its length.
+    public func text(_ digest: TextDigest) throws -> String {
+        guard let stored = try backend.read({ try $0.text(digest) }) else {
+            throw StoreError(.notFound, "no text with digest \(digest)")
+        }
+        let raw = try BlobCompression.decompress(stored.data, expectedLength: stored.rawLength, what: "text \(digest)")
+        return String(decoding: raw, as: UTF8.self)
+    }
+
+    /// The live annotations of a document in the head, sorted by id.
+    public func headAnnotations(of document: DocumentID) throws -> [Annotation] {
+        try backend.read { rows in
+            guard let record = try rows.document(document) else { return [] }
+            return try rows.headEntries(document: record.key).compactMap { id, body in
+                let entry = try PrefetchedHead.decode(body, id, document)
+                return entry.isLive ? entry.annotation : nil
+            }.sorted { $0.id < $1.id }
+        }
+    }
+
+    /// A document as it was at `revision`: the latest snapshot or chain base at or before it,
+    /// plus at most a chain's worth of deltas.
+    public func reconstruct(_ document: DocumentID, at revision: Int) throws -> DocumentState {
+        try backend.read { rows in
+            guard let record = try rows.document(document) else {
+                throw StoreError(.notFound, "no document \(document)")
+            }
+            let snapshot = try rows.latestSnapshot(document: record.key, atOrBefore: revision)
+            let baseDelta = try rows.latestBaseDelta(document: record.key, atOrBefore: revision)
+            var state = DocumentState()
+            let after: Int
+            if let snapshot, snapshot.revision >= (baseDelta ?? 0) {
+                try apply(snapshot.ops(), to: &state, what: snapshot)
+                after = snapshot.revision
+            } else if let baseDelta {
+                after = baseDelta - 1
+            } else {
+                return state  // not yet added at that revision
+            }
+            for delta in try rows.deltas(document: record.key, after: after, through: revision) {
+                try apply(delta.ops(), to: &state, what: delta)
+            }
+            return state
+        }
+    }
+
+    private func apply(_ ops: [Op], to state: inout DocumentState, what blob: StoredBlob) throws {
+        do {
+            for op in ops { try state.apply(op) }
+        } catch {
+            throw StoreError(
+                .corrupt, "does not apply: \(error)", context: "\(blob.kind) at revision \(blob.revision)")
+        }
+    }
+
+    /// The compressed deltas of revisions `(after, through]` exactly as stored, for streaming.
+    public func storedDeltas(after: Int, through: Int) throws -> [StoredBlob] {
+        try backend.read { try $0.deltas(after: after, through: through) }
+    }
+
+    /// The latest stored snapshot of a document at or before a revision, as stored.
+    public func storedSnapshot(of document: DocumentID, atOrBefore revision: Int) throws -> StoredBlob? {
+        try backend.read { rows in
+            guard let record = try rows.document(document) else { return nil }
+            return try rows.latestSnapshot(document: record.key, atOrBefore: revision)
+        }
+    }
+
+    public func storageSummary() throws -> StorageSummary { try backend.read { try $0.storageSummary() } }
+
+    // MARK: - Meta encodings
+
+    static func decodeSchema(_ bytes: [UInt8]) throws -> Schema {
+        do {
+            guard case .setSchema(let schema)? = try DeltaCodec.decode(bytes, what: "stored schema").ops.first else {
+                throw StoreError(.corrupt, "stored schema holds no schema")
+            }
+            return schema
+        } catch let error as CodecError {
+            throw StoreError(.corrupt, error.message, context: "schema")
+        }
+    }
+
+    static func encodeInt(_ value: Int) -> [UInt8] {
+        var w = BinaryWriter()
+        w.varint(value)
+        return w.bytes
+    }
+
+    static func decodeInt(_ bytes: [UInt8]) -> Int? {
+        var r = BinaryReader(bytes, what: "integer")
+        return try? r.int(max: .max, "integer")
+    }
+}

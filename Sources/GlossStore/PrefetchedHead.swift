@@ -1,0 +1,97 @@
+import GlossModel
+
+/// The slice of a stored head that one changeset's check needs, read up front.
+///
+/// Reading first keeps ``AcceptanceCheck`` pure (no I/O, no throwing lookups) and bounds the
+/// reads by the changeset's size: the touched annotations, their references and referrers, and
+/// the replicas of the revisions that last changed them.
+struct PrefetchedHead: HeadView {
+    var schema: Schema = .open
+    var schemaRevision = 0
+    var documents: [DocumentID: DocumentEntry] = [:]
+    var documentKeys: [DocumentID: Int64] = [:]
+    var records: [DocumentID: DocumentRecord] = [:]
+    var entries: [AnnotationKey: HeadEntry] = [:]
+    var referrerLists: [AnnotationKey: [AnnotationID]] = [:]
+    var replicas: [Int: ReplicaID] = [:]
+
+    func document(_ id: DocumentID) -> DocumentEntry? { documents[id] }
+    func entry(_ key: AnnotationKey) -> HeadEntry? { entries[key] }
+    func referrers(of key: AnnotationKey) -> [AnnotationID] { referrerLists[key] ?? [] }
+    func replica(ofRevision revision: Int) -> ReplicaID? { replicas[revision] }
+
+    /// Above this many ops on one document, one scan of its head rows beats point lookups.
+    static let scanThreshold = 64
+
+    static func load(for changeset: Changeset, from rows: any CorpusReader) throws -> PrefetchedHead {
+        var head = PrefetchedHead()
+        if let json = try rows.meta(CorpusStore.MetaKey.schema) {
+            head.schema = try CorpusStore.decodeSchema(json)
+            head.schemaRevision = Int(try rows.meta(CorpusStore.MetaKey.schemaRevision).flatMap(CorpusStore.decodeInt) ?? 0)
+        }
+        var wanted: [DocumentID: Set<AnnotationID>] = [:]
+        var deleted: [DocumentID: Set<AnnotationID>] = [:]
+        var opCounts: [DocumentID: Int] = [:]
+        for op in changeset.ops {
+            guard let d = op.document else { continue }
+            opCounts[d, default: 0] += 1
+            switch op {
+            case .create(let a): wanted[d, default: []].formUnion([a.id] + a.references)
+            case .set(_, let id, _, let value):
+                wanted[d, default: []].insert(id)
+                if case .reference(let r) = value { wanted[d, default: []].insert(r) }
+            case .delete(_, let id):
+                wanted[d, default: []].insert(id)
+                deleted[d, default: []].insert(id)
+            case .addDocument, .removeDocument, .setSchema: break
+            }
+        }
+        for (d, count) in opCounts {
+            guard let record = try rows.document(d) else { continue }
+            head.documents[d] = record.entry
+            head.documentKeys[d] = record.key
+            head.records[d] = record
+            if count > scanThreshold {
+                for (id, body) in try rows.headEntries(document: record.key) {
+                    head.entries[AnnotationKey(d, id)] = try decode(body, id, d)
+                }
+            } else {
+                for id in wanted[d] ?? [] { try head.fetch(AnnotationKey(d, id), record.key, rows) }
+            }
+            for id in deleted[d] ?? [] {
+                let key = AnnotationKey(d, id)
+                let referrers = try rows.referrers(document: record.key, target: id)
+                head.referrerLists[key] = referrers
+                for r in referrers { try head.fetch(AnnotationKey(d, r), record.key, rows) }
+            }
+        }
+        // Which replica made each revision that matters: only those after the base can conflict.
+        var revisions: Set<Int> = [head.schemaRevision]
+        for e in head.entries.values {
+            revisions.insert(e.createdAt)
+            revisions.formUnion(e.fieldRevisions.values)
+            if let d = e.deletedAt { revisions.insert(d) }
+        }
+        for d in head.documents.values {
+            revisions.insert(d.addedAt)
+            if let r = d.removedAt { revisions.insert(r) }
+        }
+        for r in revisions where r > changeset.base {
+            if let rev = try rows.revision(r) { head.replicas[r] = rev.replica }
+        }
+        return head
+    }
+
+    private mutating func fetch(_ key: AnnotationKey, _ docKey: Int64, _ rows: any CorpusReader) throws {
+        guard entries[key] == nil, let body = try rows.headEntry(document: docKey, id: key.id) else { return }
+        entries[key] = try Self.decode(body, key.id, key.document)
+    }
+
+    static func decode(_ body: [UInt8], _ id: AnnotationID, _ document: DocumentID) throws -> HeadEntry {
+        do {
+            return try HeadEntryCodec.decode(body, id: id, document: document)
+        } catch {
+            throw StoreError(.corrupt, error.message, context: "head entry \(id) of \(document)")
+        }
+    }
+}
