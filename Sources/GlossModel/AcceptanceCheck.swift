@@ -162,8 +162,17 @@ private struct CheckRun<Head: HeadView> {
         var withdrawn: Set<Int> = []
         for (key, before, acceptedIndex) in deletes {
             for referrer in referrers(of: key) {
-                let r = currentEntry(AnnotationKey(key.document, referrer))!
+                let referrerKey = AnnotationKey(key.document, referrer)
+                let r = currentEntry(referrerKey)!
                 let op = outcome.accepted[acceptedIndex]
+                if let c = blocked[referrerKey] {
+                    // Mine deletes the referrer too, but that delete is held back by a conflict:
+                    // this delete waits with it.
+                    outcome.conflicts[c].ops.append(op)
+                    outcome.entries[key] = before
+                    withdrawn.insert(acceptedIndex)
+                    break
+                }
                 guard isForeign(r.lastReferenceChange) else {
                     throw ValidationError(
                         .referencedAnnotation,
@@ -279,6 +288,7 @@ private struct CheckRun<Head: HeadView> {
     /// deleted its target (the op then joins a conflict).
     mutating func referencesHold(_ a: Annotation, _ op: Op) throws(ValidationError) -> Bool {
         var resolved: [AnnotationID: Annotation] = [:]
+        var dangling: [(id: AnnotationID, entry: HeadEntry, deletedAt: Int)] = []
         for target in a.references {
             if target == a.id {
                 throw ValidationError(.missingReference, "annotation \(a.id) refers to itself")
@@ -292,13 +302,21 @@ private struct CheckRun<Head: HeadView> {
                     throw ValidationError(
                         .missingReference, "annotation \(target) was deleted in revision \(deletedAt)")
                 }
-                blocked[AnnotationKey(a.document, a.id)] = addConflict(
-                    Conflict(
-                        kind: .danglingReference, document: a.document, annotation: a.id, theirRevision: deletedAt,
-                        reference: target, theirState: e.annotation, ops: [op]))
-                return false
+                dangling.append((target, e, deletedAt))
+                continue
             }
             resolved[target] = e.annotation
+        }
+        if let first = dangling.first {
+            // One conflict for the op, naming every endpoint theirs deleted, so that keeping
+            // mine brings them all back.
+            var conflict = Conflict(
+                kind: .danglingReference, document: a.document, annotation: a.id,
+                theirRevision: dangling.map(\.deletedAt).max()!, reference: first.id,
+                theirState: first.entry.annotation, ops: [op])
+            conflict.alsoDeleted = dangling.dropFirst().map(\.entry.annotation)
+            blocked[AnnotationKey(a.document, a.id)] = addConflict(conflict)
+            return false
         }
         if a.kind == .relation, let from = a.from.flatMap({ resolved[$0] }), let to = a.to.flatMap({ resolved[$0] }) {
             try Validator(schema: schema).validateArguments(relation: a, from: from, to: to)

@@ -33,6 +33,9 @@ public struct Conflict: Hashable, Sendable, CustomStringConvertible {
     public var reference: AnnotationID?
     /// Theirs' last state of the annotation involved, for resurrecting it.
     public var theirState: Annotation?
+    /// Further annotations theirs deleted that the held-back ops refer to (a relation whose
+    /// two endpoints were both deleted), revived along with ``theirState`` when keeping mine.
+    public var alsoDeleted: [Annotation] = []
     /// The ops of mine this conflict holds back.
     public var ops: [Op]
 

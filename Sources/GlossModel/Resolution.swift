@@ -36,8 +36,8 @@ extension Conflict {
                 // Mine deleted an annotation their relation points at: delete the relation too.
                 return [.delete(document, reference)] + ops
             }
-            // Mine points at an annotation theirs deleted: bring it back.
-            return [.create(theirState)] + ops
+            // Mine points at annotations theirs deleted: bring them back.
+            return ([theirState] + alsoDeleted).map(Op.create) + ops
         case (.danglingReference, .value(.reference(let replacement))):
             guard let reference else { break }
             return ops.map { op in

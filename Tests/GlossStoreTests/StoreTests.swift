@@ -1,0 +1,252 @@
+import Foundation
+import GRDB
+import Testing
+@testable import GlossModel
+@testable import GlossStore
+import GlossTestSupport
+
+/// A store in a temporary directory with one document holding two spans (revisions 1 and 2).
+struct StoreFixture {
+    let dir: TemporaryDirectory
+    let store: CorpusStore
+    var alice = Minter("alice", replica: 10)
+    var bob = Minter("bob", replica: 20)
+    let doc: DocumentID = "news/1"
+    var per: Annotation
+    var org: Annotation
+
+    init(policy: SnapshotPolicy = .default) throws {
+        dir = try TemporaryDirectory("store")
+        store = try CorpusStore.sqlite(path: dir.path("corpus.sqlite"), snapshotPolicy: policy)
+        try #require(try store.append(alice.documents(base: 0, [(doc, SampleTexts.news)])) == .accepted(revision: 1))
+        per = alice.span(doc, 0, 12, "PER")
+        org = alice.span(doc, 21, 27, "LOC")
+        try #require(try store.append(alice.changeset(base: 1, [.create(per), .create(org)])) == .accepted(revision: 2))
+    }
+}
+
+@Test func appendIsDurableAndReopens() throws {
+    let f = try StoreFixture()
+    defer { f.dir.remove() }
+    // The settings that make a returned append durable.
+    let backend = try #require(f.store.backend as? SQLiteCorpusBackend)
+    let (journal, synchronous) = try backend.pool.read { db in
+        (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+    }
+    #expect(journal == "wal")
+    #expect(synchronous == 2)  // FULL
+    let reopened = try CorpusStore.sqlite(path: f.dir.path("corpus.sqlite"))
+    #expect(try reopened.headRevision() == 2)
+    #expect(try reopened.headAnnotations(of: f.doc) == [f.per, f.org].sorted { $0.id < $1.id })
+    #expect(try reopened.revisions().map(\.author) == ["alice", "alice"])
+}
+
+@Test func appendingTheSameChangesetTwiceYieldsOneRevision() throws {
+    var f = try StoreFixture()
+    defer { f.dir.remove() }
+    let cs = f.bob.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("ORG"))])
+    #expect(try f.store.append(cs) == .accepted(revision: 3))
+    #expect(try f.store.append(cs) == .duplicate(revision: 3))
+    #expect(try f.store.append(batch: [cs, cs]) == [.duplicate(revision: 3), .duplicate(revision: 3)])
+    #expect(try f.store.headRevision() == 3)
+}
+
+/// Property (c): whatever the changeset and however often and in whatever batches it is
+/// appended, it becomes exactly one revision.
+@Test(arguments: Array(1...10) as [UInt64])
+func repeatedAppendsAreIdempotent(seed: UInt64) throws {
+    var rng = SplitMix64(seed: seed)
+    var f = try StoreFixture()
+    defer { f.dir.remove() }
+    var changesets: [Changeset] = []
+    for _ in 0..<20 {
+        let start = rng.int(below: 60)
+        changesets.append(f.bob.changeset(base: 2, [.create(f.bob.span(f.doc, start, start + 1 + rng.int(below: 10), "X"))]))
+    }
+    var firstRevision: [ChangesetID: Int] = [:]
+    for _ in 0..<60 {
+        let batch = (0...rng.int(below: 4)).map { _ in rng.pick(changesets) }
+        for (cs, outcome) in zip(batch, try f.store.append(batch: batch)) {
+            let revision = try #require(outcome.revision, "seed \(seed): \(outcome)")
+            if let first = firstRevision[cs.id] {
+                #expect(outcome == .duplicate(revision: first), "seed \(seed)")
+            } else {
+                firstRevision[cs.id] = revision
+            }
+        }
+    }
+    #expect(try f.store.headRevision() == 2 + firstRevision.count)
+    #expect(Set(try f.store.revisions().map(\.changeset)).count == 2 + firstRevision.count)
+}
+
+@Test func conflictingPushIsRefusedWithTypedConflicts() throws {
+    var f = try StoreFixture()
+    defer { f.dir.remove() }
+    #expect(try f.store.append(f.alice.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("ORG"))])) == .accepted(revision: 3))
+    let stale = f.bob.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("LOC"))])
+    guard case .conflicts(let conflicts) = try f.store.append(stale) else {
+        Issue.record("a conflicting push was accepted")
+        return
+    }
+    #expect(conflicts.map(\.kind) == [.field(.label)])
+    #expect(conflicts.first?.theirs == .string("ORG"))
+    #expect(try f.store.headRevision() == 3)  // nothing written
+}
+
+@Test func nonConflictingStalePushIsRebasedAndAccepted() throws {
+    var f = try StoreFixture()
+    defer { f.dir.remove() }
+    #expect(try f.store.append(f.alice.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("ORG"))])) == .accepted(revision: 3))
+    let stale = f.bob.changeset(base: 2, [.set(f.doc, f.per.id, .attribute("negated"), .string("no"))])
+    #expect(try f.store.append(stale) == .accepted(revision: 4))
+    let head = try f.store.headAnnotations(of: f.doc).first { $0.id == f.per.id }
+    #expect(head?.label == "ORG")
+    #expect(head?.attributes == ["negated": "no"])
+}
+
+@Test func invalidChangesetsAreRefusedAndTheBatchGoesOn() throws {
+    var f = try StoreFixture()
+    defer { f.dir.remove() }
+    let bad = f.bob.changeset(base: 2, [.create(f.bob.span(f.doc, 0, 10_000, "PER"))])
+    let good = f.bob.changeset(base: 2, [.create(f.bob.span(f.doc, 0, 3, "PER"))])
+    let outcomes = try f.store.append(batch: [bad, good])
+    guard case .invalid(let error) = outcomes[0] else {
+        Issue.record("out-of-bounds range accepted")
+        return
+    }
+    #expect(error.code == .rangeOutOfBounds)
+    #expect(error.opIndex == 0)
+    #expect(outcomes[1] == .accepted(revision: 3))
+}
+
+@Test func textsAreContentAddressedAndStoredOnce() throws {
+    var f = try StoreFixture()
+    defer { f.dir.remove() }
+    let copy = f.alice.documents(base: 2, [("copy/1", SampleTexts.news), ("copy/2", SampleTexts.news)])
+    #expect(try f.store.append(copy) == .accepted(revision: 3))
+    let backend = try #require(f.store.backend as? SQLiteCorpusBackend)
+    #expect(try backend.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM texts") } == 1)
+    let digest = TextDigest(of: SampleTexts.news)
+    #expect(try f.store.text(digest) == SampleTexts.news)
+    #expect(try f.store.documents().map(\.document.id) == ["copy/1", "copy/2", "news/1"])
+}
+
+@Test func storedDeltasAreTheBytesAtRest() throws {
+    var f = try StoreFixture()
+    defer { f.dir.remove() }
+    let ops: [Op] = [.set(f.doc, f.per.id, .label, .string("ORG")), .delete(f.doc, f.org.id)]
+    #expect(try f.store.append(f.bob.changeset(base: 2, ops)) == .accepted(revision: 3))
+    let blobs = try f.store.storedDeltas(after: 0, through: 3)
+    #expect(blobs.map(\.revision) == [1, 2, 3])
+    let backend = try #require(f.store.backend as? SQLiteCorpusBackend)
+    let raw = try backend.pool.read { db in try Data.fetchAll(db, sql: "SELECT data FROM deltas ORDER BY rev") }
+    #expect(blobs.map { Data($0.data) } == raw)
+    // They inflate to exactly the encoded ops.
+    #expect(try blobs[2].ops() == ops)
+    #expect(blobs[2].rawLength == DeltaCodec.encode(ops, document: f.doc).count)
+    #expect(blobs.allSatisfy { $0.document == f.doc })
+}
+
+@Test func reconstructionGivesEveryRevision() throws {
+    var f = try StoreFixture()
+    defer { f.dir.remove() }
+    #expect(try f.store.append(f.bob.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("ORG"))])) == .accepted(revision: 3))
+    #expect(try f.store.append(f.bob.changeset(base: 3, [.delete(f.doc, f.org.id)])) == .accepted(revision: 4))
+    #expect(try f.store.reconstruct(f.doc, at: 0).document == nil)
+    #expect(try f.store.reconstruct(f.doc, at: 1).annotations.isEmpty)
+    #expect(try f.store.reconstruct(f.doc, at: 2).annotations == [f.per.id: f.per, f.org.id: f.org])
+    var relabelled = f.per
+    relabelled.label = "ORG"
+    #expect(try f.store.reconstruct(f.doc, at: 3).annotations == [f.per.id: relabelled, f.org.id: f.org])
+    #expect(try f.store.reconstruct(f.doc, at: 4).annotations == [f.per.id: relabelled])
+}
+
+@Test func schemaIsStoredAndEnforced() throws {
+    var f = try StoreFixture()
+    defer { f.dir.remove() }
+    let schema = Schema(spanLabels: ["PER", "LOC"])
+    #expect(try f.store.append(f.alice.changeset(base: 2, [.setSchema(schema)])) == .accepted(revision: 3))
+    #expect(try f.store.schema() == schema)
+    guard case .invalid(let error) = try f.store.append(f.bob.changeset(base: 3, [.create(f.bob.span(f.doc, 0, 2, "ORG"))])) else {
+        Issue.record("label outside the schema accepted")
+        return
+    }
+    #expect(error.code == .unknownLabel)
+    // A stale schema change of another owner conflicts rather than silently replacing it.
+    let other = Minter("carol", replica: 30).changeset(base: 2, [.setSchema(Schema(spanLabels: ["X"]))])
+    guard case .conflicts(let conflicts) = try f.store.append(other) else {
+        Issue.record("concurrent schema change accepted")
+        return
+    }
+    #expect(conflicts.map(\.kind) == [.schema])
+}
+
+@Test func documentRemovalAndReAdd() throws {
+    var f = try StoreFixture()
+    defer { f.dir.remove() }
+    #expect(try f.store.append(f.alice.changeset(base: 2, [.removeDocument(f.doc)])) == .accepted(revision: 3))
+    #expect(try f.store.headAnnotations(of: f.doc).isEmpty)
+    #expect(try f.store.reconstruct(f.doc, at: 3).document == nil)
+    guard case .conflicts(let c) = try f.store.append(f.bob.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("X"))])) else {
+        Issue.record("an edit of a removed document was accepted")
+        return
+    }
+    #expect(c.map(\.kind) == [.documentRemoved])
+    #expect(try f.store.append(f.alice.documents(base: 3, [(f.doc, SampleTexts.short)])) == .accepted(revision: 4))
+    let state = try f.store.reconstruct(f.doc, at: 4)
+    #expect(state.document?.length == SampleTexts.short.unicodeScalars.count)
+    #expect(state.annotations.isEmpty)
+    #expect(try f.store.reconstruct(f.doc, at: 2).annotations.count == 2)
+}
+
+@Test func corruptBlobsAreReportedNotReturned() throws {
+    var f = try StoreFixture()
+    defer { f.dir.remove() }
+    #expect(try f.store.append(f.bob.changeset(base: 2, [.delete(f.doc, f.org.id)])) == .accepted(revision: 3))
+    let backend = try #require(f.store.backend as? SQLiteCorpusBackend)
+    // Cut the last delta short: compress-nio alone would inflate it to partial output.
+    try backend.pool.write { db in
+        try db.execute(sql: "UPDATE deltas SET data = substr(data, 1, length(data) - 2) WHERE rev = 3")
+    }
+    do {
+        _ = try f.store.reconstruct(f.doc, at: 3)
+        Issue.record("a truncated delta was applied")
+    } catch let error as StoreError {
+        #expect(error.code == .corrupt)
+        #expect(error.context?.contains("revision 3") == true)
+    }
+    // A lying length is caught too.
+    try backend.pool.write { db in try db.execute(sql: "UPDATE deltas SET raw_len = raw_len - 1 WHERE rev = 2") }
+    #expect(throws: StoreError.self) { try f.store.reconstruct(f.doc, at: 2) }
+}
+
+/// The check reads only what a changeset touches: a one-op push on a long history reads a
+/// handful of rows, never deltas or snapshots.
+@Test func acceptanceCheckCostsOpsNotHistory() throws {
+    var f = try StoreFixture()
+    defer { f.dir.remove() }
+    var spans: [Annotation] = []
+    for i in 0..<40 {
+        let batch = (0..<25).map { j in f.alice.span(f.doc, (i + j) % 60, (i + j) % 60 + 1, "L\(j)") }
+        spans += batch
+        #expect(try f.store.append(f.alice.changeset(base: 2 + i, batch.map(Op.create))).revision != nil)
+    }
+    let counting = CountingBackend(inner: f.store.backend)
+    let store = CorpusStore(backend: counting)
+    let outcome = try store.append(f.bob.changeset(base: 3, [.set(f.doc, spans[0].id, .label, .string("X"))]))
+    #expect(outcome.revision == 43)
+    #expect(counting.counts.headEntryReads <= 2)
+    #expect(counting.counts.scans == 0)
+}
+
+@Test func grdbSmoke() throws {
+    // GRDB's Linux support is community-maintained: keep its basics under test.
+    let dir = try TemporaryDirectory("grdb")
+    defer { dir.remove() }
+    let pool = try DatabasePool(path: dir.path("smoke.sqlite"))
+    try pool.write { db in
+        try db.execute(sql: "CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)")
+        try db.execute(sql: "INSERT INTO t(v) VALUES (?)", arguments: [Data([1, 2, 3])])
+    }
+    #expect(try pool.read { db in try Data.fetchOne(db, sql: "SELECT v FROM t") } == Data([1, 2, 3]))
+}
