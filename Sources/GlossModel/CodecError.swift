@@ -1,14 +1,6 @@
 /// Bytes that do not decode: truncated, malformed, or of an unknown format version.
 public struct CodecError: Error, Hashable, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, RawRepresentable, CustomStringConvertible {
-        public var rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
-
-        public static let truncated = Code(rawValue: "truncated")
-        public static let malformed = Code(rawValue: "malformed")
-        public static let unsupportedVersion = Code(rawValue: "unsupported-version")
-    }
+    public typealias Code = ErrorCode<CodecError>
 
     public var code: Code
     public var message: String
@@ -22,4 +14,10 @@ public struct CodecError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(message)" }
+}
+
+extension ErrorCode where Domain == CodecError {
+    public static let truncated = Self(rawValue: "truncated")
+    public static let malformed = Self(rawValue: "malformed")
+    public static let unsupportedVersion = Self(rawValue: "unsupported-version")
 }

@@ -3,20 +3,7 @@
 /// The code is stable and machine-readable; the message is for people; `offset` and `unit`
 /// say which offset was wrong and in what unit it was given.
 public struct OffsetError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// An extensible error code (a struct rather than an enum, so new codes are not breaking).
-    public struct Code: Hashable, Sendable, RawRepresentable, CustomStringConvertible {
-        public var rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
-
-        /// The offset is negative or past the end of the text.
-        public static let outOfBounds = Code(rawValue: "offset-out-of-bounds")
-        /// The offset falls inside a multi-byte UTF-8 sequence or between the halves of a
-        /// UTF-16 surrogate pair.
-        public static let notOnBoundary = Code(rawValue: "offset-not-on-boundary")
-        /// A range whose end comes before its start.
-        public static let invertedRange = Code(rawValue: "offset-range-inverted")
-    }
+    public typealias Code = ErrorCode<OffsetError>
 
     /// The unit an offset is counted in.
     public enum Unit: String, Hashable, Sendable, CustomStringConvertible {
@@ -275,4 +262,10 @@ public struct TextIndex: Sendable {
     /// only ones encoded in four bytes, need a surrogate pair.
     @inline(__always)
     private static func utf16Length(lead: UInt8) -> Int { lead < 0xF0 ? 1 : 2 }
+}
+
+extension ErrorCode where Domain == OffsetError {
+    public static let outOfBounds = Self(rawValue: "offset-out-of-bounds")
+    public static let notOnBoundary = Self(rawValue: "offset-not-on-boundary")
+    public static let invertedRange = Self(rawValue: "offset-range-inverted")
 }

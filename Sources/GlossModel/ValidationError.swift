@@ -3,34 +3,7 @@
 /// The code is stable and machine-readable; the message is for people; the context names
 /// the document, the annotation and the op (by index in its changeset) that were wrong.
 public struct ValidationError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// An extensible error code (a struct rather than an enum, so new codes are not breaking).
-    public struct Code: Hashable, Sendable, RawRepresentable, CustomStringConvertible {
-        public var rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
-
-        public static let unknownLabel = Code(rawValue: "unknown-label")
-        public static let unknownAttribute = Code(rawValue: "unknown-attribute")
-        public static let unknownAttributeValue = Code(rawValue: "unknown-attribute-value")
-        public static let rangeOutOfBounds = Code(rawValue: "range-out-of-bounds")
-        public static let invertedRange = Code(rawValue: "inverted-range")
-        public static let emptyRanges = Code(rawValue: "empty-ranges")
-        public static let overlappingRanges = Code(rawValue: "overlapping-ranges")
-        public static let unsortedRanges = Code(rawValue: "unsorted-ranges")
-        public static let invalidField = Code(rawValue: "invalid-field")
-        public static let missingReference = Code(rawValue: "missing-reference")
-        public static let relationNotAllowed = Code(rawValue: "relation-not-allowed")
-        public static let invalidUTF8 = Code(rawValue: "invalid-utf8")
-        public static let invalidDocumentID = Code(rawValue: "invalid-document-id")
-        public static let unknownDocument = Code(rawValue: "unknown-document")
-        public static let duplicateDocument = Code(rawValue: "duplicate-document")
-        public static let unknownAnnotation = Code(rawValue: "unknown-annotation")
-        public static let duplicateAnnotation = Code(rawValue: "duplicate-annotation")
-        public static let fieldNotApplicable = Code(rawValue: "field-not-applicable")
-        public static let referencedAnnotation = Code(rawValue: "referenced-annotation")
-        public static let textMissing = Code(rawValue: "text-missing")
-        public static let invalidResolution = Code(rawValue: "invalid-resolution")
-    }
+    public typealias Code = ErrorCode<ValidationError>
 
     public var code: Code
     public var message: String
@@ -66,4 +39,28 @@ public struct ValidationError: Error, Hashable, Sendable, CustomStringConvertibl
         copy.opIndex = copy.opIndex ?? opIndex
         return copy
     }
+}
+
+extension ErrorCode where Domain == ValidationError {
+    public static let unknownLabel = Self(rawValue: "unknown-label")
+    public static let unknownAttribute = Self(rawValue: "unknown-attribute")
+    public static let unknownAttributeValue = Self(rawValue: "unknown-attribute-value")
+    public static let rangeOutOfBounds = Self(rawValue: "range-out-of-bounds")
+    public static let invertedRange = Self(rawValue: "inverted-range")
+    public static let emptyRanges = Self(rawValue: "empty-ranges")
+    public static let overlappingRanges = Self(rawValue: "overlapping-ranges")
+    public static let unsortedRanges = Self(rawValue: "unsorted-ranges")
+    public static let invalidField = Self(rawValue: "invalid-field")
+    public static let missingReference = Self(rawValue: "missing-reference")
+    public static let relationNotAllowed = Self(rawValue: "relation-not-allowed")
+    public static let invalidUTF8 = Self(rawValue: "invalid-utf8")
+    public static let invalidDocumentID = Self(rawValue: "invalid-document-id")
+    public static let unknownDocument = Self(rawValue: "unknown-document")
+    public static let duplicateDocument = Self(rawValue: "duplicate-document")
+    public static let unknownAnnotation = Self(rawValue: "unknown-annotation")
+    public static let duplicateAnnotation = Self(rawValue: "duplicate-annotation")
+    public static let fieldNotApplicable = Self(rawValue: "field-not-applicable")
+    public static let referencedAnnotation = Self(rawValue: "referenced-annotation")
+    public static let textMissing = Self(rawValue: "text-missing")
+    public static let invalidResolution = Self(rawValue: "invalid-resolution")
 }

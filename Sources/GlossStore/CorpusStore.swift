@@ -95,7 +95,9 @@ public final class CorpusStore: Sendable {
             records[id] = record
         }
 
-        for (key, entry) in outcome.entries {
+        // In key order: B-tree inserts that append are several times cheaper than random ones.
+        let entries = outcome.entries.sorted { ($0.key.document, $0.key.id) < ($1.key.document, $1.key.id) }
+        for (key, entry) in entries {
             guard let docKey = records[key.document]?.key else { continue }
             try rows.putHeadEntry(document: docKey, id: key.id, body: HeadEntryCodec.encode(entry))
             for target in entry.annotation.references {

@@ -2,19 +2,7 @@ import GlossModel
 
 /// A failure of the store itself: corrupt bytes at rest, a missing row, or the backend.
 public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, RawRepresentable, CustomStringConvertible {
-        public var rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
-
-        /// Stored bytes fail to inflate, have the wrong length, or do not decode.
-        public static let corrupt = Code(rawValue: "corrupt")
-        public static let notFound = Code(rawValue: "not-found")
-        /// The database refused or failed (I/O error, locked, full disk …).
-        public static let backend = Code(rawValue: "backend")
-        /// The store was written by a newer format version.
-        public static let unsupportedFormat = Code(rawValue: "unsupported-format")
-    }
+    public typealias Code = ErrorCode<StoreError>
 
     public var code: Code
     public var message: String
@@ -30,4 +18,14 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         "\(code): \(message)" + (context.map { " (\($0))" } ?? "")
     }
+}
+
+extension ErrorCode where Domain == StoreError {
+    /// Stored bytes fail to inflate, have the wrong length, or do not decode.
+    public static let corrupt = Self(rawValue: "corrupt")
+    public static let notFound = Self(rawValue: "not-found")
+    /// The database refused or failed (I/O error, locked, full disk …).
+    public static let backend = Self(rawValue: "backend")
+    /// The store was written by a newer format version.
+    public static let unsupportedFormat = Self(rawValue: "unsupported-format")
 }
