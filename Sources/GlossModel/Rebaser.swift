@@ -15,6 +15,8 @@ public enum Rebaser {
         public var conflicts: [ChangesetID: [Conflict]] = [:]
 
         public var hasConflicts: Bool { !conflicts.isEmpty }
+
+        public init() {}
     }
 
     public static func rebase(_ pending: [Changeset], onto head: any HeadView & Sendable, at headRevision: Int)

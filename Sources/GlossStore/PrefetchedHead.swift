@@ -5,7 +5,7 @@ import GlossModel
 /// Reading first keeps ``AcceptanceCheck`` pure (no I/O, no throwing lookups) and bounds the
 /// reads by the changeset's size: the touched annotations, their references and referrers, and
 /// the replicas of the revisions that last changed them.
-struct PrefetchedHead: HeadView {
+struct PrefetchedHead: HeadView, Sendable {
     var schema: Schema = .open
     var schemaRevision = 0
     var documents: [DocumentID: DocumentEntry] = [:]

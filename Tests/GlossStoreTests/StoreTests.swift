@@ -250,3 +250,41 @@ func repeatedAppendsAreIdempotent(seed: UInt64) throws {
     }
     #expect(try pool.read { db in try Data.fetchOne(db, sql: "SELECT v FROM t") } == Data([1, 2, 3]))
 }
+
+/// A client replica is a CorpusStore too: it replays pulled revisions under the server's
+/// numbers and rebases pending work with the same check, giving the same answer as the
+/// in-memory model.
+@Test func replicaStoreMirrorsTheServerAndRebasesLikeTheModel() throws {
+    var f = try StoreFixture()
+    defer { f.dir.remove() }
+    #expect(try f.store.append(f.alice.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("ORG"))])) == .accepted(revision: 3))
+    #expect(try f.store.append(f.alice.changeset(base: 3, [.delete(f.doc, f.org.id)])) == .accepted(revision: 4))
+
+    let replica = try CorpusStore.sqlite(path: f.dir.path("replica.sqlite"))
+    var model = HeadState()
+    let blobs = try f.store.storedDeltas(after: 0, through: 4)
+    for revision in try f.store.revisions() {
+        let ops = try blobs.filter { $0.revision == revision.number }.flatMap { try $0.ops() }
+        var texts: [TextDigest: String] = [:]
+        for case .addDocument(let d) in ops { texts[d.digest] = try f.store.text(d.digest) }
+        try replica.applyPulled(revision, ops: ops, texts: texts)
+        try replica.applyPulled(revision, ops: ops, texts: texts)  // a repeated pull is harmless
+        try model.apply(
+            Changeset(id: revision.changeset, author: revision.author, replica: revision.replica, base: revision.number - 1, ops: ops, texts: texts),
+            as: revision.number)
+    }
+    #expect(try replica.revisions() == (try f.store.revisions()))
+    #expect(try replica.headAnnotations(of: f.doc) == (try f.store.headAnnotations(of: f.doc)))
+
+    // Bob worked offline from revision 2: one clash, one edit/delete, one clean edit.
+    let pending = [
+        f.bob.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("LOC"))]),
+        f.bob.changeset(base: 2, [.set(f.doc, f.org.id, .attribute("a"), .string("1"))]),
+        f.bob.changeset(base: 2, [.set(f.doc, f.per.id, .attribute("b"), .string("2"))]),
+    ]
+    let fromStore = try replica.rebase(pending)
+    let fromModel = try Rebaser.rebase(pending, onto: model, at: 4)
+    #expect(fromStore.changesets == fromModel.changesets)
+    #expect(fromStore.conflicts == fromModel.conflicts)
+    #expect(fromStore.conflicts[pending[0].id]?.map(\.kind) == [.field(.label), .editDelete])
+}
