@@ -26,11 +26,21 @@ public final class SQLiteCorpusBackend: CorpusBackend {
     }
 
     public func read<T>(_ body: (any CorpusReader) throws -> T) throws -> T {
-        try pool.read { db in try body(SQLiteCorpusRows(db: db)) }
+        try translatingErrors { try pool.read { db in try body(SQLiteCorpusRows(db: db)) } }
     }
 
     public func write<T>(_ body: (any CorpusWriter) throws -> T) throws -> T {
-        try pool.write { db in try body(SQLiteCorpusRows(db: db)) }
+        try translatingErrors { try pool.write { db in try body(SQLiteCorpusRows(db: db)) } }
+    }
+
+    /// SQLite's own failures become typed store errors naming the file; errors raised by the
+    /// store logic inside the transaction pass through unchanged.
+    private func translatingErrors<T>(_ work: () throws -> T) throws -> T {
+        do {
+            return try work()
+        } catch let error as DatabaseError {
+            throw StoreError(.backend, "SQLite error \(error.resultCode): \(error.message ?? "no message")", context: path)
+        }
     }
 
     /// Merges the WAL into the main file (for size reports and backups).

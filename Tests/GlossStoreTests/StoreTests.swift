@@ -288,3 +288,18 @@ func repeatedAppendsAreIdempotent(seed: UInt64) throws {
     #expect(fromStore.conflicts == fromModel.conflicts)
     #expect(fromStore.conflicts[pending[0].id]?.map(\.kind) == [.field(.label), .editDelete])
 }
+
+@Test func databaseFailuresAreTypedStoreErrors() throws {
+    let dir = try TemporaryDirectory("broken")
+    defer { dir.remove() }
+    // Not a database at all.
+    try Data("this is not an SQLite file, just text that is long enough to have a header".utf8)
+        .write(to: dir.url.appendingPathComponent("bad.sqlite"))
+    do {
+        _ = try CorpusStore.sqlite(path: dir.path("bad.sqlite"))
+        Issue.record("opened a file that is not a database")
+    } catch let error as StoreError {
+        #expect(error.code == .backend)
+        #expect(error.context == dir.path("bad.sqlite"))
+    }
+}
