@@ -13,12 +13,16 @@ public final class SQLiteCorpusBackend: CorpusBackend {
     /// Opens (creating if needed) the corpus database at `path`.
     public init(path: String) throws {
         self.path = path
-        var config = Configuration()
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
-            pool = try DatabasePool(path: path, configuration: config)
+            pool = try DatabasePool(path: path)
+            // GRDB sets `synchronous = NORMAL` on the writer when it enables WAL: a commit
+            // could then be lost on power failure. Only the writer commits, so set it there.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                guard try Int.fetchOne(db, sql: "PRAGMA synchronous") == 2 else {
+                    throw StoreError(.backend, "SQLite refused synchronous = FULL", context: path)
+                }
+            }
             try Self.migrator.migrate(pool)
         } catch {
             throw StoreError(.backend, "cannot open the corpus database: \(error)", context: path)
@@ -41,6 +45,11 @@ public final class SQLiteCorpusBackend: CorpusBackend {
         } catch let error as DatabaseError {
             throw StoreError(.backend, "SQLite error \(error.resultCode): \(error.message ?? "no message")", context: path)
         }
+    }
+
+    /// The writer connection's `synchronous` setting (2 = FULL: every commit is fsynced).
+    public func writerSynchronousLevel() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// Merges the WAL into the main file (for size reports and backups).
