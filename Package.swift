@@ -29,11 +29,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The raw C API, for the bulk insert of head rows on import.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         .executableTarget(
             name: "GlossBench",
-            dependencies: ["GlossModel", "GlossStore"],
+            dependencies: [
+                "GlossModel", "GlossStore",
+                // Baselines measured in the same run: raw SQLite commits and inserts.
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             path: "Tools/GlossBench"
         ),
         // Seeded generators, fixtures and a simulated replica shared by the test targets.

@@ -46,6 +46,8 @@ private struct CheckRun<Head: HeadView> {
         self.changeset = changeset
         self.head = head
         self.revision = revision
+        outcome.entries.reserveCapacity(changeset.ops.count)
+        outcome.accepted.reserveCapacity(changeset.ops.count)
     }
 
     var schema: Schema { outcome.schema ?? head.schema }

@@ -92,18 +92,16 @@ struct AnnotationFlags: OptionSet {
 /// Writes ops into a body while collecting the string and replica tables they index.
 struct OpEncoder {
     var body = BinaryWriter(capacity: 256)
-    private var strings: [String: Int] = [:]
-    private var stringList: [String] = []
-    private var replicas: [ReplicaID: Int] = [:]
-    private var replicaList: [ReplicaID] = []
+    private var strings = Interner<String>()
+    private var replicas = Interner<ReplicaID>()
     private var lastCounter: UInt64 = 0
     private var lastStart = 0
 
     func writeTables(into out: inout BinaryWriter) {
-        out.varint(stringList.count)
-        for s in stringList { out.string(s) }
-        out.varint(replicaList.count)
-        for r in replicaList { out.fixed64(r.rawValue) }
+        out.varint(strings.items.count)
+        for s in strings.items { out.string(s) }
+        out.varint(replicas.items.count)
+        for r in replicas.items { out.fixed64(r.rawValue) }
     }
 
     mutating func op(_ op: Op) {
@@ -157,28 +155,12 @@ struct OpEncoder {
     }
 
     mutating func id(_ id: AnnotationID) {
-        let index: Int
-        if let i = replicas[id.replica] {
-            index = i
-        } else {
-            index = replicaList.count
-            replicas[id.replica] = index
-            replicaList.append(id.replica)
-        }
-        body.varint(index)
+        body.varint(replicas.index(of: id.replica))
         body.zigzag(Int64(bitPattern: id.counter &- lastCounter))
         lastCounter = id.counter
     }
 
-    mutating func string(_ s: String) {
-        if let i = strings[s] {
-            body.varint(i)
-        } else {
-            strings[s] = stringList.count
-            body.varint(stringList.count)
-            stringList.append(s)
-        }
-    }
+    mutating func string(_ s: String) { body.varint(strings.index(of: s)) }
 
     mutating func stringMap(_ map: [String: String]) {
         body.varint(map.count)
@@ -224,6 +206,28 @@ struct OpEncoder {
         case .none:
             body.byte(ValueTag.none.rawValue)
         }
+    }
+}
+
+/// A table of distinct values in first-use order. Head rows hold two or three strings, where a
+/// linear scan beats hashing; deltas hold more, and switch to a dictionary.
+struct Interner<T: Hashable> {
+    private(set) var items: [T] = []
+    private var lookup: [T: Int]?
+
+    mutating func index(of value: T) -> Int {
+        if let lookup {
+            if let i = lookup[value] { return i }
+        } else if let i = items.firstIndex(of: value) {
+            return i
+        }
+        items.append(value)
+        if lookup != nil {
+            lookup![value] = items.count - 1
+        } else if items.count > 8 {
+            lookup = Dictionary(uniqueKeysWithValues: items.enumerated().map { ($1, $0) })
+        }
+        return items.count - 1
     }
 }
 

@@ -66,7 +66,8 @@ public protocol CorpusWriter: CorpusReader {
     func insertRevision(_ revision: Revision) throws
     /// Inserts or updates a document row; a new document gets a fresh key (the record's key is ignored).
     @discardableResult func putDocument(_ record: DocumentRecord) throws -> Int64
-    func putHeadEntry(document: Int64, id: AnnotationID, body: [UInt8]) throws
+    /// Inserts or replaces head rows (``HeadEntryCodec`` bodies) of one document.
+    func putHeadEntries(document: Int64, _ entries: [(id: AnnotationID, body: [UInt8])]) throws
     func removeHeadEntries(document: Int64) throws
     func addReferrer(document: Int64, target: AnnotationID, source: AnnotationID) throws
     func insertDelta(document: Int64, revision: Int, isBase: Bool, rawLength: Int, data: [UInt8]) throws

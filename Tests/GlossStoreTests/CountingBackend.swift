@@ -67,8 +67,8 @@ private struct Counter: CorpusWriter {
     func storageSummary() throws -> StorageSummary { try rows.storageSummary() }
     func insertRevision(_ r: Revision) throws { try rows.insertRevision(r) }
     func putDocument(_ r: DocumentRecord) throws -> Int64 { try rows.putDocument(r) }
-    func putHeadEntry(document: Int64, id: AnnotationID, body: [UInt8]) throws {
-        try rows.putHeadEntry(document: document, id: id, body: body)
+    func putHeadEntries(document: Int64, _ entries: [(id: AnnotationID, body: [UInt8])]) throws {
+        try rows.putHeadEntries(document: document, entries)
     }
     func removeHeadEntries(document: Int64) throws { try rows.removeHeadEntries(document: document) }
     func addReferrer(document: Int64, target: AnnotationID, source: AnnotationID) throws {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// SplitMix64: a tiny, fast, seedable generator. Every choice the benchmark makes comes from
 /// one of these, so a seed reproduces the corpus, the edit stream and therefore the stored bytes.
 struct SplitMix64: RandomNumberGenerator {
@@ -55,9 +57,3 @@ struct ZipfSampler {
         return lo
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
