@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "GlossModel", targets: ["GlossModel"]),
         .library(name: "GlossStore", targets: ["GlossStore"]),
+        .library(name: "GlossWire", targets: ["GlossWire"]),
         .executable(name: "gloss-bench", targets: ["GlossBench"]),
     ],
     dependencies: [
@@ -14,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         // Pure core: value types, validation, offsets, merge. No I/O, no NIO, no SQL.
@@ -33,6 +35,17 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // The framed protocol: frames, codec handlers, per-frame compression, limits, the
+        // connection state machine and the protobuf message bodies (generated, committed).
+        .target(
+            name: "GlossWire",
+            dependencies: [
+                "GlossModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .executableTarget(
             name: "GlossBench",
             dependencies: [
@@ -47,5 +60,14 @@ let package = Package(
         .target(name: "GlossTestSupport", dependencies: ["GlossModel", "GlossStore"], path: "Tests/GlossTestSupport"),
         .testTarget(name: "GlossModelTests", dependencies: ["GlossModel", "GlossTestSupport"]),
         .testTarget(name: "GlossStoreTests", dependencies: ["GlossStore", "GlossModel", "GlossTestSupport"]),
+        .testTarget(
+            name: "GlossWireTests",
+            dependencies: [
+                "GlossWire", "GlossModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
     ]
 )

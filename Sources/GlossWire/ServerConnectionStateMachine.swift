@@ -1,0 +1,190 @@
+/// The server's side of one connection, from HELLO to close: which messages are allowed in
+/// which state, and what the I/O handler has to do about each one.
+///
+/// A value type with no I/O: every event returns an ``Action`` for the handler to carry out,
+/// so the whole protocol logic is tested without sockets (the pattern of NIO's
+/// `ProtocolNegotiationHandlerStateMachine` and postgres-nio's connection state machine).
+public struct ServerConnectionStateMachine: Sendable {
+    public enum State: Hashable, Sendable {
+        case awaitingHello
+        case awaitingAuth
+        case authenticating(requestID: UInt32)
+        case ready(user: String)
+        /// GOAWAY sent: finishing the requests in flight, refusing new ones.
+        case draining(user: String?)
+        case closed
+    }
+
+    public enum Action: Equatable, Sendable {
+        case sendWelcome(version: UInt32, compression: Bool)
+        /// Check the token (off the event loop), then call ``authenticated(requestID:user:)``
+        /// or ``authenticationFailed(requestID:error:)``.
+        case authenticate(requestID: UInt32, token: String)
+        case respondAuthenticated(requestID: UInt32, user: String)
+        /// Run the request for the user; call ``finished(requestID:)`` after its final frame.
+        case handle(requestID: UInt32, request: Gloss_V1_Request, user: String)
+        case cancel(requestID: UInt32)
+        case sendPong(UInt64)
+        /// Answer ERROR for this request; the connection stays open.
+        case failRequest(requestID: UInt32, error: WireError)
+        /// Send a connection ERROR (request id 0), then close.
+        case closeWithError(WireError)
+        /// Send GOAWAY naming the last request that will complete; close too when nothing is in flight.
+        case sendGoaway(lastRequestID: UInt32, thenClose: Bool)
+        case close
+        case none
+    }
+
+    public private(set) var state: State = .awaitingHello
+    public private(set) var inFlight: Set<UInt32> = []
+    public private(set) var negotiatedVersion: UInt32?
+    private let versions: ClosedRange<UInt32>
+    private let limits: WireLimits
+
+    public init(versions: ClosedRange<UInt32> = 1...1, limits: WireLimits = .default) {
+        self.versions = versions
+        self.limits = limits
+    }
+
+    // MARK: Messages from the client
+
+    public mutating func received(_ message: WireMessage) -> Action {
+        switch (state, message) {
+        case (.closed, _):
+            return .none
+        case (.awaitingHello, .hello(let hello)):
+            return negotiate(hello)
+        case (.awaitingHello, _):
+            return fail(.protocolError, "expected HELLO first, got \(message.frameType)")
+        case (_, .ping(let opaque)):
+            return .sendPong(opaque)
+        case (.awaitingAuth, .request(let id, let request)):
+            guard case .auth(let auth)? = request.body else {
+                return fail(.unauthenticated, "authenticate first: send an auth request with your token")
+            }
+            state = .authenticating(requestID: id)
+            inFlight.insert(id)
+            return .authenticate(requestID: id, token: auth.token)
+        case (.authenticating, .request):
+            return fail(.unauthenticated, "wait for the auth response before sending requests")
+        case (.ready(let user), .request(let id, let request)):
+            return admit(id, request, user: user)
+        case (.draining, .request(let id, _)):
+            return .failRequest(
+                requestID: id, error: WireError(.shuttingDown, "the server is shutting down; connect again"))
+        case (.ready, .cancel(let id)), (.draining, .cancel(let id)):
+            return inFlight.contains(id) ? .cancel(requestID: id) : .none
+        case (.ready, .pong), (.draining, .pong), (.authenticating, .pong), (.awaitingAuth, .pong):
+            return .none
+        default:
+            return fail(.protocolError, "a client does not send \(message.frameType) here")
+        }
+    }
+
+    private mutating func negotiate(_ hello: Gloss_V1_Hello) -> Action {
+        let low = max(versions.lowerBound, hello.minVersion)
+        let high = min(versions.upperBound, hello.maxVersion)
+        guard hello.minVersion <= hello.maxVersion, low <= high else {
+            return fail(
+                .unsupportedVersion,
+                "this server speaks protocol versions \(versions.lowerBound)-\(versions.upperBound); the client speaks \(hello.minVersion)-\(hello.maxVersion): upgrade the older side")
+        }
+        negotiatedVersion = high
+        state = .awaitingAuth
+        return .sendWelcome(version: high, compression: hello.capabilities.contains("deflate"))
+    }
+
+    private mutating func admit(_ id: UInt32, _ request: Gloss_V1_Request, user: String) -> Action {
+        if inFlight.contains(id) {
+            return fail(.protocolError, "request id \(id) is already in use")
+        }
+        if case .auth? = request.body {
+            return .failRequest(requestID: id, error: WireError(.protocolError, "this connection is already authenticated"))
+        }
+        if request.body == nil {
+            return .failRequest(requestID: id, error: WireError(.badMessage, "the request has no body this server knows"))
+        }
+        guard inFlight.count < limits.maxRequestsInFlight else {
+            return .failRequest(
+                requestID: id,
+                error: WireError(.tooManyRequests, "more than \(limits.maxRequestsInFlight) requests in flight; wait for some to finish"))
+        }
+        inFlight.insert(id)
+        return .handle(requestID: id, request: request, user: user)
+    }
+
+    // MARK: Results of the handler's work
+
+    public mutating func authenticated(requestID: UInt32, user: String) -> Action {
+        guard case .authenticating(requestID) = state else { return .none }
+        inFlight.remove(requestID)
+        state = .ready(user: user)
+        return .respondAuthenticated(requestID: requestID, user: user)
+    }
+
+    public mutating func authenticationFailed(requestID: UInt32, error: WireError) -> Action {
+        guard case .authenticating(requestID) = state else { return .none }
+        state = .closed
+        return .closeWithError(error)
+    }
+
+    /// The request's final frame was written.
+    public mutating func finished(requestID: UInt32) -> Action {
+        inFlight.remove(requestID)
+        if case .draining = state, inFlight.isEmpty {
+            state = .closed
+            return .close
+        }
+        return .none
+    }
+
+    // MARK: Connection-level events
+
+    /// Graceful shutdown: GOAWAY, finish what is in flight, then close.
+    public mutating func startDraining() -> Action {
+        let user: String?
+        switch state {
+        case .closed, .draining: return .none
+        case .ready(let u): user = u
+        default: user = nil
+        }
+        let last = inFlight.max() ?? 0
+        if inFlight.isEmpty {
+            state = .closed
+            return .sendGoaway(lastRequestID: last, thenClose: true)
+        }
+        state = .draining(user: user)
+        return .sendGoaway(lastRequestID: last, thenClose: false)
+    }
+
+    /// The decoder or assembler refused the input.
+    public mutating func inputFailed(_ error: WireError) -> Action {
+        guard state != .closed else { return .none }
+        state = .closed
+        return .closeWithError(error)
+    }
+
+    /// The handshake or idle timer fired.
+    public mutating func timedOut() -> Action {
+        switch state {
+        case .closed: return .none
+        case .awaitingHello, .awaitingAuth, .authenticating:
+            return fail(.timeout, "the handshake did not finish in time")
+        case .ready, .draining:
+            return fail(.timeout, "the connection was idle too long; reconnect")
+        }
+    }
+
+    /// Whether the handshake is still running (the handshake timeout applies).
+    public var isHandshaking: Bool {
+        switch state {
+        case .awaitingHello, .awaitingAuth, .authenticating: true
+        default: false
+        }
+    }
+
+    private mutating func fail(_ code: WireError.Code, _ message: String) -> Action {
+        state = .closed
+        return .closeWithError(WireError(code, message))
+    }
+}
