@@ -8,6 +8,9 @@ let package = Package(
         .library(name: "GlossModel", targets: ["GlossModel"]),
         .library(name: "GlossStore", targets: ["GlossStore"]),
         .library(name: "GlossWire", targets: ["GlossWire"]),
+        .library(name: "GlossServer", targets: ["GlossServer"]),
+        .library(name: "GlossClient", targets: ["GlossClient"]),
+        .executable(name: "glossd", targets: ["glossd"]),
         .executable(name: "gloss-bench", targets: ["GlossBench"]),
     ],
     dependencies: [
@@ -16,6 +19,12 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Pure core: value types, validation, offsets, merge. No I/O, no NIO, no SQL.
@@ -44,6 +53,40 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // glossd's library: TLS identity, accounts and roles, corpora, sessions, request handlers.
+        .target(
+            name: "GlossServer",
+            dependencies: [
+                "GlossModel", "GlossStore", "GlossWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The client side: TLS connection with pinning, requests and streams, sync engine.
+        .target(
+            name: "GlossClient",
+            dependencies: [
+                "GlossModel", "GlossStore", "GlossWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .executableTarget(
+            name: "glossd",
+            dependencies: [
+                "GlossServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
@@ -60,6 +103,16 @@ let package = Package(
         .target(name: "GlossTestSupport", dependencies: ["GlossModel", "GlossStore"], path: "Tests/GlossTestSupport"),
         .testTarget(name: "GlossModelTests", dependencies: ["GlossModel", "GlossTestSupport"]),
         .testTarget(name: "GlossStoreTests", dependencies: ["GlossStore", "GlossModel", "GlossTestSupport"]),
+        .testTarget(
+            name: "GlossServerTests",
+            dependencies: [
+                "GlossServer", "GlossClient", "GlossWire", "GlossStore", "GlossModel", "GlossTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .testTarget(
             name: "GlossWireTests",
             dependencies: [

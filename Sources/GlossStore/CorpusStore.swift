@@ -191,6 +191,34 @@ public final class CorpusStore: Sendable {
         return String(decoding: raw, as: UTF8.self)
     }
 
+    /// One annotation's head entry (live or tombstone), by point lookup.
+    public func headEntry(_ key: AnnotationKey) throws -> HeadEntry? {
+        try backend.read { rows in
+            guard let record = try rows.document(key.document),
+                let body = try rows.headEntry(document: record.key, id: key.id)
+            else { return nil }
+            return try PrefetchedHead.decode(body, key.id, key.document)
+        }
+    }
+
+    /// A text by digest exactly as stored (raw deflate), for streaming.
+    public func storedText(_ digest: TextDigest) throws -> (rawLength: Int, data: [UInt8])? {
+        try backend.read { try $0.text(digest) }
+    }
+
+    /// Where a document's chain starts at `revision`: its latest snapshot, or nil when the
+    /// delta that added it is the start (then every delta from that one on is needed).
+    public func chainStart(of document: DocumentID, atOrBefore revision: Int) throws -> (snapshot: StoredBlob?, firstDelta: Int)? {
+        try backend.read { rows in
+            guard let record = try rows.document(document) else { return nil }
+            let snapshot = try rows.latestSnapshot(document: record.key, atOrBefore: revision)
+            let base = try rows.latestBaseDelta(document: record.key, atOrBefore: revision)
+            if let snapshot, snapshot.revision >= (base ?? 0) { return (snapshot, snapshot.revision + 1) }
+            guard let base else { return nil }
+            return (nil, base)
+        }
+    }
+
     /// The live annotations of a document in the head, sorted by id.
     public func headAnnotations(of document: DocumentID) throws -> [Annotation] {
         try backend.read { rows in

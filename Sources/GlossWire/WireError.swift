@@ -39,6 +39,7 @@ extension ErrorCode where Domain == WireError {
     public static let serverBusy = Self(rawValue: "server-busy")
     public static let shuttingDown = Self(rawValue: "shutting-down")
     public static let timeout = Self(rawValue: "timeout")
+    public static let cancelled = Self(rawValue: "cancelled")
     public static let `internal` = Self(rawValue: "internal")
 
     /// Whether a client may retry the same request (the table in `Protocol/wire.md`).

@@ -1,0 +1,329 @@
+import GlossModel
+import GlossWire
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// An authenticated connection to a `glossd`: TLS, preface, HELLO/WELCOME, auth, then any
+/// number of concurrent requests multiplexed by request id.
+public final class ClientConnection: Sendable {
+    public struct Options: Sendable {
+        public var host: String
+        public var port: Int
+        public var trust: ServerTrust
+        public var token: String
+        public var limits: WireLimits
+        public var clientName: String
+        public var connectTimeout: TimeAmount
+
+        public init(
+            host: String, port: Int, trust: ServerTrust, token: String, limits: WireLimits = .default,
+            clientName: String = "gloss/0.1", connectTimeout: TimeAmount = .seconds(10)
+        ) {
+            self.host = host
+            self.port = port
+            self.trust = trust
+            self.token = token
+            self.limits = limits
+            self.clientName = clientName
+            self.connectTimeout = connectTimeout
+        }
+    }
+
+    /// What a streamed request yields.
+    public enum StreamEvent: Sendable {
+        case item(ByteBuffer)
+        case interim(Gloss_V1_Response)
+    }
+
+    private enum Waiter {
+        case single(CheckedContinuation<Gloss_V1_Response, any Error>)
+        case stream(AsyncThrowingStream<StreamEvent, any Error>.Continuation, CheckedContinuation<Gloss_V1_Response, any Error>?)
+    }
+
+    private struct State {
+        var waiters: [UInt32: Waiter] = [:]
+        var nextID: UInt32 = 1
+        var closedError: ClientError?
+        var goawayLast: UInt32?
+        var subscriptionConfirmed: Set<UInt32> = []
+    }
+
+    public let user: String
+    public let welcome: Gloss_V1_Welcome
+    /// The server certificate's fingerprint, as presented.
+    public let serverFingerprint: CertificateFingerprint?
+    private let outbound: NIOAsyncChannelOutboundWriter<WireWrite>
+    private let shared: Shared
+    private let limits: WireLimits
+    private let compress: Bool
+
+    /// What the reader task and the connection share.
+    private final class Shared: Sendable {
+        let state = Mutex(State())
+        let task = Mutex<Task<Void, Never>?>(nil)
+    }
+
+    // MARK: Connecting
+
+    /// Connects, verifies the server, negotiates and authenticates.
+    public static func connect(_ options: Options, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton)
+        async throws -> ClientConnection
+    {
+        let evaluation = TrustEvaluation(trust: options.trust, host: options.host)
+        let channel: NIOAsyncChannel<Frame, WireWrite>
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(options.connectTimeout)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connect(host: options.host, port: options.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(try evaluation.makeHandler())
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(FrameDecoder(expectPreface: true, limits: options.limits)))
+                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
+                        return try NIOAsyncChannel<Frame, WireWrite>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw ClientError(
+                .connectionFailed,
+                "cannot connect to \(options.host):\(options.port): \(error); is glossd running there, and the port open?")
+        }
+        let shared = Shared()
+        return try await withCheckedThrowingContinuation { connected in
+            let resumed = Mutex(false)
+            let task = Task {
+                do {
+                    try await channel.executeThenClose { inbound, outbound in
+                        var frames = inbound.makeAsyncIterator()
+                        var assembler = MessageAssembler(limits: options.limits)
+                        let (welcome, user) = try await handshake(options, evaluation, outbound, &frames, &assembler)
+                        let connection = ClientConnection(
+                            user: user, welcome: welcome, fingerprint: evaluation.presentedFingerprint,
+                            outbound: outbound, shared: shared, limits: options.limits,
+                            compress: welcome.capabilities.contains("deflate"))
+                        resumed.withLock { $0 = true }
+                        connected.resume(returning: connection)
+                        await read(&frames, &assembler, shared: shared)
+                    }
+                } catch {
+                    guard !resumed.withLock({ $0 }) else { return }
+                    resumed.withLock { $0 = true }
+                    if let error = error as? ClientError {
+                        connected.resume(throwing: error)
+                    } else if let mismatch = evaluation.pinMismatch {
+                        connected.resume(throwing: ClientError(.pinMismatch, mismatch.description))
+                    } else {
+                        connected.resume(throwing: ClientError(.connectionFailed, "the connection to \(options.host) failed: \(error)"))
+                    }
+                }
+            }
+            shared.task.withLock { $0 = task }
+        }
+    }
+
+    private static func handshake(
+        _ options: Options, _ evaluation: TrustEvaluation, _ outbound: NIOAsyncChannelOutboundWriter<WireWrite>,
+        _ frames: inout NIOAsyncChannelInboundStream<Frame>.AsyncIterator, _ assembler: inout MessageAssembler
+    ) async throws -> (Gloss_V1_Welcome, String) {
+        func next() async throws -> WireMessage {
+            do {
+                while let frame = try await frames.next() {
+                    if let message = try assembler.append(frame) { return try WireMessage(message) }
+                }
+            } catch let error as WireError {
+                throw ClientError(.protocolViolation, "the server sent something that is not Gloss: \(error.message)")
+            } catch {
+                if let mismatch = evaluation.pinMismatch { throw ClientError(.pinMismatch, mismatch.description) }
+                throw ClientError(.tlsFailed, "the TLS handshake with \(options.host) failed: \(error)")
+            }
+            if let mismatch = evaluation.pinMismatch { throw ClientError(.pinMismatch, mismatch.description) }
+            throw ClientError(.closed, "the server closed the connection during the handshake")
+        }
+        let hello = Gloss_V1_Hello.with {
+            $0.minVersion = 1
+            $0.maxVersion = 1
+            $0.capabilities = ["deflate"]
+            $0.clientName = options.clientName
+        }
+        try await outbound.write(.preface)
+        try await outbound.write(contentsOf: WireMessage.hello(hello).frames(limits: options.limits).map(WireWrite.frame))
+        let welcome: Gloss_V1_Welcome
+        switch try await next() {
+        case .welcome(let w): welcome = w
+        case .error(_, let e): throw ClientError(WireError(e))
+        case let other: throw ClientError(.protocolViolation, "expected WELCOME, got \(other.frameType)")
+        }
+        let auth = Gloss_V1_Request.with { $0.auth = .with { $0.token = options.token } }
+        try await outbound.write(contentsOf: WireMessage.request(1, auth).frames(limits: options.limits).map(WireWrite.frame))
+        switch try await next() {
+        case .response(1, let r):
+            guard case .auth(let a)? = r.body else { throw ClientError(.protocolViolation, "expected an auth response") }
+            return (welcome, a.user)
+        case .error(_, let e): throw ClientError(WireError(e))
+        case let other: throw ClientError(.protocolViolation, "expected the auth response, got \(other.frameType)")
+        }
+    }
+
+    private init(
+        user: String, welcome: Gloss_V1_Welcome, fingerprint: CertificateFingerprint?,
+        outbound: NIOAsyncChannelOutboundWriter<WireWrite>, shared: Shared, limits: WireLimits, compress: Bool
+    ) {
+        self.user = user
+        self.welcome = welcome
+        self.serverFingerprint = fingerprint
+        self.outbound = outbound
+        self.shared = shared
+        self.limits = limits
+        self.compress = compress
+        shared.state.withLock { $0.nextID = 2 }
+    }
+
+    // MARK: Requests
+
+    /// Sends a request and waits for its final response; a server ERROR throws.
+    public func request(_ request: Gloss_V1_Request) async throws -> Gloss_V1_Response {
+        let id = try allocate()
+        return try await withCheckedThrowingContinuation { continuation in
+            shared.state.withLock { $0.waiters[id] = .single(continuation) }
+            Task { await self.write(.request(id, request), id: id) }
+        }
+    }
+
+    /// Sends a streamed request (clone, pull, subscribe): its items and interim responses
+    /// arrive on the stream; the final response is returned by `final` once the stream ends.
+    public func stream(_ request: Gloss_V1_Request) throws -> (id: UInt32, events: AsyncThrowingStream<StreamEvent, any Error>) {
+        let id = try allocate()
+        let (events, continuation) = AsyncThrowingStream.makeStream(of: StreamEvent.self)
+        shared.state.withLock { $0.waiters[id] = .stream(continuation, nil) }
+        Task { await self.write(.request(id, request), id: id) }
+        return (id, events)
+    }
+
+    /// Streams a request to its end and returns the final response, handing each item over.
+    public func streaming(
+        _ request: Gloss_V1_Request, onEvent: (StreamEvent) async throws -> Void
+    ) async throws -> Gloss_V1_Response {
+        let id = try allocate()
+        let (events, continuation) = AsyncThrowingStream.makeStream(of: StreamEvent.self)
+        return try await withThrowingTaskGroup(of: Gloss_V1_Response?.self) { group in
+            group.addTask {
+                try await withCheckedThrowingContinuation { final in
+                    self.shared.state.withLock { $0.waiters[id] = .stream(continuation, final) }
+                    Task { await self.write(.request(id, request), id: id) }
+                }
+            }
+            for try await event in events { try await onEvent(event) }
+            let response = try await group.next()!!
+            return response
+        }
+    }
+
+    /// Asks the server to stop a request (a subscription, a long clone).
+    public func cancel(_ id: UInt32) async {
+        try? await outbound.write(contentsOf: WireMessage.cancel(id).frames(limits: limits).map(WireWrite.frame))
+    }
+
+    public func ping(_ opaque: UInt64 = 42) async throws {
+        try await outbound.write(contentsOf: WireMessage.ping(opaque).frames(limits: limits).map(WireWrite.frame))
+    }
+
+    /// Closes the connection; requests still waiting fail with `connection-closed`.
+    public func close() {
+        outbound.finish()
+    }
+
+    private func allocate() throws -> UInt32 {
+        try shared.state.withLock { s in
+            if let error = s.closedError { throw error }
+            if let last = s.goawayLast, s.nextID > last {
+                throw ClientError(WireError(.shuttingDown, "the server is shutting down; reconnect"))
+            }
+            defer { s.nextID &+= 1 }
+            return s.nextID
+        }
+    }
+
+    private func write(_ message: WireMessage, id: UInt32) async {
+        do {
+            try await outbound.write(
+                contentsOf: message.frames(limits: limits, compress: compress).map(WireWrite.frame))
+        } catch {
+            Self.finish(id, with: ClientError(.closed, "the connection closed: \(error)"), shared: shared)
+        }
+    }
+
+    // MARK: Reading
+
+    private static func read(
+        _ frames: inout NIOAsyncChannelInboundStream<Frame>.AsyncIterator, _ assembler: inout MessageAssembler,
+        shared: Shared
+    ) async {
+        var failure = ClientError(.closed, "the server closed the connection")
+        do {
+            while let frame = try await frames.next() {
+                guard let assembled = try assembler.append(frame) else { continue }
+                dispatch(try WireMessage(assembled), shared: shared)
+            }
+        } catch let error as WireError {
+            failure = ClientError(.protocolViolation, "the server sent something that is not Gloss: \(error.message)")
+        } catch {
+            failure = ClientError(.closed, "the connection failed: \(error)")
+        }
+        let (waiters, error) = shared.state.withLock { s in
+            if s.closedError == nil { s.closedError = failure }
+            defer { s.waiters = [:] }
+            return (s.waiters, s.closedError!)
+        }
+        for waiter in waiters.values { fail(waiter, error) }
+    }
+
+    private static func dispatch(_ message: WireMessage, shared: Shared) {
+        switch message {
+        case .response(let id, let response):
+            let waiter = shared.state.withLock { s -> Waiter? in
+                guard let w = s.waiters[id] else { return nil }
+                // A subscription's first response is interim; the others end their request.
+                if case .stream(let c, let f) = w, case .subscribe? = response.body, !(s.subscriptionConfirmed.contains(id)) {
+                    s.subscriptionConfirmed.insert(id)
+                    c.yield(.interim(response))
+                    _ = f
+                    return nil
+                }
+                return s.waiters.removeValue(forKey: id)
+            }
+            switch waiter {
+            case .single(let c)?: c.resume(returning: response)
+            case .stream(let c, let f)?:
+                c.finish()
+                f?.resume(returning: response)
+            case nil: break
+            }
+        case .stream(let id, let payload):
+            if case .stream(let c, _)? = shared.state.withLock({ $0.waiters[id] }) { c.yield(.item(payload)) }
+        case .error(0, let body):
+            shared.state.withLock { $0.closedError = ClientError(WireError(body)) }
+        case .error(let id, let body):
+            finish(id, with: ClientError(WireError(body)), shared: shared)
+        case .goaway(let goaway):
+            shared.state.withLock { $0.goawayLast = goaway.lastRequestID }
+        case .ping, .pong, .hello, .welcome, .request, .cancel:
+            break
+        }
+    }
+
+    private static func finish(_ id: UInt32, with error: ClientError, shared: Shared) {
+        if let waiter = shared.state.withLock({ $0.waiters.removeValue(forKey: id) }) { fail(waiter, error) }
+    }
+
+    private static func fail(_ waiter: Waiter, _ error: ClientError) {
+        switch waiter {
+        case .single(let c): c.resume(throwing: error)
+        case .stream(let c, let f):
+            c.finish(throwing: error)
+            f?.resume(throwing: error)
+        }
+    }
+}

@@ -1,0 +1,380 @@
+import Foundation
+import GlossModel
+import GlossStore
+import GlossWire
+import NIOCore
+
+/// Runs authenticated requests: checks the caller's role, reads or writes the corpus, and
+/// answers. Independent of sockets: the connection hands it a ``ResponseSink``.
+public struct RequestRouter: Sendable {
+    public let accounts: AccountStore
+    public let corpora: CorpusRegistry
+    public let broadcaster: RevisionBroadcaster
+    /// Revisions per page when streaming history: bounds what a clone holds in memory.
+    public var pageSize = 500
+
+    public init(accounts: AccountStore, corpora: CorpusRegistry, broadcaster: RevisionBroadcaster) {
+        self.accounts = accounts
+        self.corpora = corpora
+        self.broadcaster = broadcaster
+    }
+
+    /// Handles one request and returns its final response; request-level failures throw a
+    /// ``WireError`` (any other error becomes `internal`).
+    public func handle(_ request: Gloss_V1_Request, user: String, sink: any ResponseSink) async throws
+        -> Gloss_V1_Response
+    {
+        do {
+            switch request.body {
+            case .listCorpora: return try listCorpora(user: user)
+            case .listDocuments(let r): return try listDocuments(r, user: user)
+            case .clone(let r): return try await clone(r, user: user, sink: sink)
+            case .pull(let r): return try await pull(r, user: user, sink: sink)
+            case .push(let r): return try await push(r, user: user)
+            case .subscribe(let r): return try await subscribe(r, user: user, sink: sink)
+            case .createCorpus(let r): return try createCorpus(r, user: user)
+            case .grant(let r): return try grant(r, user: user)
+            case .auth: throw WireError(.protocolError, "this connection is already authenticated")
+            case nil: throw WireError(.badMessage, "the request has no body this server knows")
+            }
+        } catch let error as WireError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch let error as AccountError {
+            throw Self.wireError(error)
+        } catch {
+            throw WireError(.internal, "the server failed: \(error)")
+        }
+    }
+
+    // MARK: Listing
+
+    private func listCorpora(user: String) throws -> Gloss_V1_Response {
+        var list = Gloss_V1_ListCorporaResponse()
+        for (record, role) in try accounts.corpora(visibleTo: user) {
+            let store = try corpora.handle(for: record.name).store
+            list.corpora.append(
+                Gloss_V1_CorpusInfo.with {
+                    $0.name = record.name
+                    $0.role = role.wire
+                    $0.headRevision = UInt64((try? store.headRevision()) ?? 0)
+                    $0.documents = UInt32((try? store.documents().filter(\.isLive).count) ?? 0)
+                    $0.policy = record.policy.wire
+                })
+        }
+        return .with { $0.listCorpora = list }
+    }
+
+    private func listDocuments(_ r: Gloss_V1_ListDocumentsRequest, user: String) throws -> Gloss_V1_Response {
+        let (handle, _) = try open(r.corpus, user: user, needs: .viewer)
+        var list = Gloss_V1_ListDocumentsResponse()
+        list.headRevision = UInt64(try handle.store.headRevision())
+        list.documents = try handle.store.documents().filter(\.isLive).map(Self.documentInfo)
+        return .with { $0.listDocuments = list }
+    }
+
+    // MARK: Clone and pull
+
+    /// Schema, then per live document its text and chain start, then the revisions with the
+    /// deltas past each document's start; one document or page of revisions at a time.
+    private func clone(_ r: Gloss_V1_CloneRequest, user: String, sink: any ResponseSink) async throws
+        -> Gloss_V1_Response
+    {
+        let (handle, _) = try open(r.corpus, user: user, needs: .viewer)
+        let store = handle.store
+        let head = try store.headRevision()
+        try await sink.stream(item { $0.schema = try schemaItem(store) })
+        let documents = try store.documents().filter { $0.isLive && $0.addedAt <= head }
+        var firstDelta: [DocumentID: Int] = [:]
+        var sentTexts: Set<TextDigest> = []
+        for (index, doc) in documents.enumerated() {
+            try Task.checkCancellation()
+            guard let start = try store.chainStart(of: doc.document.id, atOrBefore: head) else { continue }
+            firstDelta[doc.document.id] = start.firstDelta
+            if sentTexts.insert(doc.document.digest).inserted {
+                try await sink.stream(try textItem(store, doc.document.digest))
+            }
+            if let snapshot = start.snapshot {
+                try await sink.stream(item { $0.snapshot = Self.blob(snapshot) })
+            }
+            if index % 100 == 99 {
+                try await sink.stream(progress(index + 1, documents.count, "documents"))
+            }
+        }
+        try await streamRevisions(store, after: 0, through: head, sink: sink) { blob in
+            guard let document = blob.document else { return true }
+            guard let first = firstDelta[document] else { return false }  // removed since
+            return blob.revision >= first
+        }
+        return .with { $0.streamEnd = .with { $0.headRevision = UInt64(head) } }
+    }
+
+    /// The revisions after `since`, with the texts their new documents need.
+    private func pull(_ r: Gloss_V1_PullRequest, user: String, sink: any ResponseSink) async throws
+        -> Gloss_V1_Response
+    {
+        let (handle, _) = try open(r.corpus, user: user, needs: .viewer)
+        let store = handle.store
+        let head = try store.headRevision()
+        guard r.sinceRevision <= UInt64(head) else {
+            throw WireError(.notFound, "revision \(r.sinceRevision) is past the head (\(head)): this replica belongs to another server or corpus")
+        }
+        let since = Int(r.sinceRevision)
+        if since < head {
+            let added = try store.documents().filter { $0.addedAt > since && $0.addedAt <= head }
+            var sent: Set<TextDigest> = []
+            for doc in added where sent.insert(doc.document.digest).inserted {
+                try await sink.stream(try textItem(store, doc.document.digest))
+            }
+            try await sink.stream(item { $0.schema = try schemaItem(store) })
+            try await streamRevisions(store, after: since, through: head, sink: sink) { _ in true }
+        }
+        return .with { $0.streamEnd = .with { $0.headRevision = UInt64(head) } }
+    }
+
+    private func streamRevisions(
+        _ store: CorpusStore, after: Int, through head: Int, sink: any ResponseSink,
+        include: (StoredBlob) -> Bool
+    ) async throws {
+        var from = after
+        while from < head {
+            try Task.checkCancellation()
+            let to = min(head, from + pageSize)
+            let revisions = try store.revisions(after: from, through: to)
+            var blobs: [Int: [StoredBlob]] = [:]
+            for blob in try store.storedDeltas(after: from, through: to) where include(blob) {
+                blobs[blob.revision, default: []].append(blob)
+            }
+            for revision in revisions {
+                try await sink.stream(
+                    item { $0.revision = Self.revisionData(revision, blobs[revision.number] ?? []) })
+            }
+            try await sink.stream(progress(to, head, "revisions"))
+            from = to
+        }
+    }
+
+    // MARK: Push and subscribe
+
+    private func push(_ r: Gloss_V1_PushRequest, user: String) async throws -> Gloss_V1_Response {
+        let (handle, role) = try open(r.corpus, user: user, needs: .viewer)
+        var changeset = try r.changeset.changeset()
+        changeset.author = user  // the authenticated user, whatever the client claims
+        let policy = try accounts.corpus(named: r.corpus)?.policy ?? .shared
+        try PushAuthorizer(user: user, role: role, policy: policy, store: handle.store).check(changeset)
+        let outcome = try await handle.committer.append(changeset)
+        var response = Gloss_V1_PushResponse()
+        switch outcome {
+        case .accepted(let revision):
+            response.acceptedRevision = UInt64(revision)
+            broadcaster.publish(
+                .init(corpus: r.corpus, revision: revision, author: user, summary: Self.summary(changeset)))
+        case .duplicate(let revision):
+            response.duplicateRevision = UInt64(revision)
+        case .conflicts(let conflicts):
+            response.conflicts = .with {
+                $0.headRevision = UInt64((try? handle.store.headRevision()) ?? 0)
+                $0.conflicts = conflicts.map(Self.conflictInfo)
+            }
+        case .invalid(let error):
+            response.invalid = .with {
+                $0.code = error.code.rawValue
+                $0.message = error.message
+                $0.document = error.document?.rawValue ?? ""
+                $0.annotation = error.annotation?.description ?? ""
+                $0.opIndex = Int64(error.opIndex ?? -1)
+            }
+        }
+        return .with { $0.push = response }
+    }
+
+    /// Confirms, then streams a notification per new revision until the request is cancelled.
+    private func subscribe(_ r: Gloss_V1_SubscribeRequest, user: String, sink: any ResponseSink) async throws
+        -> Gloss_V1_Response
+    {
+        let (handle, _) = try open(r.corpus, user: user, needs: .viewer)
+        let (id, events) = broadcaster.subscribe(corpus: r.corpus)
+        defer { broadcaster.unsubscribe(id) }
+        let head = UInt64(try handle.store.headRevision())
+        try await sink.interim(.with { $0.subscribe = .with { $0.headRevision = head } })
+        var last = head
+        for await event in events {
+            try Task.checkCancellation()
+            last = UInt64(event.revision)
+            let note = Gloss_V1_Notification.with {
+                $0.corpus = event.corpus
+                $0.revision = UInt64(event.revision)
+                $0.author = event.author
+                $0.summary = event.summary
+            }
+            try await sink.stream(ByteBuffer(bytes: try note.serializedBytes() as [UInt8]))
+        }
+        return .with { $0.subscribe = .with { $0.headRevision = last } }
+    }
+
+    // MARK: Administration
+
+    private func createCorpus(_ r: Gloss_V1_CreateCorpusRequest, user: String) throws -> Gloss_V1_Response {
+        guard try accounts.user(named: user)?.isAdmin == true else {
+            throw WireError(.permissionDenied, "only server admins create corpora; ask one, or use glossd's admin token")
+        }
+        try accounts.createCorpus(name: r.name, owner: user, policy: r.policy == .own ? .own : .shared)
+        let handle = try corpora.handle(for: r.name)
+        if !r.schemaJson.isEmpty {
+            let schema: Schema
+            do {
+                schema = try JSONDecoder().decode(Schema.self, from: Data(r.schemaJson.utf8))
+            } catch {
+                throw WireError(.badMessage, "the schema is not valid JSON of the documented shape: \(error)")
+            }
+            let replica = ReplicaID.random()
+            let outcome = try handle.store.append(
+                Changeset(author: user, replica: replica, base: 0, message: "schema", ops: [.setSchema(schema)]))
+            guard outcome.revision != nil else { throw WireError(.internal, "could not store the schema: \(outcome)") }
+        }
+        return .with { $0.createCorpus = .with { $0.name = r.name } }
+    }
+
+    private func grant(_ r: Gloss_V1_GrantRequest, user: String) throws -> Gloss_V1_Response {
+        _ = try open(r.corpus, user: user, needs: .owner)
+        try accounts.grant(corpus: r.corpus, user: r.user, role: Role(wire: r.role))
+        return .with { $0.grant = .init() }
+    }
+
+    // MARK: Helpers
+
+    /// The corpus, if the user has at least `needs` in it; unknown corpora and no role look
+    /// the same (`not-found`), so names do not leak.
+    private func open(_ corpus: String, user: String, needs: Role) throws -> (CorpusHandle, Role) {
+        guard try accounts.corpus(named: corpus) != nil, let role = try accounts.role(of: user, in: corpus) else {
+            throw WireError(.notFound, "no corpus \"\(corpus)\" that \(user) can see; `gloss corpus list` shows yours")
+        }
+        guard role >= needs else {
+            throw WireError(.permissionDenied, "\(user) is \(role.name) of \(corpus); this needs \(needs.name)")
+        }
+        return (try corpora.handle(for: corpus), role)
+    }
+
+    private func item(_ fill: (inout Gloss_V1_StreamItem) throws -> Void) throws -> ByteBuffer {
+        var item = Gloss_V1_StreamItem()
+        try fill(&item)
+        return ByteBuffer(bytes: try item.serializedBytes() as [UInt8])
+    }
+
+    private func progress(_ done: Int, _ total: Int, _ unit: String) throws -> ByteBuffer {
+        try item {
+            $0.progress = .with {
+                $0.done = UInt64(done)
+                $0.total = UInt64(total)
+                $0.unit = unit
+            }
+        }
+    }
+
+    private func schemaItem(_ store: CorpusStore) throws -> Gloss_V1_Schema {
+        let schema = try store.schema()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return .with {
+            $0.json = String(decoding: (try? encoder.encode(schema)) ?? Data(), as: UTF8.self)
+        }
+    }
+
+    private func textItem(_ store: CorpusStore, _ digest: TextDigest) throws -> ByteBuffer {
+        guard let text = try store.storedText(digest) else {
+            throw WireError(.internal, "the text \(digest) is missing from the store")
+        }
+        return try item {
+            $0.text = .with {
+                $0.digest = Data(digest.bytes)
+                $0.rawLength = UInt64(text.rawLength)
+                $0.deflated = Data(text.data)
+            }
+        }
+    }
+
+    static func blob(_ blob: StoredBlob) -> Gloss_V1_StoredBlob {
+        .with {
+            $0.document = blob.document?.rawValue ?? ""
+            $0.revision = UInt64(blob.revision)
+            $0.rawLength = UInt64(blob.rawLength)
+            $0.deflated = Data(blob.data)
+        }
+    }
+
+    static func revisionData(_ r: Revision, _ blobs: [StoredBlob]) -> Gloss_V1_RevisionData {
+        .with {
+            $0.number = UInt64(r.number)
+            $0.changesetID = Data(r.changeset.bytes)
+            $0.author = r.author
+            $0.replica = r.replica.rawValue
+            $0.base = UInt64(r.base)
+            $0.message = r.message
+            $0.timestamp = r.timestamp
+            $0.deltas = blobs.map(blob)
+        }
+    }
+
+    static func documentInfo(_ d: DocumentEntry) -> Gloss_V1_DocumentInfo {
+        .with {
+            $0.id = d.document.id.rawValue
+            $0.digest = Data(d.document.digest.bytes)
+            $0.length = UInt64(d.document.length)
+            $0.metadata = d.document.metadata
+            $0.addedRevision = UInt64(d.addedAt)
+        }
+    }
+
+    static func conflictInfo(_ c: Conflict) -> Gloss_V1_ConflictInfo {
+        .with {
+            $0.id = c.id
+            $0.kind = c.kindName
+            $0.document = c.document?.rawValue ?? ""
+            $0.annotation = c.annotation?.description ?? ""
+            if case .field(let f) = c.kind { $0.field = f.description }
+            $0.theirRevision = UInt64(c.theirRevision)
+            $0.description_p = c.description
+        }
+    }
+
+    static func summary(_ changeset: Changeset) -> String {
+        let documents = Set(changeset.ops.compactMap(\.document)).count
+        return "\(changeset.ops.count) op\(changeset.ops.count == 1 ? "" : "s") on \(documents) document\(documents == 1 ? "" : "s")"
+    }
+
+    static func wireError(_ error: AccountError) -> WireError {
+        switch error.code {
+        case .unknownCorpus, .unknownUser, .unknownToken: WireError(.notFound, error.message)
+        case .alreadyExists: WireError(.alreadyExists, error.message)
+        case .invalidName: WireError(.badMessage, error.message)
+        default: WireError(.internal, error.message)
+        }
+    }
+}
+
+extension Role {
+    var wire: Gloss_V1_Role {
+        switch self {
+        case .viewer: .viewer
+        case .annotator: .annotator
+        case .curator: .curator
+        case .owner: .owner
+        }
+    }
+
+    /// nil for `ROLE_NONE` (a revocation).
+    init?(wire: Gloss_V1_Role) {
+        switch wire {
+        case .viewer: self = .viewer
+        case .annotator: self = .annotator
+        case .curator: self = .curator
+        case .owner: self = .owner
+        default: return nil
+        }
+    }
+}
+
+extension CorpusPolicy {
+    var wire: Gloss_V1_Policy { self == .own ? .own : .shared }
+}

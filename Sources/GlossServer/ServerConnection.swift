@@ -1,0 +1,238 @@
+import Foundation
+import GlossWire
+import Logging
+import NIOCore
+import Synchronization
+
+/// One client connection: feeds decoded messages to the ``ServerConnectionStateMachine`` and
+/// carries out the actions it returns. Requests run as child tasks, so a long clone does not
+/// hold up a ping or a push on the same connection.
+final class ServerConnection: Sendable {
+    enum Flow { case go, stop }
+
+    let id: UInt64
+    let address: String
+    private let router: RequestRouter
+    private let authenticator: Authenticator
+    private let configuration: ServerConfiguration
+    private let logger: Logger
+    private let machine: Mutex<ServerConnectionStateMachine>
+    private let requests = Mutex<[UInt32: Task<Void, Never>]>([:])
+    private let compression = Mutex(false)
+    private let lastActivity = Mutex(ContinuousClock.now)
+    private let outboundBox = Mutex<NIOAsyncChannelOutboundWriter<WireWrite>?>(nil)
+
+    init(
+        id: UInt64, address: String, router: RequestRouter, authenticator: Authenticator,
+        configuration: ServerConfiguration, logger: Logger
+    ) {
+        self.id = id
+        self.address = address
+        self.router = router
+        self.authenticator = authenticator
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "connection"] = "\(id)"
+        logger[metadataKey: "peer"] = "\(address)"
+        self.logger = logger
+        machine = Mutex(ServerConnectionStateMachine(limits: configuration.limits))
+    }
+
+    /// Serves the connection until it closes.
+    func run(_ channel: NIOAsyncChannel<Frame, WireWrite>) async {
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                outboundBox.withLock { $0 = outbound }
+                try await outbound.write(.preface)
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await self.watchTimeouts() }
+                    await self.readLoop(inbound)
+                    self.cancelRequests()
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            logger.debug("connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Refuses a connection over the limit: the preface, an ERROR, and close.
+    static func refuse(_ channel: NIOAsyncChannel<Frame, WireWrite>, _ error: WireError) async {
+        try? await channel.executeThenClose { _, outbound in
+            try await outbound.write(.preface)
+            try await outbound.write(contentsOf: WireMessage.error(0, error.errorBody).frames().map(WireWrite.frame))
+        }
+    }
+
+    private func readLoop(_ inbound: NIOAsyncChannelInboundStream<Frame>) async {
+        var assembler = MessageAssembler(limits: configuration.limits)
+        do {
+            for try await frame in inbound {
+                lastActivity.withLock { $0 = .now }
+                guard let assembled = try assembler.append(frame) else { continue }
+                let message = try WireMessage(assembled)
+                let action = machine.withLock { $0.received(message) }
+                if await perform(action) == .stop { return }
+            }
+        } catch let error as WireError {
+            logger.info("refused input", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
+            _ = await perform(machine.withLock { $0.inputFailed(error) })
+        } catch {
+            logger.debug("read failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Starts a graceful shutdown of this connection.
+    func drain() async {
+        _ = await perform(machine.withLock { $0.startDraining() })
+    }
+
+    // MARK: Actions
+
+    @discardableResult
+    private func perform(_ action: ServerConnectionStateMachine.Action) async -> Flow {
+        switch action {
+        case .none:
+            return .go
+        case .sendWelcome(let version, let compress):
+            compression.withLock { $0 = compress }
+            let welcome = Gloss_V1_Welcome.with {
+                $0.version = version
+                $0.capabilities = compress ? ["deflate"] : []
+                $0.serverName = "glossd"
+                $0.limits = .with {
+                    $0.maxFramePayload = UInt32(configuration.limits.maxFramePayload)
+                    $0.maxMessageBytes = UInt64(configuration.limits.maxMessageBytes)
+                    $0.maxRequestsInFlight = UInt32(configuration.limits.maxRequestsInFlight)
+                    $0.idleTimeoutSeconds = UInt32(configuration.idleTimeout.components.seconds)
+                }
+            }
+            return await send(.welcome(welcome))
+        case .authenticate(let requestID, let token):
+            start(requestID) {
+                let result = await self.authenticator.authenticate(token: token, address: self.address)
+                let next = self.machine.withLock { m in
+                    switch result {
+                    case .success(let user): m.authenticated(requestID: requestID, user: user)
+                    case .failure(let error): m.authenticationFailed(requestID: requestID, error: error)
+                    }
+                }
+                await self.perform(next)
+            }
+            return .go
+        case .respondAuthenticated(let requestID, let user):
+            logger.info("authenticated", metadata: ["user": "\(user)"])
+            return await send(.response(requestID, .with { $0.auth = .with { $0.user = user } }))
+        case .handle(let requestID, let request, let user):
+            start(requestID) {
+                let sink = ConnectionSink(connection: self, requestID: requestID)
+                do {
+                    let response = try await self.router.handle(request, user: user, sink: sink)
+                    await self.send(.response(requestID, response))
+                } catch let error as WireError {
+                    await self.send(.error(requestID, error.errorBody))
+                } catch is CancellationError {
+                    await self.send(.error(requestID, WireError(.cancelled, "request \(requestID) was cancelled").errorBody))
+                } catch {
+                    await self.send(.error(requestID, WireError(.internal, "\(error)").errorBody))
+                }
+                self.requests.withLock { _ = $0.removeValue(forKey: requestID) }
+                await self.perform(self.machine.withLock { $0.finished(requestID: requestID) })
+            }
+            return .go
+        case .cancel(let requestID):
+            requests.withLock { $0[requestID] }?.cancel()
+            return .go
+        case .sendPong(let opaque):
+            return await send(.pong(opaque))
+        case .failRequest(let requestID, let error):
+            return await send(.error(requestID, error.errorBody))
+        case .closeWithError(let error):
+            logger.info("closing", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
+            await send(.error(0, error.errorBody))
+            finish()
+            return .stop
+        case .sendGoaway(let last, let thenClose):
+            await send(.goaway(.with {
+                $0.lastRequestID = last
+                $0.reason = "the server is shutting down"
+            }))
+            if thenClose {
+                finish()
+                return .stop
+            }
+            return .go
+        case .close:
+            finish()
+            return .stop
+        }
+    }
+
+    private func start(_ requestID: UInt32, _ work: @escaping @Sendable () async -> Void) {
+        let task = Task { await work() }
+        requests.withLock { $0[requestID] = task }
+    }
+
+    private func cancelRequests() {
+        for task in requests.withLock({ $0.values }) { task.cancel() }
+    }
+
+    /// Writes a message's frames in one call, so they never interleave with another message.
+    @discardableResult
+    func send(_ message: WireMessage) async -> Flow {
+        guard let outbound = outboundBox.withLock({ $0 }) else { return .stop }
+        let frames = message.frames(limits: configuration.limits, compress: compression.withLock { $0 } && message.frameType != .stream)
+        do {
+            try await outbound.write(contentsOf: frames.map(WireWrite.frame))
+            lastActivity.withLock { $0 = .now }
+            return .go
+        } catch {
+            return .stop
+        }
+    }
+
+    /// Closes now, cancelling whatever still runs (after the drain timeout).
+    func forceClose() {
+        cancelRequests()
+        finish()
+    }
+
+    private func finish() {
+        outboundBox.withLock { $0 }?.finish()
+    }
+
+    // MARK: Timeouts
+
+    private func watchTimeouts() async {
+        let start = ContinuousClock.now
+        let tick = min(configuration.handshakeTimeout, configuration.idleTimeout) / 4
+        while !Task.isCancelled {
+            try? await Task.sleep(for: tick)
+            if Task.isCancelled { return }
+            let (handshaking, idleFor) = (
+                machine.withLock { $0.isHandshaking }, ContinuousClock.now - lastActivity.withLock { $0 }
+            )
+            let expired =
+                (handshaking && ContinuousClock.now - start > configuration.handshakeTimeout)
+                || (!handshaking && idleFor > configuration.idleTimeout && requests.withLock { $0.isEmpty })
+            if expired {
+                _ = await perform(machine.withLock { $0.timedOut() })
+                return
+            }
+        }
+    }
+}
+
+/// Sends a request's stream items and interim responses as frames on its connection.
+struct ConnectionSink: ResponseSink {
+    let connection: ServerConnection
+    let requestID: UInt32
+
+    func stream(_ item: ByteBuffer) async throws {
+        guard await connection.send(.stream(requestID, item)) == .go else { throw CancellationError() }
+    }
+
+    func interim(_ response: Gloss_V1_Response) async throws {
+        guard await connection.send(.response(requestID, response)) == .go else { throw CancellationError() }
+    }
+}

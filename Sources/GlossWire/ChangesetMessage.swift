@@ -1,0 +1,61 @@
+import Foundation
+import GlossModel
+
+/// A changeset on the wire: metadata plus its ops as runs of consecutive ops on one document,
+/// each in the storage encoding (`Protocol/storage-encoding.md`), so op order is kept exactly.
+extension Gloss_V1_Changeset {
+    public init(_ changeset: Changeset) {
+        self.init()
+        id = changeset.id.bytes.withUnsafeBufferPointer { Data(buffer: $0) }
+        author = changeset.author
+        replica = changeset.replica.rawValue
+        base = UInt64(changeset.base)
+        message = changeset.message
+        timestamp = changeset.timestamp
+        var run: [Op] = []
+        var runDocument: DocumentID?
+        func flush() {
+            guard !run.isEmpty else { return }
+            ops.append(Gloss_V1_EncodedOps.with { $0.encoded = Data(DeltaCodec.encode(run, document: runDocument)) })
+            run = []
+        }
+        for op in changeset.ops {
+            if op.document != runDocument { flush() }
+            runDocument = op.document
+            run.append(op)
+        }
+        flush()
+        texts = changeset.texts.map { digest, text in
+            Gloss_V1_DocumentText.with {
+                $0.digest = Data(digest.bytes)
+                $0.text = text
+            }
+        }.sorted { $0.digest.lexicographicallyPrecedes($1.digest) }
+    }
+
+    /// The model changeset; anything that does not decode is `bad-message`.
+    public func changeset() throws(WireError) -> Changeset {
+        guard let id = ChangesetID(bytes: Array(id)) else {
+            throw WireError(.badMessage, "a changeset id must be 16 bytes, not \(self.id.count)")
+        }
+        var decoded: [Op] = []
+        for (index, run) in ops.enumerated() {
+            do {
+                decoded += try DeltaCodec.decode(Array(run.encoded), what: "ops run \(index) of changeset \(id)").ops
+            } catch {
+                throw WireError(.badMessage, error.message)
+            }
+        }
+        var texts: [TextDigest: String] = [:]
+        for text in self.texts {
+            guard let digest = TextDigest(bytes: Array(text.digest)) else {
+                throw WireError(.badMessage, "a text digest must be 32 bytes")
+            }
+            texts[digest] = text.text
+        }
+        guard base <= UInt64(Int.max) else { throw WireError(.badMessage, "base revision \(base) is out of range") }
+        return Changeset(
+            id: id, author: author, replica: ReplicaID(replica), base: Int(base), message: message,
+            timestamp: timestamp, ops: decoded, texts: texts)
+    }
+}
