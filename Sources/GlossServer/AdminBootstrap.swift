@@ -2,19 +2,22 @@ import Foundation
 
 /// First start: an `admin` user whose token goes to `DIR/admin.token`, readable by the owner only.
 public enum AdminBootstrap {
-    /// Creates the admin user and token file when the server has no users yet.
+    /// Creates the admin user and token file when the server has no users yet; returns the
+    /// token file's path when it did.
     @discardableResult
-    public static func ensureAdmin(accounts: AccountStore, dataDirectory: URL) throws -> Bool {
-        guard try accounts.users().isEmpty else { return false }
+    public static func ensureAdmin(accounts: AccountStore, dataDirectory: URL) throws -> String? {
+        guard try accounts.users().isEmpty else { return nil }
         _ = try accounts.addUser("admin", isAdmin: true)
         let token = try accounts.issueToken(for: "admin", label: "first start")
         let path = dataDirectory.appendingPathComponent("admin.token").path
-        guard FileManager.default.createFile(atPath: path, contents: Data((token.secret + "\n").utf8),
-            attributes: [.posixPermissions: 0o600])
-        else {
+        // Created 0600 from the first byte (O_EXCL: never through someone else's file).
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        defer { close(fd) }
+        let bytes = Array((token.secret + "\n").utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }
-        print("created user admin; its token is in \(path)")
-        return true
+        return path
     }
 }

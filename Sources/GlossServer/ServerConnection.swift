@@ -122,7 +122,8 @@ final class ServerConnection: Sendable {
             return .go
         case .respondAuthenticated(let requestID, let user):
             logger.info("authenticated", metadata: ["user": "\(user)"])
-            return await send(.response(requestID, .with { $0.auth = .with { $0.user = user } }))
+            guard await send(.response(requestID, .with { $0.auth = .with { $0.user = user } })) == .go else { return .stop }
+            return await perform(machine.withLock { $0.finished(requestID: requestID) })
         case .handle(let requestID, let request, let user):
             start(requestID) {
                 let sink = ConnectionSink(connection: self, requestID: requestID)

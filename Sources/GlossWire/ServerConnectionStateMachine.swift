@@ -76,6 +76,8 @@ public struct ServerConnectionStateMachine: Sendable {
             return inFlight.contains(id) ? .cancel(requestID: id) : .none
         case (.ready, .pong), (.draining, .pong), (.authenticating, .pong), (.awaitingAuth, .pong):
             return .none
+        case (.awaitingAuth, _):
+            return fail(.unauthenticated, "authenticate first: a \(message.frameType) frame is not allowed before auth")
         default:
             return fail(.protocolError, "a client does not send \(message.frameType) here")
         }
@@ -115,17 +117,32 @@ public struct ServerConnectionStateMachine: Sendable {
 
     // MARK: Results of the handler's work
 
+    /// The token was good. The handler answers, then reports ``finished(requestID:)`` like
+    /// any request (which closes a connection that started draining meanwhile).
     public mutating func authenticated(requestID: UInt32, user: String) -> Action {
-        guard case .authenticating(requestID) = state else { return .none }
-        inFlight.remove(requestID)
-        state = .ready(user: user)
+        switch state {
+        case .authenticating(requestID):
+            inFlight.remove(requestID)
+            state = .ready(user: user)
+        case .draining where inFlight.contains(requestID):
+            // GOAWAY promised this request an answer.
+            inFlight.remove(requestID)
+            state = .draining(user: user)
+        default:
+            return .none
+        }
         return .respondAuthenticated(requestID: requestID, user: user)
     }
 
     public mutating func authenticationFailed(requestID: UInt32, error: WireError) -> Action {
-        guard case .authenticating(requestID) = state else { return .none }
-        state = .closed
-        return .closeWithError(error)
+        switch state {
+        case .authenticating(requestID), .draining where inFlight.contains(requestID):
+            inFlight.remove(requestID)
+            state = .closed
+            return .closeWithError(error)
+        default:
+            return .none
+        }
     }
 
     /// The request's final frame was written.

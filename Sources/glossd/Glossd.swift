@@ -52,7 +52,6 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        setvbuf(stdout, nil, _IOLBF, 0)  // the fingerprint must show before the logs, even in a pipe
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "glossd")
         logger.logLevel = .info
@@ -63,10 +62,12 @@ struct Serve: AsyncParsableCommand {
         } else {
             let (loaded, created) = try ServerIdentity.loadOrCreate(directory: data.url)
             identity = loaded
-            if created { print("created a self-signed certificate for localhost and 127.0.0.1") }
+            if created { say("created a self-signed certificate for localhost and 127.0.0.1") }
         }
-        print("certificate fingerprint: \(identity.fingerprint)")
-        try AdminBootstrap.ensureAdmin(accounts: accounts, dataDirectory: data.url)
+        say("certificate fingerprint: \(identity.fingerprint)")
+        if let tokenPath = try AdminBootstrap.ensureAdmin(accounts: accounts, dataDirectory: data.url) {
+            say("created user admin; its token is in \(tokenPath)")
+        }
 
         let address = HostPort(listen)!
         let configuration = ServerConfiguration(host: address.host, port: address.port, dataDirectory: data.url)
@@ -129,6 +130,12 @@ struct TokenCommand: ParsableCommand {
             print("revoked \(id)")
         }
     }
+}
+
+/// Writes a line to standard output at once (unbuffered), so it shows before later log lines
+/// even when stdout is a pipe.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 /// `HOST:PORT`, with IPv6 hosts in brackets.

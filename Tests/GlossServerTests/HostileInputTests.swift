@@ -1,0 +1,69 @@
+import Foundation
+import GlossClient
+import GlossServer
+import GlossWire
+import NIOCore
+import Testing
+
+/// Bad input gets a typed error and a closed connection, while a well-behaved client on the
+/// same server keeps working.
+@Suite(.serialized)
+struct HostileInputTests {
+    static func expectError(_ code: WireError.Code, from bytes: [UInt8], server: TestServer) async throws {
+        let reply = try await RawClient.exchange(port: server.port, bytes)
+        let messages = try RawClient.messages(reply)
+        let errors = messages.compactMap { if case .error(0, let e) = $0 { WireError(e) } else { nil } }
+        #expect(errors.map(\.code) == [code], "got \(messages.map(\.frameType))")
+        // Someone else is still served.
+        let good = try await server.connect()
+        _ = try await good.request(.with { $0.listCorpora = .init() })
+        good.close()
+    }
+
+    @Test func hostileInputs() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let preface = Preface.bytes
+
+        // Garbage, and an HTTP request, instead of the preface.
+        try await Self.expectError(.badPreface, from: Array("\u{1}\u{2}garbage".utf8), server: server)
+        try await Self.expectError(.badPreface, from: Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8), server: server)
+        // An unknown protocol version.
+        let future = RawClient.frameBytes(.hello(.with {
+            $0.minVersion = 7
+            $0.maxVersion = 9
+        }))
+        try await Self.expectError(.unsupportedVersion, from: preface + future, server: server)
+        // A length field far over the limit: refused from the header alone.
+        try await Self.expectError(
+            .frameTooLarge, from: preface + [0x7F, 0xFF, 0xFF, 0xFF, 0x01, 0x01, 0, 0, 0, 0, 0, 0], server: server)
+        // A message of the wrong type for the state: a request before HELLO.
+        let early = RawClient.frameBytes(.request(1, .with { $0.listCorpora = .init() }))
+        try await Self.expectError(.protocolError, from: preface + early, server: server)
+        // A request before authenticating.
+        try await Self.expectError(.unauthenticated, from: preface + RawClient.hello + early, server: server)
+        // A decompression bomb: 1 MB of zeros declared as 100 bytes.
+        var bomb = FrameCompression.compress(ByteBuffer(repeating: 0, count: 1 << 20))!
+        bomb.setInteger(UInt32(100), at: bomb.readerIndex)
+        var frame = ByteBuffer()
+        FrameEncoder.write(Frame(type: .ping, flags: [.end, .compressed], payload: bomb), to: &frame)
+        try await Self.expectError(
+            .decompressionFailed, from: preface + RawClient.hello + Array(frame.readableBytesView), server: server)
+        // A lying uncompressed length (larger than the real one).
+        var liar = FrameCompression.compress(ByteBuffer(repeating: 7, count: 4000))!
+        liar.setInteger(UInt32(5000), at: liar.readerIndex)
+        frame.clear()
+        FrameEncoder.write(Frame(type: .ping, flags: [.end, .compressed], payload: liar), to: &frame)
+        try await Self.expectError(
+            .decompressionFailed, from: preface + RawClient.hello + Array(frame.readableBytesView), server: server)
+    }
+
+    @Test func truncatedFrameThenCloseLeavesTheServerServing() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        // Half a frame header, then the client goes away.
+        _ = try await RawClient.exchange(port: server.port, Preface.bytes + [0, 0, 0], timeout: .milliseconds(300))
+        let good = try await server.connect()
+        _ = try await good.request(.with { $0.listCorpora = .init() })
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import GlossClient
+import GlossModel
+import GlossServer
+import GlossStore
+import GlossTestSupport
+import GlossWire
+import NIOCore
+import Testing
+
+/// Real TLS on loopback, a real glossd in process, real SQLite stores.
+@Suite(.serialized)
+struct SyncOverTLSTests {
+    static func push(_ connection: ClientConnection, corpus: String, _ changeset: Changeset) async throws
+        -> Gloss_V1_PushResponse
+    {
+        let response = try await connection.request(
+            .with {
+                $0.push = .with {
+                    $0.corpus = corpus
+                    $0.changeset = Gloss_V1_Changeset(changeset)
+                }
+            })
+        guard case .push(let push)? = response.body else { throw ClientError(.protocolViolation, "not a push response") }
+        return push
+    }
+
+    static func createCorpus(_ connection: ClientConnection, _ name: String) async throws {
+        _ = try await connection.request(.with { $0.createCorpus = .with { $0.name = name } })
+    }
+
+    @Test func pushIsIdempotentAndPullStreamsWhatWasStored() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let admin = try await server.connect()
+        #expect(admin.user == "admin")
+        try await Self.createCorpus(admin, "news")
+
+        var m = Minter("admin", replica: 5)
+        var cs = m.documents(base: 0, [("d1", SampleTexts.news)])
+        let spans = [m.span("d1", 0, 12, "PER"), m.span("d1", 21, 27, "LOC")]
+        cs.ops += spans.map(Op.create)
+        #expect(try await Self.push(admin, corpus: "news", cs).acceptedRevision == 1)
+        // The acknowledgement was "lost": the same changeset again makes no second revision.
+        #expect(try await Self.push(admin, corpus: "news", cs).duplicateRevision == 1)
+
+        var items: [Gloss_V1_StreamItem] = []
+        let end = try await admin.streaming(.with { $0.pull = .with { $0.corpus = "news" } }) { event in
+            if case .item(let bytes) = event {
+                items.append(try Gloss_V1_StreamItem(serializedBytes: Array(bytes.readableBytesView)))
+            }
+        }
+        #expect(end.streamEnd.headRevision == 1)
+        let revisions = items.compactMap { if case .revision(let r)? = $0.body { r } else { nil } }
+        #expect(revisions.map(\.number) == [1])
+        let blob = try #require(revisions.first?.deltas.first)
+        let stored = StoredBlob(
+            kind: .delta, revision: 1, document: "d1", rawLength: Int(blob.rawLength), data: Array(blob.deflated))
+        #expect(try stored.ops() == cs.ops)
+        let texts = items.compactMap { if case .text(let t)? = $0.body { t } else { nil } }
+        #expect(texts.count == 1)
+
+        let listed = try await admin.request(.with { $0.listCorpora = .init() })
+        #expect(listed.listCorpora.corpora.map(\.name) == ["news"])
+        #expect(listed.listCorpora.corpora.first?.headRevision == 1)
+        admin.close()
+    }
+
+    @Test func viewersCannotPushAndAnnotatorsCannotChangeDocuments() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let admin = try await server.connect()
+        try await Self.createCorpus(admin, "c")
+        var m = Minter("admin", replica: 5)
+        #expect(try await Self.push(admin, corpus: "c", m.documents(base: 0, [("d", SampleTexts.short)])).acceptedRevision == 1)
+
+        let viewer = try await server.connect(token: try server.user("vic", role: .viewer, in: "c"))
+        var v = Minter("vic", replica: 6)
+        await #expect(throws: ClientError.self) {
+            _ = try await Self.push(viewer, corpus: "c", v.changeset(base: 1, [.create(v.span("d", 0, 5, "PER"))]))
+        }
+        do {
+            _ = try await Self.push(viewer, corpus: "c", v.changeset(base: 1, [.create(v.span("d", 0, 5, "PER"))]))
+        } catch let error as ClientError {
+            #expect(error.server?.code == .permissionDenied)
+        }
+        let annotator = try await server.connect(token: try server.user("ann", role: .annotator, in: "c"))
+        let a = Minter("ann", replica: 7)
+        do {
+            _ = try await Self.push(annotator, corpus: "c", a.documents(base: 1, [("d2", "more text")]))
+            Issue.record("an annotator added a document")
+        } catch let error as ClientError {
+            #expect(error.server?.code == .permissionDenied)
+        }
+        // The viewer's connection survives a refused request.
+        let list = try await viewer.request(.with { $0.listDocuments = .with { $0.corpus = "c" } })
+        #expect(list.listDocuments.documents.map(\.id) == ["d"])
+        m = Minter("admin", replica: 5)
+        _ = m
+    }
+
+    @Test func wrongTokenAndWrongPinAreRefusedWhileOthersSync() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let good = try await server.connect()
+        do {
+            _ = try await server.connect(token: "gls_not-a-real-token")
+            Issue.record("a wrong token was accepted")
+        } catch let error as ClientError {
+            #expect(error.server?.code == .authFailed)
+        }
+        do {
+            _ = try await server.connect(trust: .pinned(CertificateFingerprint(derBytes: [1, 2, 3])))
+            Issue.record("a wrong pin was accepted")
+        } catch let error as ClientError {
+            #expect(error.code == .pinMismatch)
+            #expect(error.message.contains("WARNING: THE SERVER'S CERTIFICATE HAS CHANGED"))
+            #expect(error.message.contains(server.fingerprint.description))
+        }
+        try await Self.createCorpus(good, "still-working")
+        let listed = try await good.request(.with { $0.listCorpora = .init() })
+        #expect(listed.listCorpora.corpora.map(\.name) == ["still-working"])
+    }
+
+    @Test func repeatedFailedLoginsAreRateLimited() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        var codes: [WireError.Code] = []
+        for _ in 0..<7 {
+            do {
+                _ = try await server.connect(token: "gls_wrong")
+            } catch let error as ClientError {
+                if let code = error.server?.code { codes.append(code) }
+            }
+        }
+        #expect(codes.prefix(5).allSatisfy { $0 == .authFailed })
+        #expect(codes.last == .rateLimited)
+    }
+
+    @Test func subscribersHearAboutNewRevisions() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let admin = try await server.connect()
+        try await Self.createCorpus(admin, "live")
+        let watcher = try await server.connect()
+        let (id, events) = try watcher.stream(.with { $0.subscribe = .with { $0.corpus = "live" } })
+        var iterator = events.makeAsyncIterator()
+        guard case .interim(let confirmed)? = try await iterator.next() else {
+            Issue.record("no subscription confirmation")
+            return
+        }
+        #expect(confirmed.subscribe.headRevision == 0)
+        let m = Minter("admin", replica: 5)
+        #expect(try await Self.push(admin, corpus: "live", m.documents(base: 0, [("d", "text")])).acceptedRevision == 1)
+        guard case .item(let bytes)? = try await iterator.next() else {
+            Issue.record("no notification")
+            return
+        }
+        let note = try Gloss_V1_Notification(serializedBytes: Array(bytes.readableBytesView))
+        #expect(note.revision == 1)
+        #expect(note.author == "admin")
+        await watcher.cancel(id)
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import GlossClient
+import GlossModel
+import GlossServer
+import GlossTestSupport
+import GlossWire
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// A real glossd (in process) on a loopback port with TLS and a temporary data directory.
+final class TestServer: Sendable {
+    let server: GlossServer
+    let accounts: AccountStore
+    let fingerprint: CertificateFingerprint
+    let adminToken: String
+    let port: Int
+    let directory: TemporaryDirectory
+    private let task: Task<Void, any Error>
+
+    static func start(maxConnections: Int = 64, handshakeTimeout: Duration = .seconds(10)) async throws -> TestServer {
+        let directory = try TemporaryDirectory("glossd")
+        let accounts = try AccountStore(path: directory.path("server.sqlite"))
+        let (identity, _) = try ServerIdentity.loadOrCreate(directory: directory.url)
+        try AdminBootstrap.ensureAdmin(accounts: accounts, dataDirectory: directory.url)
+        let token = try String(contentsOf: directory.url.appendingPathComponent("admin.token"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var logger = Logger(label: "test-glossd")
+        logger.logLevel = .warning
+        let configuration = ServerConfiguration(
+            port: 0, dataDirectory: directory.url, handshakeTimeout: handshakeTimeout, maxConnections: maxConnections,
+            drainTimeout: .seconds(5))
+        let server = try GlossServer(
+            configuration: configuration, identity: identity, accounts: accounts,
+            corpora: try CorpusRegistry(directory: directory.url), logger: logger)
+        let task = Task { try await server.run() }
+        for _ in 0..<500 where server.localAddress == nil { try await Task.sleep(for: .milliseconds(10)) }
+        guard let port = server.localAddress?.port else { throw ClientError(.connectionFailed, "server did not start") }
+        return TestServer(
+            server: server, accounts: accounts, fingerprint: identity.fingerprint, adminToken: token, port: port,
+            directory: directory, task: task)
+    }
+
+    private init(
+        server: GlossServer, accounts: AccountStore, fingerprint: CertificateFingerprint, adminToken: String, port: Int,
+        directory: TemporaryDirectory, task: Task<Void, any Error>
+    ) {
+        self.server = server
+        self.accounts = accounts
+        self.fingerprint = fingerprint
+        self.adminToken = adminToken
+        self.port = port
+        self.directory = directory
+        self.task = task
+    }
+
+    func connect(token: String? = nil, trust: ServerTrust? = nil) async throws -> ClientConnection {
+        try await ClientConnection.connect(
+            .init(host: "127.0.0.1", port: port, trust: trust ?? .pinned(fingerprint), token: token ?? adminToken))
+    }
+
+    /// A user with a role in a corpus, and a token.
+    func user(_ name: String, role: Role, in corpus: String) throws -> String {
+        if try accounts.user(named: name) == nil { _ = try accounts.addUser(name) }
+        try accounts.grant(corpus: corpus, user: name, role: role)
+        return try accounts.issueToken(for: name).secret
+    }
+
+    func stop() async {
+        await server.shutdown()
+        _ = try? await task.value
+        directory.remove()
+    }
+}
+
+/// Speaks raw bytes over TLS to the server, to send what a well-behaved client never would.
+enum RawClient {
+    /// Sends `bytes` and returns everything the server sends back until it closes (or `timeout`).
+    static func exchange(port: Int, _ bytes: [UInt8], timeout: Duration = .seconds(5)) async throws -> [UInt8] {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .noHostnameVerification
+        let context = try NIOSSLContext(configuration: tls)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        try NIOSSLClientHandler(context: context, serverHostname: nil) { _, promise in
+                            promise.succeed(.certificateVerified)
+                        })
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(bytes: bytes))
+            return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+                group.addTask {
+                    var received: [UInt8] = []
+                    do {
+                        for try await chunk in inbound { received += chunk.readableBytesView }
+                    } catch {}
+                    return received
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                let first = try await group.next()!
+                group.cancelAll()
+                return first ?? []
+            }
+        }
+    }
+
+    /// The messages in what the server sent (after its preface).
+    static func messages(_ bytes: [UInt8]) throws -> [WireMessage] {
+        var decoder = FrameDecoder(expectPreface: true)
+        var assembler = MessageAssembler()
+        var buffer = ByteBuffer(bytes: bytes)
+        var out: [WireMessage] = []
+        while let frame = try decoder.decode(buffer: &buffer) {
+            if let message = try assembler.append(frame) { out.append(try WireMessage(message)) }
+        }
+        return out
+    }
+
+    static func frameBytes(_ message: WireMessage) -> [UInt8] {
+        var out = ByteBuffer()
+        for frame in message.frames() { FrameEncoder.write(frame, to: &out) }
+        return Array(out.readableBytesView)
+    }
+
+    static let hello = frameBytes(.hello(.with {
+        $0.minVersion = 1
+        $0.maxVersion = 1
+    }))
+}
