@@ -3,19 +3,44 @@ import GlossModel
 /// What a client's local replica needs beyond the server's operations: applying pulled
 /// revisions under their server numbers, and rebasing pending changesets on its head.
 extension CorpusStore {
-    /// Applies a revision pulled from the server. The replica must be exactly one revision
-    /// behind; the changeset keeps its server id, author and replica, so the replica's history
-    /// numbers and idempotency keys match the server's.
-    public func applyPulled(_ revision: Revision, ops: [Op], texts: [TextDigest: String]) throws {
-        let changeset = Changeset(
-            id: revision.changeset, author: revision.author, replica: revision.replica, base: revision.number - 1,
-            message: revision.message, timestamp: revision.timestamp, ops: ops, texts: texts)
-        let outcome = try append(changeset)
-        guard outcome == .accepted(revision: revision.number) || outcome == .duplicate(revision: revision.number) else {
-            throw StoreError(
-                .corrupt, "pulled revision \(revision.number) does not apply to the replica: \(outcome)",
-                context: "revision \(revision.number)")
+    /// A revision pulled from the server: its metadata, ops and the texts its new documents need.
+    public struct PulledRevision: Sendable {
+        public var revision: Revision
+        public var ops: [Op]
+        public var texts: [TextDigest: String]
+
+        public init(revision: Revision, ops: [Op], texts: [TextDigest: String]) {
+            self.revision = revision
+            self.ops = ops
+            self.texts = texts
         }
+    }
+
+    /// Applies revisions pulled from the server, in one transaction. The replica must stand
+    /// exactly before the first; each changeset keeps its server id, author and replica, so the
+    /// replica's history numbers and idempotency keys match the server's.
+    public func applyPulled(_ pulled: [PulledRevision]) throws {
+        guard !pulled.isEmpty else { return }
+        let changesets = pulled.map { p in
+            Changeset(
+                id: p.revision.changeset, author: p.revision.author, replica: p.revision.replica,
+                base: p.revision.number - 1, message: p.revision.message, timestamp: p.revision.timestamp, ops: p.ops,
+                texts: p.texts)
+        }
+        let outcomes = try append(batch: changesets)
+        for (p, outcome) in zip(pulled, outcomes) {
+            let number = p.revision.number
+            guard outcome == .accepted(revision: number) || outcome == .duplicate(revision: number) else {
+                throw StoreError(
+                    .corrupt, "pulled revision \(number) does not apply to the replica: \(outcome)",
+                    context: "revision \(number)")
+            }
+        }
+    }
+
+    /// Applies one pulled revision (see ``applyPulled(_:)-([PulledRevision])``).
+    public func applyPulled(_ revision: Revision, ops: [Op], texts: [TextDigest: String]) throws {
+        try applyPulled([PulledRevision(revision: revision, ops: ops, texts: texts)])
     }
 
     /// Rebases pending local changesets onto this store's head with the same check the server

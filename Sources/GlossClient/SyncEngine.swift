@@ -1,0 +1,187 @@
+import Foundation
+import GlossModel
+import GlossStore
+import GlossWire
+
+/// Pull, rebase, push and retry, between a ``Workspace`` and its server.
+public struct SyncEngine: Sendable {
+    public let workspace: Workspace
+    public let connection: ClientConnection
+
+    public init(workspace: Workspace, connection: ClientConnection) {
+        self.workspace = workspace
+        self.connection = connection
+    }
+
+    public struct PullSummary: Sendable {
+        public var revisions = 0
+        public var head = 0
+        /// Our pending changesets that came back as revisions (pushed before, acknowledgement lost).
+        public var acknowledged = 0
+    }
+
+    public struct PushSummary: Sendable {
+        public var accepted: [Int] = []
+        public var duplicates = 0
+        /// True when the server refused a changeset because of revisions we have not pulled.
+        public var refused = false
+    }
+
+    public struct SyncSummary: Sendable {
+        public var pulled = 0
+        public var pushed = 0
+        /// Conflicts waiting for `gloss resolve`.
+        public var conflicts: [Conflict] = []
+        public var head = 0
+    }
+
+    /// Clones a corpus into `directory`: a new workspace whose replica holds the whole history.
+    public static func clone(
+        url: GlossURL, into directory: URL, connection: ClientConnection, pin: CertificateFingerprint?, caFile: String?,
+        token: String?, progress: (@Sendable (Int, Int) -> Void)? = nil
+    ) async throws -> Workspace {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let config = WorkspaceConfig(
+            url: url.description, pin: pin?.description, caFile: caFile, user: connection.user,
+            replica: ReplicaID.random().rawValue)
+        let workspace = try Workspace.create(at: directory, config: config, token: token)
+        let engine = SyncEngine(workspace: workspace, connection: connection)
+        _ = try await engine.pull(progress: progress)
+        return workspace
+    }
+
+    /// Brings the replica up to the server's head; pending work is rebased lazily (conflicts
+    /// are recomputed from it).
+    @discardableResult
+    public func pull(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> PullSummary {
+        let corpus = try workspace.url.corpus
+        let since = try workspace.replica.headRevision()
+        var texts: [TextDigest: String] = [:]
+        var batch: [CorpusStore.PulledRevision] = []
+        var summary = PullSummary()
+        let replica = workspace.replica
+        let end = try await connection.streaming(
+            .with {
+                $0.pull = .with {
+                    $0.corpus = corpus
+                    $0.sinceRevision = UInt64(since)
+                }
+            }
+        ) { event in
+            guard case .item(let bytes) = event else { return }
+            let item = try Gloss_V1_StreamItem(serializedBytes: Array(bytes.readableBytesView))
+            switch item.body {
+            case .text(let t):
+                guard let digest = TextDigest(bytes: Array(t.digest)) else { throw ClientError(.protocolViolation, "bad text digest") }
+                let raw = try BlobCompression.decompress(Array(t.deflated), expectedLength: Int(t.rawLength), what: "text \(digest)")
+                guard let text = String(validating: raw, as: UTF8.self), TextDigest(of: text) == digest else {
+                    throw ClientError(.protocolViolation, "the server sent a text that does not match its digest \(digest)")
+                }
+                texts[digest] = text
+            case .revision(let r):
+                batch.append(try Self.pulledRevision(r, texts: texts))
+                if batch.count >= 256 {
+                    try replica.applyPulled(batch)
+                    summary.revisions += batch.count
+                    batch.removeAll()
+                }
+            case .progress(let p):
+                progress?(Int(p.done), Int(p.total))
+            case .snapshot, .schema, nil:
+                break
+            }
+        }
+        try replica.applyPulled(batch)
+        summary.revisions += batch.count
+        summary.head = Int(end.streamEnd.headRevision)
+        // Pending changesets the server already accepted (their acknowledgement was lost)
+        // came back in the pull: they are history now.
+        let landed = Set(try replica.revisions(after: since).map(\.changeset))
+        let pending = try workspace.pending()
+        let remaining = pending.filter { !landed.contains($0.id) }
+        summary.acknowledged = pending.count - remaining.count
+        if summary.acknowledged > 0 { try workspace.replacePending(remaining) }
+        return summary
+    }
+
+    static func pulledRevision(_ r: Gloss_V1_RevisionData, texts: [TextDigest: String]) throws -> CorpusStore.PulledRevision {
+        guard let id = ChangesetID(bytes: Array(r.changesetID)) else { throw ClientError(.protocolViolation, "bad changeset id") }
+        var ops: [Op] = []
+        for blob in r.deltas {
+            let document = blob.document.isEmpty ? nil : DocumentID(storedRawValue: blob.document)
+            let stored = StoredBlob(
+                kind: .delta, revision: Int(r.number), document: document, rawLength: Int(blob.rawLength),
+                data: Array(blob.deflated))
+            ops += try stored.ops()
+        }
+        var needed: [TextDigest: String] = [:]
+        for case .addDocument(let d) in ops { needed[d.digest] = texts[d.digest] }
+        let revision = Revision(
+            number: Int(r.number), changeset: id, author: r.author, replica: ReplicaID(r.replica), base: Int(r.base),
+            message: r.message, timestamp: r.timestamp, opCount: ops.count)
+        return CorpusStore.PulledRevision(revision: revision, ops: ops, texts: needed)
+    }
+
+    /// Pushes pending changesets in order. Requires every conflict resolved; stops at the first
+    /// refusal (another push won the race: pull and try again).
+    public func push() async throws -> PushSummary {
+        let open = try workspace.applyResolutions()
+        guard open.isEmpty else {
+            throw WorkspaceError(.conflictsPending, "\(open.count) conflict(s) need resolving first: see `gloss conflicts`")
+        }
+        let corpus = try workspace.url.corpus
+        var summary = PushSummary()
+        var pending = try workspace.rebased().changesets
+        while let changeset = pending.first {
+            let response = try await connection.request(
+                .with {
+                    $0.push = .with {
+                        $0.corpus = corpus
+                        $0.changeset = Gloss_V1_Changeset(changeset)
+                    }
+                })
+            switch response.push.outcome {
+            case .acceptedRevision(let r):
+                summary.accepted.append(Int(r))
+            case .duplicateRevision:
+                summary.duplicates += 1
+            case .conflicts:
+                summary.refused = true
+                return summary
+            case .invalid(let invalid):
+                throw ClientError(
+                    .server,
+                    "the server refused a changeset: \(invalid.code): \(invalid.message); fix or drop it (`gloss status` shows pending work)")
+            case nil:
+                throw ClientError(.protocolViolation, "the push response has no outcome")
+            }
+            // Accepted: it stays pending until the pull that brings it back, so a lost
+            // acknowledgement can never lose it.
+            pending.removeFirst()
+        }
+        return summary
+    }
+
+    /// Pull, rebase, push; when another push won the race, pull and retry.
+    public func sync(maxAttempts: Int = 5) async throws -> SyncSummary {
+        var summary = SyncSummary()
+        for _ in 0..<maxAttempts {
+            summary.pulled += try await pull().revisions
+            let open = try workspace.applyResolutions()
+            if !open.isEmpty {
+                summary.conflicts = open
+                summary.head = try workspace.replica.headRevision()
+                return summary
+            }
+            let pushed = try await push()
+            summary.pushed += pushed.accepted.count
+            if !pushed.refused {
+                summary.pulled += try await pull().revisions
+                summary.head = try workspace.replica.headRevision()
+                summary.conflicts = try workspace.conflicts()
+                return summary
+            }
+        }
+        throw ClientError(.server, "sync gave up after \(maxAttempts) attempts: the corpus is very busy; try again")
+    }
+}

@@ -1,0 +1,328 @@
+import Foundation
+import GlossModel
+import GlossStore
+import GlossWire
+
+/// A local working copy of one corpus: a replica of the server's history (`.gloss/replica.sqlite`,
+/// the same store code as the server), the changesets made here and not yet pushed
+/// (`.gloss/pending/`), and the resolutions chosen for conflicts (`.gloss/resolutions.json`).
+///
+/// Pending changesets are kept as they were made, against the base they were made on; conflicts
+/// are recomputed from them by the same check the server runs, so they never go stale, and
+/// their ids are stable hashes.
+public final class Workspace: @unchecked Sendable {
+    public static let directoryName = ".gloss"
+
+    public let root: URL
+    public private(set) var config: WorkspaceConfig
+    public let replica: CorpusStore
+    private var meta: URL { root.appendingPathComponent(Self.directoryName) }
+    private var pendingDirectory: URL { meta.appendingPathComponent("pending") }
+    private var resolutionsFile: URL { meta.appendingPathComponent("resolutions.json") }
+
+    // MARK: Opening
+
+    /// Creates the workspace's metadata in `root` (which must not already hold one).
+    public static func create(at root: URL, config: WorkspaceConfig, token: String?) throws -> Workspace {
+        let meta = root.appendingPathComponent(directoryName)
+        if FileManager.default.fileExists(atPath: meta.path) {
+            throw WorkspaceError(.alreadyExists, "\(root.path) already holds a Gloss workspace; clone into another directory")
+        }
+        try FileManager.default.createDirectory(
+            at: meta.appendingPathComponent("pending"), withIntermediateDirectories: true)
+        let workspace = try Workspace(root: root, config: config)
+        try workspace.saveConfig()
+        if let token { try workspace.saveToken(token) }
+        return workspace
+    }
+
+    /// Opens the workspace containing `directory` (it or a parent), like git.
+    public static func open(containing directory: URL) throws -> Workspace {
+        var current = directory.standardizedFileURL
+        while true {
+            if FileManager.default.fileExists(atPath: current.appendingPathComponent(directoryName).path) {
+                let data = try Data(contentsOf: current.appendingPathComponent(directoryName).appendingPathComponent("config.json"))
+                let config = try JSONDecoder().decode(WorkspaceConfig.self, from: data)
+                return try Workspace(root: current, config: config)
+            }
+            let parent = current.deletingLastPathComponent()
+            if parent.path == current.path {
+                throw WorkspaceError(
+                    .notAWorkspace, "not inside a Gloss workspace; run `gloss clone gloss://HOST:PORT/CORPUS` first")
+            }
+            current = parent
+        }
+    }
+
+    private init(root: URL, config: WorkspaceConfig) throws {
+        self.root = root
+        self.config = config
+        self.replica = try CorpusStore.sqlite(
+            path: root.appendingPathComponent(Self.directoryName).appendingPathComponent("replica.sqlite").path)
+    }
+
+    public var url: GlossURL {
+        get throws {
+            guard let url = GlossURL(config.url) else {
+                throw WorkspaceError(.corrupt, "the workspace's URL \(config.url) is not a gloss:// URL")
+            }
+            return url
+        }
+    }
+
+    /// How to verify the server, from what the workspace recorded.
+    public var trust: ServerTrust {
+        if let pin = config.pin, let fingerprint = CertificateFingerprint(parsing: pin) { return .pinned(fingerprint) }
+        if let ca = config.caFile { return .certificateAuthority(path: ca) }
+        return .system
+    }
+
+    // MARK: Token
+
+    /// The token saved at clone time (`.gloss/token`, mode 0600), if any.
+    public func savedToken() -> String? {
+        (try? String(contentsOf: meta.appendingPathComponent("token"), encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    public func saveToken(_ token: String) throws {
+        let path = meta.appendingPathComponent("token").path
+        try? FileManager.default.removeItem(atPath: path)
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw WorkspaceError(.io, "cannot write \(path)")
+        }
+        try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    // MARK: Ids and local changesets
+
+    /// A fresh annotation id: this workspace's replica and its next counter (saved first, so
+    /// an id is never handed out twice even if the process dies).
+    public func mintID() throws -> AnnotationID {
+        config.counter += 1
+        try saveConfig()
+        return AnnotationID(replica: ReplicaID(config.replica), counter: config.counter)
+    }
+
+    public func saveConfig() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try atomicWrite(encoder.encode(config), to: meta.appendingPathComponent("config.json"))
+    }
+
+    /// Records local ops as a pending changeset after checking them against the local view.
+    @discardableResult
+    public func commit(_ ops: [Op], texts: [TextDigest: String] = [:], message: String = "") throws -> Changeset {
+        let changeset = Changeset(
+            author: config.user, replica: ReplicaID(config.replica), base: try replica.headRevision(), message: message,
+            timestamp: Int64(Date().timeIntervalSince1970), ops: ops, texts: texts)
+        // The same check the server runs, against the replica plus the earlier pending work.
+        _ = try replica.rebase(try pending() + [changeset])
+        try savePending(changeset)
+        return changeset
+    }
+
+    /// Pending changesets, oldest first.
+    public func pending() throws -> [Changeset] {
+        let files = try FileManager.default.contentsOfDirectory(atPath: pendingDirectory.path).filter { $0.hasSuffix(".cs") }.sorted()
+        return try files.map { name in
+            let data = try Data(contentsOf: pendingDirectory.appendingPathComponent(name))
+            do {
+                return try Gloss_V1_Changeset(serializedBytes: data).changeset()
+            } catch {
+                throw WorkspaceError(.corrupt, "pending changeset \(name) does not decode: \(error)")
+            }
+        }
+    }
+
+    /// Replaces every pending changeset (after a rebase or when pushed ones come back in a pull).
+    public func replacePending(_ changesets: [Changeset]) throws {
+        for name in try FileManager.default.contentsOfDirectory(atPath: pendingDirectory.path) {
+            try FileManager.default.removeItem(at: pendingDirectory.appendingPathComponent(name))
+        }
+        for changeset in changesets where !changeset.ops.isEmpty { try savePending(changeset) }
+    }
+
+    private func savePending(_ changeset: Changeset) throws {
+        let existing = try FileManager.default.contentsOfDirectory(atPath: pendingDirectory.path).filter { $0.hasSuffix(".cs") }
+        let next = (existing.compactMap { Int($0.dropLast(3)) }.max() ?? 0) + 1
+        let name = String(format: "%08d.cs", next)
+        let bytes: [UInt8] = try Gloss_V1_Changeset(changeset).serializedBytes()
+        try atomicWrite(Data(bytes), to: pendingDirectory.appendingPathComponent(name))
+    }
+
+    // MARK: Conflicts
+
+    /// The pending changesets rebased on the replica's head, with the conflicts that hold
+    /// part of them back.
+    public func rebased() throws -> Rebaser.Result { try replica.rebase(try pending()) }
+
+    /// Conflicts not yet resolved.
+    public func conflicts() throws -> [Conflict] {
+        let resolved = try resolutions()
+        return try rebased().conflicts.values.flatMap { $0 }.filter { resolved[$0.id] == nil }
+    }
+
+    /// Chooses how to settle a conflict, named by a unique prefix of its id.
+    public func resolve(_ prefix: String, with resolution: Resolution) throws -> Conflict {
+        let all = try rebased().conflicts.values.flatMap { $0 }
+        let matches = all.filter { $0.id.hasPrefix(prefix.lowercased()) }
+        guard matches.count == 1, let conflict = matches.first else {
+            throw WorkspaceError(
+                matches.isEmpty ? .unknownConflict : .ambiguous,
+                matches.isEmpty
+                    ? "no conflict \(prefix); `gloss conflicts` lists them"
+                    : "\(prefix) matches \(matches.count) conflicts; give more characters")
+        }
+        _ = try conflict.ops(resolving: resolution)  // refuse a resolution that does not fit now
+        var stored = try resolutions()
+        stored[conflict.id] = StoredResolution(resolution)
+        try atomicWrite(JSONEncoder().encode(stored), to: resolutionsFile)
+        return conflict
+    }
+
+    /// When every conflict has a resolution, folds them into the pending changesets (now based
+    /// on the head) and clears them. Returns the conflicts still unresolved otherwise.
+    @discardableResult
+    public func applyResolutions() throws -> [Conflict] {
+        let result = try rebased()
+        let stored = try resolutions()
+        let open = result.conflicts.values.flatMap { $0 }.filter { stored[$0.id] == nil }
+        guard open.isEmpty else { return open }
+        var changesets = result.changesets
+        for (index, changeset) in changesets.enumerated() {
+            for conflict in result.conflicts[changeset.id] ?? [] {
+                changesets[index].ops += try conflict.ops(resolving: stored[conflict.id]!.resolution)
+            }
+        }
+        try replacePending(changesets)
+        try? FileManager.default.removeItem(at: resolutionsFile)
+        return []
+    }
+
+    private func resolutions() throws -> [String: StoredResolution] {
+        guard let data = try? Data(contentsOf: resolutionsFile) else { return [:] }
+        return try JSONDecoder().decode([String: StoredResolution].self, from: data)
+    }
+
+    // MARK: The local view
+
+    /// A document as the annotator sees it: the replica's head plus the pending work that
+    /// applies cleanly.
+    public func localState(of document: DocumentID) throws -> DocumentState {
+        var state = DocumentState()
+        if let entry = try replica.documents().first(where: { $0.document.id == document && $0.isLive }) {
+            state.document = entry.document
+            for a in try replica.headAnnotations(of: document) { state.annotations[a.id] = a }
+        }
+        for changeset in try rebased().changesets {
+            for op in changeset.ops where op.document == document { try state.apply(op) }
+        }
+        return state
+    }
+
+    /// Documents in the local view.
+    public func localDocuments() throws -> [Document] {
+        var live = Dictionary(uniqueKeysWithValues: try replica.documents().filter(\.isLive).map { ($0.document.id, $0.document) })
+        for changeset in try rebased().changesets {
+            for op in changeset.ops {
+                if case .addDocument(let d) = op { live[d.id] = d }
+                if case .removeDocument(let id) = op { live[id] = nil }
+            }
+        }
+        return live.values.sorted { $0.id < $1.id }
+    }
+
+    /// A document's text, from the replica or a pending changeset.
+    public func text(of document: Document) throws -> String {
+        if let text = try? replica.text(document.digest) { return text }
+        for changeset in try pending() { if let text = changeset.texts[document.digest] { return text } }
+        throw WorkspaceError(.corrupt, "the text of \(document.id) is missing")
+    }
+
+    /// Finds an annotation by a unique prefix of its id, across the local view.
+    public func annotation(prefix: String) throws -> Annotation {
+        var matches: [Annotation] = []
+        for document in try localDocuments() {
+            matches += try localState(of: document.id).annotations.values.filter { $0.id.description.hasPrefix(prefix.lowercased()) }
+        }
+        guard matches.count == 1 else {
+            throw WorkspaceError(
+                matches.isEmpty ? .unknownAnnotation : .ambiguous,
+                matches.isEmpty
+                    ? "no annotation \(prefix); `gloss annotations` lists them"
+                    : "\(prefix) matches \(matches.count) annotations; give more characters")
+        }
+        return matches[0]
+    }
+
+    private func atomicWrite(_ data: Data, to url: URL) throws {
+        try data.write(to: url, options: .atomic)
+    }
+}
+
+/// A resolution as `resolutions.json` keeps it.
+struct StoredResolution: Codable {
+    var choice: String
+    var value: String?
+
+    init(_ resolution: Resolution) {
+        switch resolution {
+        case .mine: choice = "mine"
+        case .theirs: choice = "theirs"
+        case .value(.string(let s)): (choice, value) = ("value", s)
+        case .value(.reference(let id)): (choice, value) = ("reference", id.description)
+        case .value(.ranges(let r)): (choice, value) = ("ranges", r.map(\.description).joined(separator: ","))
+        case .value(.none): choice = "none"
+        }
+    }
+
+    var resolution: Resolution {
+        switch choice {
+        case "mine": return .mine
+        case "theirs": return .theirs
+        case "reference": return .value(value.flatMap(AnnotationID.init).map(FieldValue.reference) ?? .none)
+        case "ranges": return .value(.ranges(RangeList.parse(value ?? "") ?? []))
+        case "none": return .value(.none)
+        default: return .value(.string(value ?? ""))
+        }
+    }
+}
+
+/// `S-E[,S-E]` range lists as the CLI writes them.
+public enum RangeList {
+    public static func parse(_ text: String) -> [TextRange]? {
+        var out: [TextRange] = []
+        for part in text.split(separator: ",") {
+            let bounds = part.split(separator: "-")
+            guard bounds.count == 2, let s = Int(bounds[0]), let e = Int(bounds[1]) else { return nil }
+            out.append(TextRange(s, e))
+        }
+        return out.isEmpty ? nil : out
+    }
+}
+
+/// A workspace problem, with what to do about it.
+public struct WorkspaceError: Error, Sendable, CustomStringConvertible {
+    public typealias Code = ErrorCode<WorkspaceError>
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+extension ErrorCode where Domain == WorkspaceError {
+    public static let notAWorkspace = Self(rawValue: "not-a-workspace")
+    public static let alreadyExists = Self(rawValue: "already-exists")
+    public static let corrupt = Self(rawValue: "corrupt")
+    public static let io = Self(rawValue: "io")
+    public static let unknownConflict = Self(rawValue: "unknown-conflict")
+    public static let unknownAnnotation = Self(rawValue: "unknown-annotation")
+    public static let ambiguous = Self(rawValue: "ambiguous")
+    public static let conflictsPending = Self(rawValue: "conflicts-pending")
+}

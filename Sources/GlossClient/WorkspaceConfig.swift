@@ -1,0 +1,25 @@
+import Foundation
+import GlossModel
+
+/// What a workspace remembers about where it came from (`.gloss/config.json`).
+public struct WorkspaceConfig: Codable, Hashable, Sendable {
+    public var url: String
+    /// The pinned server certificate (`sha256:…`), when trust is by pin.
+    public var pin: String?
+    /// A CA file to verify the server with, when trust is by CA.
+    public var caFile: String?
+    public var user: String
+    /// This workspace's replica id: annotation ids it mints are (replica, counter).
+    public var replica: UInt64
+    /// The last counter used.
+    public var counter: UInt64
+
+    public init(url: String, pin: String?, caFile: String?, user: String, replica: UInt64, counter: UInt64 = 0) {
+        self.url = url
+        self.pin = pin
+        self.caFile = caFile
+        self.user = user
+        self.replica = replica
+        self.counter = counter
+    }
+}
