@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "GlossServer", targets: ["GlossServer"]),
         .library(name: "GlossClient", targets: ["GlossClient"]),
         .executable(name: "glossd", targets: ["glossd"]),
+        .executable(name: "gloss", targets: ["gloss"]),
         .executable(name: "gloss-bench", targets: ["GlossBench"]),
     ],
     dependencies: [
@@ -80,6 +81,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .executableTarget(
+            name: "gloss",
+            dependencies: [
+                "GlossClient", "GlossModel", "GlossStore", "GlossWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(

@@ -135,14 +135,16 @@ public struct ServerConnectionStateMachine: Sendable {
     }
 
     public mutating func authenticationFailed(requestID: UInt32, error: WireError) -> Action {
+        let awaited: Bool
         switch state {
-        case .authenticating(requestID), .draining where inFlight.contains(requestID):
-            inFlight.remove(requestID)
-            state = .closed
-            return .closeWithError(error)
-        default:
-            return .none
+        case .authenticating(requestID): awaited = true
+        case .draining: awaited = inFlight.contains(requestID)
+        default: awaited = false
         }
+        guard awaited else { return .none }
+        inFlight.remove(requestID)
+        state = .closed
+        return .closeWithError(error)
     }
 
     /// The request's final frame was written.

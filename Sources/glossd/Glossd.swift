@@ -76,7 +76,18 @@ struct Serve: AsyncParsableCommand {
             corpora: try CorpusRegistry(directory: data.url), logger: logger)
         let services = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // Announce the bound address (port 0 picks one) once the listener is up.
+        let announcer = Task {
+            for _ in 0..<1000 {
+                if let address = server.localAddress, let port = address.port {
+                    say("listening on \(address.ipAddress ?? configuration.host):\(port)")
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
         try await services.run()
+        announcer.cancel()
     }
 }
 

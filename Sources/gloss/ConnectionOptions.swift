@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import GlossClient
+import GlossModel
+import GlossWire
+
+typealias ModelValidationError = GlossModel.ValidationError
+
+/// How to authenticate and whom to trust, shared by every command that talks to a server.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "The bearer token (or set GLOSS_TOKEN, or use --token-file).")
+    var token: String?
+
+    @Option(help: "A file holding the token.")
+    var tokenFile: String?
+
+    @Option(help: "Trust the server whose certificate has this fingerprint (sha256:HEX, as glossd prints it).")
+    var pin: String?
+
+    @Option(help: "Trust servers whose certificate chains to this CA (PEM file).")
+    var ca: String?
+
+    func validate() throws {
+        if token != nil && tokenFile != nil { throw ValidationError("give --token or --token-file, not both") }
+        if pin != nil && ca != nil { throw ValidationError("give --pin or --ca, not both") }
+        if let pin, CertificateFingerprint(parsing: pin.trimmingCharacters(in: .whitespaces)) == nil {
+            throw ValidationError("--pin must look like sha256: followed by 64 hex digits, as glossd prints it")
+        }
+    }
+
+    /// The token from the flags, the environment, or `fallback` (a workspace's saved token).
+    func resolvedToken(fallback: String? = nil) throws -> String {
+        if let token { return token }
+        if let tokenFile {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                throw WorkspaceError(.io, "cannot read the token file \(tokenFile)")
+            }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let env = ProcessInfo.processInfo.environment["GLOSS_TOKEN"], !env.isEmpty { return env }
+        if let fallback { return fallback }
+        throw ValidationError("no token: pass --token, --token-file, or set GLOSS_TOKEN (ask your server admin for one)")
+    }
+
+    var pinnedFingerprint: CertificateFingerprint? {
+        pin.flatMap { CertificateFingerprint(parsing: $0.trimmingCharacters(in: .whitespaces)) }
+    }
+
+    /// Connects to a server, asking the user to trust its certificate on first use when
+    /// neither a pin nor a CA was given. Returns the connection and the pin that was used.
+    func connect(to url: GlossURL, token: String, trust recorded: ServerTrust? = nil) async throws
+        -> (ClientConnection, CertificateFingerprint?)
+    {
+        let trust: ServerTrust
+        if let fingerprint = pinnedFingerprint {
+            trust = .pinned(fingerprint)
+        } else if let ca {
+            trust = .certificateAuthority(path: ca)
+        } else if let recorded {
+            trust = recorded
+        } else {
+            return try await trustOnFirstUse(url, token: token)
+        }
+        let connection = try await ClientConnection.connect(.init(host: url.host, port: url.port, trust: trust, token: token))
+        if case .pinned(let p) = trust { return (connection, p) }
+        return (connection, nil)
+    }
+
+    /// ssh-style: show the fingerprint, ask, and pin it when the user says yes.
+    private func trustOnFirstUse(_ url: GlossURL, token: String) async throws -> (ClientConnection, CertificateFingerprint?) {
+        let probe = try await ClientConnection.connect(
+            .init(host: url.host, port: url.port, trust: .recordFingerprint, token: token))
+        guard let fingerprint = probe.serverFingerprint else {
+            probe.close()
+            throw ClientError(.tlsFailed, "the server presented no certificate")
+        }
+        guard isatty(STDIN_FILENO) == 1 else {
+            probe.close()
+            throw ClientError(
+                .tlsFailed,
+                "the authenticity of \(url.host):\(url.port) cannot be established: its certificate fingerprint is \(fingerprint); if your admin confirms it, run again with --pin \(fingerprint)")
+        }
+        FileHandle.standardError.write(
+            Data(
+                """
+                The authenticity of server '\(url.host):\(url.port)' can't be established.
+                Its certificate fingerprint is \(fingerprint).
+                Are you sure you want to continue connecting (yes/no)? 
+                """.utf8))
+        let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard answer == "yes" || answer == "y" else {
+            probe.close()
+            throw ClientError(.tlsFailed, "not connecting: the server's certificate was not trusted")
+        }
+        return (probe, fingerprint)
+    }
+}
+
+/// Output helpers.
+func say(_ line: String) { print(line) }
+
+func warn(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+
+/// The shortest prefix (at least 7 characters) that tells each id apart from the others.
+func abbreviations(_ ids: [AnnotationID]) -> [AnnotationID: String] {
+    let texts = ids.map(\.description).sorted()
+    var out: [AnnotationID: String] = [:]
+    for id in ids {
+        let text = id.description
+        var length = 7
+        while length < text.count
+            && texts.contains(where: { $0 != text && $0.hasPrefix(String(text.prefix(length))) })
+        {
+            length += 1
+        }
+        out[id] = String(text.prefix(length))
+    }
+    return out
+}

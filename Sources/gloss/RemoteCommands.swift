@@ -1,0 +1,213 @@
+import ArgumentParser
+import Foundation
+import GlossClient
+import GlossModel
+import GlossWire
+
+struct Clone: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy a corpus and its whole history into a new workspace.",
+        discussion: "Example: gloss clone gloss://annot.example.org:7743/news --pin sha256:… --token-file ~/.gloss-token")
+
+    @Argument(help: "gloss://HOST:PORT/CORPUS") var url: String
+    @Argument(help: "The directory to create (default: the corpus name).") var directory: String?
+    @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        guard let parsed = GlossURL(url), !parsed.corpus.isEmpty else {
+            throw ValidationError("expected gloss://HOST:PORT/CORPUS, got \(url)")
+        }
+    }
+
+    func run() async throws {
+        try await Gloss.guarded {
+            let url = GlossURL(self.url)!
+            let target = URL(fileURLWithPath: directory ?? url.corpus)
+            let token = try connection.resolvedToken()
+            let (client, pin) = try await connection.connect(to: url, token: token)
+            defer { client.close() }
+            let workspace = try await SyncEngine.clone(
+                url: url, into: target, connection: client, pin: pin, caFile: connection.ca, token: token)
+            let head = try workspace.replica.headRevision()
+            let documents = try workspace.replica.documents().filter(\.isLive).count
+            say("cloned \(url) into \(target.path): \(documents) document(s), revision \(head)")
+        }
+    }
+}
+
+struct CorpusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "corpus", abstract: "Create corpora and grant roles on a server.",
+        subcommands: [Create.self, Grant.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a corpus (server admins).",
+            discussion: """
+                The schema file is JSON: {"spanLabels": ["PER", "ORG"], "documentLabels": [],
+                "relations": [{"label": "works_for", "fromLabels": ["PER"], "toLabels": ["ORG"]}],
+                "attributes": [{"name": "negated", "values": ["yes", "no"]}], "isOpen": false}.
+                Empty lists allow anything; without a schema the corpus accepts any label.
+                """)
+
+        @Argument(help: "gloss://HOST:PORT") var url: String
+        @Argument(help: "The corpus name.") var name: String
+        @Option(help: "A schema file (JSON, see above).") var schema: String?
+        @Flag(help: "Annotators may edit only their own layer.") var ownLayers = false
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            try await Gloss.guarded {
+                guard let server = GlossURL(url) else { throw ValidationError("expected gloss://HOST:PORT, got \(url)") }
+                var json = ""
+                if let schema {
+                    guard let data = FileManager.default.contents(atPath: schema) else {
+                        throw WorkspaceError(.io, "cannot read the schema file \(schema)")
+                    }
+                    do {
+                        _ = try JSONDecoder().decode(Schema.self, from: data)
+                    } catch {
+                        throw WorkspaceError(.io, "\(schema) is not a valid schema: \(error); see `gloss corpus create --help`")
+                    }
+                    json = String(decoding: data, as: UTF8.self)
+                }
+                let (client, _) = try await connection.connect(to: server, token: try connection.resolvedToken())
+                defer { client.close() }
+                _ = try await client.request(
+                    .with {
+                        $0.createCorpus = .with {
+                            $0.name = name
+                            $0.schemaJson = json
+                            $0.policy = ownLayers ? .own : .shared
+                        }
+                    })
+                say("created corpus \(name); clone it with: gloss clone \(GlossURL(host: server.host, port: server.port, corpus: name))")
+            }
+        }
+    }
+
+    struct Grant: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Give a user a role in a corpus (corpus owners).")
+
+        @Argument(help: "gloss://HOST:PORT") var url: String
+        @Argument var corpus: String
+        @Argument var user: String
+        @Argument(help: "viewer, annotator, curator, owner, or none to revoke.") var role: String
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            try await Gloss.guarded {
+                guard let server = GlossURL(url) else { throw ValidationError("expected gloss://HOST:PORT, got \(url)") }
+                let roles: [String: Gloss_V1_Role] = [
+                    "viewer": .viewer, "annotator": .annotator, "curator": .curator, "owner": .owner, "none": .none,
+                ]
+                guard let wire = roles[role.lowercased()] else {
+                    throw ValidationError("role must be one of viewer, annotator, curator, owner, none")
+                }
+                let (client, _) = try await connection.connect(to: server, token: try connection.resolvedToken())
+                defer { client.close() }
+                _ = try await client.request(
+                    .with {
+                        $0.grant = .with {
+                            $0.corpus = corpus
+                            $0.user = user
+                            $0.role = wire
+                        }
+                    })
+                say(wire == .none ? "revoked \(user)'s role in \(corpus)" : "\(user) is now \(role.lowercased()) of \(corpus)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the corpora you have a role in.")
+
+        @Argument(help: "gloss://HOST:PORT") var url: String
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            try await Gloss.guarded {
+                guard let server = GlossURL(url) else { throw ValidationError("expected gloss://HOST:PORT, got \(url)") }
+                let (client, _) = try await connection.connect(to: server, token: try connection.resolvedToken())
+                defer { client.close() }
+                let response = try await client.request(.with { $0.listCorpora = .init() })
+                for c in response.listCorpora.corpora {
+                    say("\(c.name)\t\(c.role)\trevision \(c.headRevision)\t\(c.documents) document(s)")
+                }
+            }
+        }
+    }
+}
+
+/// Opens the workspace around the current directory and connects to its server.
+struct WorkspaceSession {
+    let workspace: Workspace
+    let client: ClientConnection
+
+    static func open(_ options: ConnectionOptions) async throws -> WorkspaceSession {
+        let workspace = try Workspace.open(containing: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        let token = try options.resolvedToken(fallback: workspace.savedToken())
+        let (client, _) = try await options.connect(to: try workspace.url, token: token, trust: workspace.trust)
+        return WorkspaceSession(workspace: workspace, client: client)
+    }
+
+    var engine: SyncEngine { SyncEngine(workspace: workspace, connection: client) }
+}
+
+struct Pull: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Fetch new revisions from the server.")
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        try await Gloss.guarded {
+            let session = try await WorkspaceSession.open(connection)
+            defer { session.client.close() }
+            let summary = try await session.engine.pull()
+            say("pulled \(summary.revisions) revision(s); now at revision \(summary.head)")
+            let conflicts = try session.workspace.conflicts()
+            if !conflicts.isEmpty {
+                warn("\(conflicts.count) conflict(s) with your pending changes: see `gloss conflicts`")
+                throw ExitCode(Failure.conflicts)
+            }
+        }
+    }
+}
+
+struct Push: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Send pending changes to the server.")
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        try await Gloss.guarded {
+            let session = try await WorkspaceSession.open(connection)
+            defer { session.client.close() }
+            let summary = try await session.engine.push()
+            if summary.refused {
+                warn("the server has revisions you have not pulled that conflict with yours: run `gloss sync`")
+                throw ExitCode(Failure.conflicts)
+            }
+            // Pushed work stays pending until it comes back from the server: fetch it now.
+            try await session.engine.pull()
+            say("pushed \(summary.accepted.count) changeset(s)" + (summary.accepted.last.map { "; revision \($0)" } ?? ""))
+        }
+    }
+}
+
+struct Sync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Pull, rebase your pending changes, push, and retry if another push won the race.")
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        try await Gloss.guarded {
+            let session = try await WorkspaceSession.open(connection)
+            defer { session.client.close() }
+            let summary = try await session.engine.sync()
+            say("pulled \(summary.pulled), pushed \(summary.pushed); at revision \(summary.head)")
+            if !summary.conflicts.isEmpty {
+                warn("\(summary.conflicts.count) conflict(s) need resolving: `gloss conflicts`, then `gloss resolve ID --mine|--theirs|--value V`, then `gloss sync`")
+                throw ExitCode(Failure.conflicts)
+            }
+        }
+    }
+}
