@@ -21,6 +21,7 @@ final class ServerConnection: Sendable {
     private let compression = Mutex(false)
     private let lastActivity = Mutex(ContinuousClock.now)
     private let outboundBox = Mutex<NIOAsyncChannelOutboundWriter<WireWrite>?>(nil)
+    private let readerBox = Mutex<Task<Void, Never>?>(nil)
 
     init(
         id: UInt64, address: String, router: RequestRouter, authenticator: Authenticator,
@@ -44,22 +45,35 @@ final class ServerConnection: Sendable {
             try await channel.executeThenClose { inbound, outbound in
                 outboundBox.withLock { $0 = outbound }
                 try await outbound.write(.preface)
-                await withDiscardingTaskGroup { group in
-                    group.addTask { await self.watchTimeouts() }
-                    await self.readLoop(inbound)
-                    self.cancelRequests()
-                    group.cancelAll()
-                }
+                // The read loop runs as a task of its own so that a close decided elsewhere (a
+                // timeout, the end of a drain) can stop it by cancellation.
+                let reader = Task { await self.readLoop(inbound) }
+                readerBox.withLock { $0 = reader }
+                let watcher = Task { await self.watchTimeouts() }
+                await reader.value
+                watcher.cancel()
+                self.cancelRequests()
             }
         } catch {
             logger.debug("connection ended", metadata: ["error": "\(error)"])
         }
     }
 
-    /// Refuses a connection over the limit: the preface, an ERROR, and close.
+    /// Refuses a connection over the limit: the preface, and an ERROR once the client's HELLO
+    /// is in (so that the client reads it before it sees the close), then close.
     static func refuse(_ channel: NIOAsyncChannel<Frame, WireWrite>, _ error: WireError) async {
-        try? await channel.executeThenClose { _, outbound in
+        try? await channel.executeThenClose { inbound, outbound in
             try await outbound.write(.preface)
+            let waitForHello = Task {
+                var frames = inbound.makeAsyncIterator()
+                _ = try? await frames.next()
+            }
+            let timer = Task {
+                try? await Task.sleep(for: .seconds(2))
+                waitForHello.cancel()
+            }
+            await waitForHello.value
+            timer.cancel()
             try await outbound.write(contentsOf: WireMessage.error(0, error.errorBody).frames().map(WireWrite.frame))
         }
     }
@@ -200,6 +214,7 @@ final class ServerConnection: Sendable {
 
     private func finish() {
         outboundBox.withLock { $0 }?.finish()
+        readerBox.withLock { $0 }?.cancel()
     }
 
     // MARK: Timeouts

@@ -27,7 +27,9 @@ extension CorpusStore {
                 base: p.revision.number - 1, message: p.revision.message, timestamp: p.revision.timestamp, ops: p.ops,
                 texts: p.texts)
         }
-        let outcomes = try append(batch: changesets)
+        // Checked as if made on the revision just before (the server already merged it), but
+        // recorded with the server's own revision row.
+        let outcomes = try append(batch: changesets, recording: pulled.map(\.revision))
         for (p, outcome) in zip(pulled, outcomes) {
             let number = p.revision.number
             guard outcome == .accepted(revision: number) || outcome == .duplicate(revision: number) else {

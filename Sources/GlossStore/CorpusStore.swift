@@ -40,11 +40,17 @@ public final class CorpusStore: Sendable {
     /// Appends several changesets in one transaction (group commit): each is checked against
     /// the head including the ones before it, and all outcomes are durable when this returns.
     public func append(batch: [Changeset]) throws -> [AppendOutcome] {
+        try append(batch: batch, recording: nil)
+    }
+
+    /// `recording`: for a replica applying pulled revisions, the server's revision rows to keep
+    /// (its base and metadata) in place of the ones derived from the changesets.
+    func append(batch: [Changeset], recording: [Revision]?) throws -> [AppendOutcome] {
         try backend.write { rows in
             var head = try rows.headRevision()
             var outcomes: [AppendOutcome] = []
             outcomes.reserveCapacity(batch.count)
-            for changeset in batch {
+            for (index, changeset) in batch.enumerated() {
                 if let existing = try rows.revisionNumber(of: changeset.id) {
                     outcomes.append(.duplicate(revision: existing))
                     continue
@@ -62,7 +68,8 @@ public final class CorpusStore: Sendable {
                     continue
                 }
                 head += 1
-                try commit(outcome, of: changeset, as: head, prefetched: prefetched, rows: rows)
+                try commit(
+                    outcome, of: changeset, as: head, recording: recording?[index], prefetched: prefetched, rows: rows)
                 outcomes.append(.accepted(revision: head))
             }
             return outcomes
@@ -70,14 +77,15 @@ public final class CorpusStore: Sendable {
     }
 
     private func commit(
-        _ outcome: CheckOutcome, of changeset: Changeset, as revision: Int, prefetched: PrefetchedHead,
-        rows: any CorpusWriter
+        _ outcome: CheckOutcome, of changeset: Changeset, as revision: Int, recording: Revision?,
+        prefetched: PrefetchedHead, rows: any CorpusWriter
     ) throws {
         try rows.insertRevision(
-            Revision(
-                number: revision, changeset: changeset.id, author: changeset.author, replica: changeset.replica,
-                base: changeset.base, message: changeset.message, timestamp: changeset.timestamp,
-                opCount: outcome.accepted.count))
+            recording
+                ?? Revision(
+                    number: revision, changeset: changeset.id, author: changeset.author, replica: changeset.replica,
+                    base: changeset.base, message: changeset.message, timestamp: changeset.timestamp,
+                    opCount: outcome.accepted.count))
 
         // Documents first: a new one needs its key before its rows.
         var records = prefetched.records

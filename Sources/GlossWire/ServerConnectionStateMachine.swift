@@ -76,7 +76,7 @@ public struct ServerConnectionStateMachine: Sendable {
             return inFlight.contains(id) ? .cancel(requestID: id) : .none
         case (.ready, .pong), (.draining, .pong), (.authenticating, .pong), (.awaitingAuth, .pong):
             return .none
-        case (.awaitingAuth, _):
+        case (.awaitingAuth, _), (.authenticating, _):
             return fail(.unauthenticated, "authenticate first: a \(message.frameType) frame is not allowed before auth")
         default:
             return fail(.protocolError, "a client does not send \(message.frameType) here")

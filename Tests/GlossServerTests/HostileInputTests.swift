@@ -67,3 +67,66 @@ struct HostileInputTests {
         _ = try await good.request(.with { $0.listCorpora = .init() })
     }
 }
+
+/// Limits that protect the server: handshake timeout, connection cap, old TLS.
+@Suite(.serialized)
+struct ServerLimitTests {
+    @Test func silentClientsAreCutOffAfterTheHandshakeTimeout() async throws {
+        let server = try await TestServer.start(handshakeTimeout: .milliseconds(400))
+        defer { Task { await server.stop() } }
+        // Preface and HELLO, then nothing: no auth ever comes.
+        let started = ContinuousClock.now
+        let reply = try await RawClient.exchange(port: server.port, Preface.bytes + RawClient.hello, timeout: .seconds(5))
+        let elapsed = ContinuousClock.now - started
+        let errors = try RawClient.messages(reply).compactMap { if case .error(0, let e) = $0 { WireError(e) } else { nil } }
+        #expect(errors.map(\.code) == [.timeout])
+        #expect(elapsed < .seconds(4))
+        let good = try await server.connect()
+        _ = try await good.request(.with { $0.listCorpora = .init() })
+    }
+
+    @Test func connectionsOverTheCapAreTurnedAwayWithServerBusy() async throws {
+        let server = try await TestServer.start(maxConnections: 1)
+        defer { Task { await server.stop() } }
+        let first = try await server.connect()
+        do {
+            _ = try await server.connect()
+            Issue.record("a second connection was admitted over a cap of 1")
+        } catch let error as ClientError {
+            #expect(error.server?.code == .serverBusy)
+            #expect(error.server?.retryable == true)
+        }
+        // The admitted one still works.
+        _ = try await first.request(.with { $0.listCorpora = .init() })
+    }
+
+    @Test func opensslWithTLS11IsRefused() async throws {
+        let openssl = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let openssl else {
+            Issue.record("openssl is not installed; .ci/run installs it")
+            return
+        }
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        func run(_ version: String) throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: openssl)
+            process.arguments = ["s_client", "-connect", "127.0.0.1:\(server.port)", version]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            let input = Pipe()
+            process.standardInput = input
+            try process.run()
+            input.fileHandleForWriting.closeFile()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        let (old, oldText) = try run("-tls1_1")
+        #expect(old != 0, "TLS 1.1 handshake succeeded: \(oldText.prefix(300))")
+        let (modern, modernText) = try run("-tls1_3")
+        #expect(modernText.contains("TLSv1.3"), "\(modernText.prefix(300))")
+        _ = modern
+    }
+}
