@@ -22,12 +22,14 @@ struct PushAuthorizer {
                     throw denied(index, "only corpus owners change the schema or documents")
                 }
             case .create(let a):
+                if a.owner == user && (a.layer == user || role >= .curator) { continue }
+                // Bringing back an annotation someone deleted (a conflict resolved as "mine")
+                // restores it as it was, owner and layer included.
+                if try isRevival(a) && (policy == .shared || role >= .curator) { continue }
                 guard a.owner == user else {
                     throw denied(index, "annotation \(a.id) names \(a.owner) as its owner; create annotations as yourself")
                 }
-                if a.layer != user && role < .curator {
-                    throw denied(index, "writing to the layer of \(a.layer) needs the curator role")
-                }
+                throw denied(index, "writing to the layer of \(a.layer) needs the curator role")
             case .set(let d, let id, _, _), .delete(let d, let id):
                 guard policy == .own && role < .curator else { continue }
                 let layer: String?
@@ -41,6 +43,18 @@ struct PushAuthorizer {
                 }
             }
         }
+    }
+
+    /// Whether `a` re-creates a deleted annotation with its original owner and layer.
+    private func isRevival(_ a: Annotation) throws(WireError) -> Bool {
+        let entry: HeadEntry?
+        do {
+            entry = try store.headEntry(AnnotationKey(a.document, a.id))
+        } catch {
+            throw WireError(.internal, "cannot read annotation \(a.id): \(error)")
+        }
+        guard let entry, !entry.isLive else { return false }
+        return entry.annotation.owner == a.owner && entry.annotation.layer == a.layer
     }
 
     private func denied(_ index: Int, _ why: String) -> WireError {

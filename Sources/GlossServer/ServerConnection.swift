@@ -141,16 +141,19 @@ final class ServerConnection: Sendable {
         case .handle(let requestID, let request, let user):
             start(requestID) {
                 let sink = ConnectionSink(connection: self, requestID: requestID)
+                let final: WireMessage
                 do {
-                    let response = try await self.router.handle(request, user: user, sink: sink)
-                    await self.send(.response(requestID, response))
+                    final = .response(requestID, try await self.router.handle(request, user: user, sink: sink))
                 } catch let error as WireError {
-                    await self.send(.error(requestID, error.errorBody))
+                    final = .error(requestID, error.errorBody)
                 } catch is CancellationError {
-                    await self.send(.error(requestID, WireError(.cancelled, "request \(requestID) was cancelled").errorBody))
+                    final = .error(requestID, WireError(.cancelled, "request \(requestID) was cancelled").errorBody)
                 } catch {
-                    await self.send(.error(requestID, WireError(.internal, "\(error)").errorBody))
+                    final = .error(requestID, WireError(.internal, "\(error)").errorBody)
                 }
+                // A cancelled request still owes its final frame, and writes from a cancelled
+                // task fail: send it from a task that is not.
+                await Task.detached { await self.send(final) }.value
                 self.requests.withLock { _ = $0.removeValue(forKey: requestID) }
                 await self.perform(self.machine.withLock { $0.finished(requestID: requestID) })
             }
