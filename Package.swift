@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "glossd", targets: ["glossd"]),
         .executable(name: "gloss", targets: ["gloss"]),
         .executable(name: "gloss-bench", targets: ["GlossBench"]),
+        .executable(name: "gloss-sync-bench", targets: ["GlossSyncBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -109,6 +110,16 @@ let package = Package(
         ),
         // Seeded generators, fixtures and a simulated replica shared by the test targets.
         .target(name: "GlossTestSupport", dependencies: ["GlossModel", "GlossStore"], path: "Tests/GlossTestSupport"),
+        // The sync benchmark: clone, incremental pull and concurrent pushes over loopback TLS.
+        .executableTarget(
+            name: "GlossSyncBench",
+            dependencies: [
+                "GlossModel", "GlossStore", "GlossWire", "GlossServer", "GlossClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tools/GlossSyncBench"
+        ),
         .testTarget(name: "GlossModelTests", dependencies: ["GlossModel", "GlossTestSupport"]),
         .testTarget(name: "GlossStoreTests", dependencies: ["GlossStore", "GlossModel", "GlossTestSupport"]),
         .testTarget(
