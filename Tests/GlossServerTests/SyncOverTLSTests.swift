@@ -161,4 +161,50 @@ struct SyncOverTLSTests {
         #expect(note.author == "admin")
         await watcher.cancel(id)
     }
+
+    /// The clone stream carries, per live document, its text and chain start (a snapshot or
+    /// the delta that added it), then every revision with only the deltas past each start:
+    /// applying them in order rebuilds exactly the server's head, with snapshots in play.
+    @Test func cloneStreamRebuildsTheHead() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let admin = try await server.connect()
+        try await Self.createCorpus(admin, "big")
+        var m = Minter("admin", replica: 5)
+        #expect(try await Self.push(admin, corpus: "big", m.documents(base: 0, [("a", SampleTexts.news), ("b", SampleTexts.short)])).acceptedRevision == 1)
+        var spans: [Annotation] = []
+        for i in 0..<60 {  // past the snapshot policy's chain length: snapshots appear
+            let span = m.span(i % 2 == 0 ? "a" : "b", i % 20, i % 20 + 3, "L\(i % 5)")
+            spans.append(span)
+            var ops: [Op] = [.create(span)]
+            if i > 2 { ops.append(.set(spans[i - 2].document, spans[i - 2].id, .label, .string("X\(i)"))) }
+            #expect(try await Self.push(admin, corpus: "big", m.changeset(base: i + 1, ops)).acceptedRevision == UInt64(i + 2))
+        }
+        var states: [DocumentID: DocumentState] = [:]
+        var snapshots = 0
+        let end = try await admin.streaming(.with { $0.clone = .with { $0.corpus = "big" } }) { event in
+            guard case .item(let bytes) = event else { return }
+            let item = try Gloss_V1_StreamItem(serializedBytes: Array(bytes.readableBytesView))
+            func apply(_ blob: Gloss_V1_StoredBlob, _ kind: StoredBlob.Kind) throws {
+                let doc = DocumentID(storedRawValue: blob.document)
+                let stored = StoredBlob(kind: kind, revision: Int(blob.revision), document: doc, rawLength: Int(blob.rawLength), data: Array(blob.deflated))
+                for op in try stored.ops() { try states[doc, default: DocumentState()].apply(op) }
+            }
+            switch item.body {
+            case .snapshot(let blob):
+                snapshots += 1
+                try apply(blob, .snapshot)
+            case .revision(let r):
+                for blob in r.deltas where !blob.document.isEmpty { try apply(blob, .delta) }
+            default:
+                break
+            }
+        }
+        #expect(end.streamEnd.headRevision == 61)
+        #expect(snapshots > 0)
+        let store = try server.server.router.corpora.handle(for: "big").store
+        for doc in ["a", "b"] as [DocumentID] {
+            #expect(states[doc]?.sortedAnnotations == (try store.headAnnotations(of: doc)))
+        }
+    }
 }
