@@ -46,8 +46,61 @@ public struct SyncEngine: Sendable {
             replica: ReplicaID.random().rawValue)
         let workspace = try Workspace.create(at: directory, config: config, token: token)
         let engine = SyncEngine(workspace: workspace, connection: connection)
-        _ = try await engine.pull(progress: progress)
+        try await engine.cloneHistory(progress: progress)
         return workspace
+    }
+
+    /// Fills an empty replica from the clone stream: each live document arrives as its latest
+    /// snapshot, applied at the snapshot's revision, followed by the deltas past it; revisions
+    /// keep their numbers and metadata. Older deltas that a snapshot covers are not sent.
+    func cloneHistory(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws {
+        let corpus = try workspace.url.corpus
+        let replica = workspace.replica
+        var texts: [TextDigest: String] = [:]
+        var snapshots: [Int: [StoredBlob]] = [:]
+        var batch: [CorpusStore.PulledRevision] = []
+        _ = try await connection.streaming(.with { $0.clone = .with { $0.corpus = corpus } }) { event in
+            guard case .item(let bytes) = event else { return }
+            let item = try Gloss_V1_StreamItem(serializedBytes: Array(bytes.readableBytesView))
+            switch item.body {
+            case .text(let t):
+                let (digest, text) = try Self.text(t)
+                texts[digest] = text
+            case .snapshot(let blob):
+                // Kept compressed until its revision comes: the whole corpus fits that way.
+                let stored = StoredBlob(
+                    kind: .snapshot, revision: Int(blob.revision), document: DocumentID(storedRawValue: blob.document),
+                    rawLength: Int(blob.rawLength), data: Array(blob.deflated))
+                snapshots[stored.revision, default: []].append(stored)
+            case .revision(let r):
+                var pulled = try Self.pulledRevision(r, texts: texts)
+                if let due = snapshots.removeValue(forKey: pulled.revision.number) {
+                    var ops: [Op] = []
+                    for snapshot in due { ops += try snapshot.ops() }
+                    for case .addDocument(let d) in ops { pulled.texts[d.digest] = texts[d.digest] }
+                    pulled.ops = ops + pulled.ops
+                }
+                batch.append(pulled)
+                if batch.count >= 256 {
+                    try replica.applyPulled(batch)
+                    batch.removeAll()
+                }
+            case .progress(let p):
+                progress?(Int(p.done), Int(p.total))
+            case .schema, nil:
+                break
+            }
+        }
+        try replica.applyPulled(batch)
+    }
+
+    static func text(_ t: Gloss_V1_StoredText) throws -> (TextDigest, String) {
+        guard let digest = TextDigest(bytes: Array(t.digest)) else { throw ClientError(.protocolViolation, "bad text digest") }
+        let raw = try BlobCompression.decompress(Array(t.deflated), expectedLength: Int(t.rawLength), what: "text \(digest)")
+        guard let text = String(validating: raw, as: UTF8.self), TextDigest(of: text) == digest else {
+            throw ClientError(.protocolViolation, "the server sent a text that does not match its digest \(digest)")
+        }
+        return (digest, text)
     }
 
     /// Brings the replica up to the server's head; pending work is rebased lazily (conflicts
@@ -72,11 +125,7 @@ public struct SyncEngine: Sendable {
             let item = try Gloss_V1_StreamItem(serializedBytes: Array(bytes.readableBytesView))
             switch item.body {
             case .text(let t):
-                guard let digest = TextDigest(bytes: Array(t.digest)) else { throw ClientError(.protocolViolation, "bad text digest") }
-                let raw = try BlobCompression.decompress(Array(t.deflated), expectedLength: Int(t.rawLength), what: "text \(digest)")
-                guard let text = String(validating: raw, as: UTF8.self), TextDigest(of: text) == digest else {
-                    throw ClientError(.protocolViolation, "the server sent a text that does not match its digest \(digest)")
-                }
+                let (digest, text) = try Self.text(t)
                 texts[digest] = text
             case .revision(let r):
                 batch.append(try Self.pulledRevision(r, texts: texts))
