@@ -18,6 +18,8 @@ public struct SyncEngine: Sendable {
         public var head = 0
         /// Our pending changesets that came back as revisions (pushed before, acknowledgement lost).
         public var acknowledged = 0
+        /// Documents the server sent as a snapshot because that was smaller than their deltas.
+        public var snapshots = 0
     }
 
     public struct PushSummary: Sendable {
@@ -110,6 +112,7 @@ public struct SyncEngine: Sendable {
         let corpus = try workspace.url.corpus
         let since = try workspace.replica.headRevision()
         var texts: [TextDigest: String] = [:]
+        var snapshots: [Int: [StoredBlob]] = [:]
         var batch: [CorpusStore.PulledRevision] = []
         var summary = PullSummary()
         let replica = workspace.replica
@@ -127,8 +130,33 @@ public struct SyncEngine: Sendable {
             case .text(let t):
                 let (digest, text) = try Self.text(t)
                 texts[digest] = text
+            case .snapshot(let blob):
+                let stored = StoredBlob(
+                    kind: .snapshot, revision: Int(blob.revision), document: DocumentID(storedRawValue: blob.document),
+                    rawLength: Int(blob.rawLength), data: Array(blob.deflated))
+                snapshots[stored.revision, default: []].append(stored)
+                summary.snapshots += 1
             case .revision(let r):
-                batch.append(try Self.pulledRevision(r, texts: texts))
+                var pulled = try Self.pulledRevision(r, texts: texts)
+                if let due = snapshots.removeValue(forKey: pulled.revision.number) {
+                    // The server sent a snapshot instead of this document's deltas up to here:
+                    // turn it into the ops that take the replica's copy to it.
+                    try replica.applyPulled(batch)
+                    summary.revisions += batch.count
+                    batch.removeAll()
+                    var ops: [Op] = []
+                    for snapshot in due {
+                        guard let document = snapshot.document else { continue }
+                        var target = DocumentState()
+                        for op in try snapshot.ops() { try target.apply(op) }
+                        let known = try replica.documents().contains { $0.document.id == document }
+                        let current = known ? try replica.reconstruct(document, at: pulled.revision.number - 1) : DocumentState()
+                        ops += current.ops(toReach: target)
+                    }
+                    for case .addDocument(let d) in ops { pulled.texts[d.digest] = texts[d.digest] }
+                    pulled.ops = ops + pulled.ops
+                }
+                batch.append(pulled)
                 if batch.count >= 256 {
                     try replica.applyPulled(batch)
                     summary.revisions += batch.count
@@ -136,7 +164,7 @@ public struct SyncEngine: Sendable {
                 }
             case .progress(let p):
                 progress?(Int(p.done), Int(p.total))
-            case .snapshot, .schema, nil:
+            case .schema, nil:
                 break
             }
         }

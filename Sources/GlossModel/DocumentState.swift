@@ -45,3 +45,35 @@ public struct DocumentState: Hashable, Sendable {
         return [.addDocument(document)] + ordered.map(Op.create)
     }
 }
+
+extension DocumentState {
+    /// Ops that turn this state into `target` (the same document), in an order the acceptance
+    /// check accepts: referrers are deleted before what they point at, and created after it.
+    /// A client uses it to apply a snapshot the server sent in place of a run of deltas.
+    public func ops(toReach target: DocumentState) -> [Op] {
+        guard let document = target.document ?? self.document else { return [] }
+        if target.document == nil { return self.document == nil ? [] : [.removeDocument(document.id)] }
+        if self.document == nil || self.document?.digest != target.document?.digest {
+            var ops: [Op] = self.document == nil ? [] : [.removeDocument(document.id)]
+            ops += target.asOps
+            return ops
+        }
+        let doc = document.id
+        let gone = annotations.values.filter { target.annotations[$0.id] == nil }
+        let new = target.annotations.values.filter { annotations[$0.id] == nil }
+        // Referrers go first when deleting and last when creating.
+        let deletes = gone.sorted { ($0.references.isEmpty ? 1 : 0, $0.id) < ($1.references.isEmpty ? 1 : 0, $1.id) }
+        let creates = new.sorted { ($0.references.isEmpty ? 0 : 1, $0.id) < ($1.references.isEmpty ? 0 : 1, $1.id) }
+        var sets: [Op] = []
+        for (id, before) in annotations.sorted(by: { $0.key < $1.key }) {
+            guard let after = target.annotations[id], after != before else { continue }
+            var fields: [Field] = [.label, .ranges, .from, .to, .text]
+            fields += Set(before.attributes.keys).union(after.attributes.keys).sorted().map(Field.attribute)
+            for field in fields where field.applies(to: after.kind) {
+                let value = after.value(of: field)
+                if value != before.value(of: field) { sets.append(.set(doc, id, field, value)) }
+            }
+        }
+        return deletes.map { .delete(doc, $0.id) } + creates.map(Op.create) + sets
+    }
+}

@@ -128,9 +128,41 @@ public struct RequestRouter: Sendable {
                 try await sink.stream(try textItem(store, doc.document.digest))
             }
             try await sink.stream(item { $0.schema = try schemaItem(store) })
-            try await streamRevisions(store, after: since, through: head, sink: sink) { _ in true }
+            let replaced = try await sendSmallerSnapshots(store, after: since, through: head, sink: sink)
+            try await streamRevisions(store, after: since, through: head, sink: sink) { blob in
+                guard let document = blob.document, let snapshot = replaced[document] else { return true }
+                return blob.revision > snapshot
+            }
         }
         return .with { $0.streamEnd = .with { $0.headRevision = UInt64(head) } }
+    }
+
+    /// For each document touched in `(after, through]`, sends its latest snapshot instead of
+    /// the deltas it covers when that is fewer bytes. Returns the snapshot revision per
+    /// document replaced this way.
+    private func sendSmallerSnapshots(_ store: CorpusStore, after: Int, through head: Int, sink: any ResponseSink)
+        async throws -> [DocumentID: Int]
+    {
+        var sizes: [DocumentID: [(revision: Int, bytes: Int)]] = [:]
+        var from = after
+        while from < head {
+            let to = min(head, from + pageSize)
+            for blob in try store.storedDeltas(after: from, through: to) {
+                if let document = blob.document { sizes[document, default: []].append((blob.revision, blob.data.count)) }
+            }
+            from = to
+        }
+        var replaced: [DocumentID: Int] = [:]
+        for (document, deltas) in sizes.sorted(by: { $0.key < $1.key }) {
+            guard let snapshot = try store.storedSnapshot(of: document, atOrBefore: head), snapshot.revision > after
+            else { continue }
+            let all = deltas.reduce(0) { $0 + $1.bytes }
+            let past = deltas.filter { $0.revision > snapshot.revision }.reduce(0) { $0 + $1.bytes }
+            guard snapshot.data.count + past < all else { continue }
+            try await sink.stream(item { $0.snapshot = Self.blob(snapshot) })
+            replaced[document] = snapshot.revision
+        }
+        return replaced
     }
 
     private func streamRevisions(

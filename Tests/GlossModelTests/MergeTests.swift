@@ -187,3 +187,30 @@ struct MergeFixture {
     #expect(a.id == b.id)
     #expect(a.id.count == 20)
 }
+
+@Test func diffOpsReachTheTargetState() throws {
+    var m = Minter("m", replica: 3)
+    let doc: DocumentID = "d"
+    let base = Document(id: doc, text: SampleTexts.news)
+    let a = m.span(doc, 0, 5, "PER"), b = m.span(doc, 6, 9, "ORG"), c = m.span(doc, 10, 12, "LOC")
+    let rel = m.relation(doc, a.id, b.id, "r")
+    var before = DocumentState(document: base, annotations: [a.id: a, b.id: b, rel.id: rel])
+    var changedA = a
+    changedA.label = "LOC"
+    changedA.attributes = ["x": "1"]
+    let rel2 = m.relation(doc, c.id, changedA.id, "s")
+    let after = DocumentState(document: base, annotations: [changedA.id: changedA, c.id: c, rel2.id: rel2])
+    let ops = before.ops(toReach: after)
+    // b is deleted only after the relation pointing at it; rel2 is created after c.
+    let deleteRel = ops.firstIndex(of: .delete(doc, rel.id))!, deleteB = ops.firstIndex(of: .delete(doc, b.id))!
+    #expect(deleteRel < deleteB)
+    #expect(ops.firstIndex(of: .create(c))! < ops.firstIndex(of: .create(rel2))!)
+    for op in ops { try before.apply(op) }
+    #expect(before == after)
+    // And the acceptance check takes them as one changeset.
+    var head = HeadState()
+    try head.apply(m.documents(base: 0, [(doc, SampleTexts.news)]), as: 1)
+    try head.apply(m.changeset(base: 1, [.create(a), .create(b), .create(rel)]), as: 2)
+    #expect(try head.apply(m.changeset(base: 2, DocumentState(document: base, annotations: [a.id: a, b.id: b, rel.id: rel]).ops(toReach: after)), as: 3).conflicts.isEmpty)
+    #expect(head.liveAnnotations(in: doc) == after.sortedAnnotations)
+}

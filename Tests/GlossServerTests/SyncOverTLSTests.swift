@@ -207,4 +207,35 @@ struct SyncOverTLSTests {
             #expect(states[doc]?.sortedAnnotations == (try store.headAnnotations(of: doc)))
         }
     }
+
+    /// A replica far behind on a busy document gets its snapshot instead of the run of deltas
+    /// (fewer bytes), and still ends equal to the server, history numbers included.
+    @Test func pullSendsASnapshotWhenItIsSmallerThanTheDeltas() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let admin = try await server.connect()
+        try await Self.createCorpus(admin, "busy")
+        var m = Minter("admin", replica: 5)
+        var cs = m.documents(base: 0, [("d", SampleTexts.news)])
+        let spans = (0..<6).map { m.span("d", $0 * 3, $0 * 3 + 2, "L") }
+        cs.ops += spans.map(Op.create)
+        #expect(try await Self.push(admin, corpus: "busy", cs).acceptedRevision == 1)
+        let dir = try TemporaryDirectory("pull-snapshot")
+        defer { dir.remove() }
+        let workspace = try await SyncEngine.clone(
+            url: GlossURL(host: "127.0.0.1", port: server.port, corpus: "busy"), into: dir.url.appendingPathComponent("w"),
+            connection: try await server.connect(), pin: server.fingerprint, caFile: nil, token: server.adminToken)
+        // Many small edits: the chain outgrows twice the snapshot, so the store snapshots it.
+        for i in 0..<80 {
+            let op = Op.set("d", spans[i % 6].id, .label, .string("label-\(i)"))
+            #expect(try await Self.push(admin, corpus: "busy", m.changeset(base: i + 1, [op])).acceptedRevision == UInt64(i + 2))
+        }
+        let engine = SyncEngine(workspace: workspace, connection: try await server.connect())
+        let summary = try await engine.pull()
+        #expect(summary.snapshots == 1)
+        let store = try server.server.router.corpora.handle(for: "busy").store
+        #expect(try workspace.replica.headAnnotations(of: "d") == (try store.headAnnotations(of: "d")))
+        #expect(try workspace.replica.headRevision() == 81)
+        #expect(try workspace.replica.revisions().map(\.changeset) == (try store.revisions().map(\.changeset)))
+    }
 }
