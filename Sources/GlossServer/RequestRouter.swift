@@ -76,8 +76,10 @@ public struct RequestRouter: Sendable {
 
     // MARK: Clone and pull
 
-    /// Schema, then per live document its text and chain start, then the revisions with the
-    /// deltas past each document's start; one document or page of revisions at a time.
+    /// Schema, then the revisions in order, each preceded by the texts and snapshots of the
+    /// documents whose chains start there, and carrying only the deltas past each document's
+    /// start. Both sides hold one page of revisions and one document at a time, so a corpus
+    /// larger than memory still clones.
     private func clone(_ r: Gloss_V1_CloneRequest, user: String, sink: any ResponseSink) async throws
         -> Gloss_V1_Response
     {
@@ -85,27 +87,31 @@ public struct RequestRouter: Sendable {
         let store = handle.store
         let head = try store.headRevision()
         try await sink.stream(item { $0.schema = try schemaItem(store) })
-        let documents = try store.documents().filter { $0.isLive && $0.addedAt <= head }
+        // Where each live document's chain starts: metadata only, no blobs yet.
         var firstDelta: [DocumentID: Int] = [:]
-        var sentTexts: Set<TextDigest> = []
-        for (index, doc) in documents.enumerated() {
+        var snapshotsDue: [Int: [DocumentID]] = [:]
+        var textsDue: [Int: [DocumentEntry]] = [:]
+        for doc in try store.documents() where doc.isLive && doc.addedAt <= head {
             try Task.checkCancellation()
             guard let start = try store.chainStart(of: doc.document.id, atOrBefore: head) else { continue }
             firstDelta[doc.document.id] = start.firstDelta
-            if sentTexts.insert(doc.document.digest).inserted {
-                try await sink.stream(try textItem(store, doc.document.digest))
-            }
-            if let snapshot = start.snapshot {
-                try await sink.stream(item { $0.snapshot = Self.blob(snapshot) })
-            }
-            if index % 100 == 99 {
-                try await sink.stream(progress(index + 1, documents.count, "documents"))
-            }
+            let due = start.snapshot?.revision ?? start.firstDelta
+            if start.snapshot != nil { snapshotsDue[due, default: []].append(doc.document.id) }
+            textsDue[due, default: []].append(doc)
         }
+        var sentTexts: Set<TextDigest> = []
         try await streamRevisions(store, after: 0, through: head, sink: sink) { blob in
             guard let document = blob.document else { return true }
             guard let first = firstDelta[document] else { return false }  // removed since
             return blob.revision >= first
+        } before: { revision in
+            for doc in textsDue[revision] ?? [] where sentTexts.insert(doc.document.digest).inserted {
+                try await sink.stream(try textItem(store, doc.document.digest))
+            }
+            for document in snapshotsDue[revision] ?? [] {
+                guard let snapshot = try store.storedSnapshot(of: document, atOrBefore: head) else { continue }
+                try await sink.stream(item { $0.snapshot = Self.blob(snapshot) })
+            }
         }
         return .with { $0.streamEnd = .with { $0.headRevision = UInt64(head) } }
     }
@@ -167,7 +173,7 @@ public struct RequestRouter: Sendable {
 
     private func streamRevisions(
         _ store: CorpusStore, after: Int, through head: Int, sink: any ResponseSink,
-        include: (StoredBlob) -> Bool
+        include: (StoredBlob) -> Bool, before: (Int) async throws -> Void = { _ in }
     ) async throws {
         var from = after
         while from < head {
@@ -179,6 +185,7 @@ public struct RequestRouter: Sendable {
                 blobs[blob.revision, default: []].append(blob)
             }
             for revision in revisions {
+                try await before(revision.number)
                 try await sink.stream(
                     item { $0.revision = Self.revisionData(revision, blobs[revision.number] ?? []) })
             }
