@@ -53,15 +53,32 @@ public struct SyncEngine: Sendable {
     }
 
     /// Fills an empty replica from the clone stream: each live document arrives as its latest
-    /// snapshot, applied at the snapshot's revision, followed by the deltas past it; revisions
-    /// keep their numbers and metadata. Older deltas that a snapshot covers are not sent.
+    /// snapshot just before the revision it belongs to, then only the deltas past it;
+    /// revisions keep their numbers and metadata.
     func cloneHistory(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws {
+        var summary = PullSummary()
         let corpus = try workspace.url.corpus
+        _ = try await receive(.with { $0.clone = .with { $0.corpus = corpus } }, into: &summary, progress: progress)
+    }
+
+    /// Applies a CLONE or PULL stream to the replica, revision by revision, in batches. A
+    /// snapshot sent in place of a document's deltas becomes the ops that take the replica's
+    /// copy of the document to it, applied at the snapshot's revision.
+    private func receive(
+        _ request: Gloss_V1_Request, into summary: inout PullSummary, progress: (@Sendable (Int, Int) -> Void)?
+    ) async throws -> Gloss_V1_Response {
         let replica = workspace.replica
         var texts: [TextDigest: String] = [:]
         var snapshots: [Int: [StoredBlob]] = [:]
         var batch: [CorpusStore.PulledRevision] = []
-        _ = try await connection.streaming(.with { $0.clone = .with { $0.corpus = corpus } }) { event in
+        var applied = 0
+        var snapshotCount = 0
+        func flush() throws {
+            try replica.applyPulled(batch)
+            applied += batch.count
+            batch.removeAll()
+        }
+        let end = try await connection.streaming(request) { event in
             guard case .item(let bytes) = event else { return }
             let item = try Gloss_V1_StreamItem(serializedBytes: Array(bytes.readableBytesView))
             switch item.body {
@@ -69,31 +86,40 @@ public struct SyncEngine: Sendable {
                 let (digest, text) = try Self.text(t)
                 texts[digest] = text
             case .snapshot(let blob):
-                // Kept compressed until its revision comes: the whole corpus fits that way.
                 let stored = StoredBlob(
                     kind: .snapshot, revision: Int(blob.revision), document: DocumentID(storedRawValue: blob.document),
                     rawLength: Int(blob.rawLength), data: Array(blob.deflated))
                 snapshots[stored.revision, default: []].append(stored)
+                snapshotCount += 1
             case .revision(let r):
                 var pulled = try Self.pulledRevision(r, texts: texts)
                 if let due = snapshots.removeValue(forKey: pulled.revision.number) {
+                    try flush()  // the replica must stand just before this revision
                     var ops: [Op] = []
-                    for snapshot in due { ops += try snapshot.ops() }
+                    for snapshot in due {
+                        guard let document = snapshot.document else { continue }
+                        var target = DocumentState()
+                        for op in try snapshot.ops() { try target.apply(op) }
+                        let known = try replica.documents().contains { $0.document.id == document }
+                        let current = known ? try replica.reconstruct(document, at: pulled.revision.number - 1) : DocumentState()
+                        ops += current.ops(toReach: target)
+                    }
                     for case .addDocument(let d) in ops { pulled.texts[d.digest] = texts[d.digest] }
                     pulled.ops = ops + pulled.ops
                 }
                 batch.append(pulled)
-                if batch.count >= 256 {
-                    try replica.applyPulled(batch)
-                    batch.removeAll()
-                }
+                if batch.count >= 256 { try flush() }
             case .progress(let p):
                 progress?(Int(p.done), Int(p.total))
             case .schema, nil:
                 break
             }
         }
-        try replica.applyPulled(batch)
+        try flush()
+        summary.revisions += applied
+        summary.snapshots += snapshotCount
+        summary.head = Int(end.streamEnd.headRevision)
+        return end
     }
 
     static func text(_ t: Gloss_V1_StoredText) throws -> (TextDigest, String) {
@@ -111,69 +137,17 @@ public struct SyncEngine: Sendable {
     public func pull(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> PullSummary {
         let corpus = try workspace.url.corpus
         let since = try workspace.replica.headRevision()
-        var texts: [TextDigest: String] = [:]
-        var snapshots: [Int: [StoredBlob]] = [:]
-        var batch: [CorpusStore.PulledRevision] = []
         var summary = PullSummary()
-        let replica = workspace.replica
-        let end = try await connection.streaming(
+        _ = try await receive(
             .with {
                 $0.pull = .with {
                     $0.corpus = corpus
                     $0.sinceRevision = UInt64(since)
                 }
-            }
-        ) { event in
-            guard case .item(let bytes) = event else { return }
-            let item = try Gloss_V1_StreamItem(serializedBytes: Array(bytes.readableBytesView))
-            switch item.body {
-            case .text(let t):
-                let (digest, text) = try Self.text(t)
-                texts[digest] = text
-            case .snapshot(let blob):
-                let stored = StoredBlob(
-                    kind: .snapshot, revision: Int(blob.revision), document: DocumentID(storedRawValue: blob.document),
-                    rawLength: Int(blob.rawLength), data: Array(blob.deflated))
-                snapshots[stored.revision, default: []].append(stored)
-                summary.snapshots += 1
-            case .revision(let r):
-                var pulled = try Self.pulledRevision(r, texts: texts)
-                if let due = snapshots.removeValue(forKey: pulled.revision.number) {
-                    // The server sent a snapshot instead of this document's deltas up to here:
-                    // turn it into the ops that take the replica's copy to it.
-                    try replica.applyPulled(batch)
-                    summary.revisions += batch.count
-                    batch.removeAll()
-                    var ops: [Op] = []
-                    for snapshot in due {
-                        guard let document = snapshot.document else { continue }
-                        var target = DocumentState()
-                        for op in try snapshot.ops() { try target.apply(op) }
-                        let known = try replica.documents().contains { $0.document.id == document }
-                        let current = known ? try replica.reconstruct(document, at: pulled.revision.number - 1) : DocumentState()
-                        ops += current.ops(toReach: target)
-                    }
-                    for case .addDocument(let d) in ops { pulled.texts[d.digest] = texts[d.digest] }
-                    pulled.ops = ops + pulled.ops
-                }
-                batch.append(pulled)
-                if batch.count >= 256 {
-                    try replica.applyPulled(batch)
-                    summary.revisions += batch.count
-                    batch.removeAll()
-                }
-            case .progress(let p):
-                progress?(Int(p.done), Int(p.total))
-            case .schema, nil:
-                break
-            }
-        }
-        try replica.applyPulled(batch)
-        summary.revisions += batch.count
-        summary.head = Int(end.streamEnd.headRevision)
+            }, into: &summary, progress: progress)
         // Pending changesets the server already accepted (their acknowledgement was lost)
         // came back in the pull: they are history now.
-        let landed = Set(try replica.revisions(after: since).map(\.changeset))
+        let landed = Set(try workspace.replica.revisions(after: since).map(\.changeset))
         let pending = try workspace.pending()
         let remaining = pending.filter { !landed.contains($0.id) }
         summary.acknowledged = pending.count - remaining.count

@@ -2,7 +2,7 @@ import GlossModel
 
 /// A refused or failed account-store operation: a bad name, a duplicate, an unknown user,
 /// token or corpus, or the database itself.
-public struct AccountError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct AccountError: ContextualError, Hashable, Sendable {
     public typealias Code = ErrorCode<AccountError>
 
     public var code: Code
@@ -14,10 +14,6 @@ public struct AccountError: Error, Hashable, Sendable, CustomStringConvertible {
         self.code = code
         self.message = message
         self.context = context
-    }
-
-    public var description: String {
-        "\(code): \(message)" + (context.map { " (\($0))" } ?? "")
     }
 }
 

@@ -2,7 +2,7 @@ import GlossModel
 
 /// The server's TLS identity could not be loaded or created: a PEM file that cannot be read or
 /// parsed, a private key that does not belong to the certificate, a half-written identity.
-public struct ServerIdentityError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct ServerIdentityError: ContextualError, Hashable, Sendable {
     public typealias Code = ErrorCode<ServerIdentityError>
 
     public var code: Code
@@ -14,10 +14,6 @@ public struct ServerIdentityError: Error, Hashable, Sendable, CustomStringConver
         self.code = code
         self.message = message
         self.context = context
-    }
-
-    public var description: String {
-        "\(code): \(message)" + (context.map { " (\($0))" } ?? "")
     }
 }
 

@@ -1,7 +1,7 @@
 import GlossModel
 
 /// A failure of the store itself: corrupt bytes at rest, a missing row, or the backend.
-public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct StoreError: ContextualError, Hashable, Sendable {
     public typealias Code = ErrorCode<StoreError>
 
     public var code: Code
@@ -13,10 +13,6 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         self.code = code
         self.message = message
         self.context = context
-    }
-
-    public var description: String {
-        "\(code): \(message)" + (context.map { " (\($0))" } ?? "")
     }
 }
 
