@@ -131,6 +131,7 @@ final class ServerConnection: Sendable {
                     case .failure(let error): m.authenticationFailed(requestID: requestID, error: error)
                     }
                 }
+                self.requests.withLock { _ = $0.removeValue(forKey: requestID) }
                 await self.perform(next)
             }
             return .go

@@ -129,4 +129,23 @@ struct ServerLimitTests {
         #expect(modernText.contains("TLSv1.3"), "\(modernText.prefix(300))")
         _ = modern
     }
+
+    @Test func idleConnectionsAreClosedWithATimeoutError() async throws {
+        let server = try await TestServer.start(idleTimeout: .milliseconds(400))
+        defer { Task { await server.stop() } }
+        let idle = try await server.connect()
+        let busy = try await server.connect()
+        // Keep one connection active; let the other sit idle past the timeout.
+        for _ in 0..<8 {
+            try await Task.sleep(for: .milliseconds(100))
+            _ = try await busy.request(.with { $0.listCorpora = .init() })
+        }
+        do {
+            _ = try await idle.request(.with { $0.listCorpora = .init() })
+            Issue.record("an idle connection outlived the idle timeout")
+        } catch let error as ClientError {
+            #expect(error.server?.code == .timeout || error.code == .closed)
+        }
+        _ = try await busy.request(.with { $0.listCorpora = .init() })
+    }
 }

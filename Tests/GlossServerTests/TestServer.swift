@@ -19,7 +19,9 @@ final class TestServer: Sendable {
     let directory: TemporaryDirectory
     private let task: Task<Void, any Error>
 
-    static func start(maxConnections: Int = 64, handshakeTimeout: Duration = .seconds(10)) async throws -> TestServer {
+    static func start(
+        maxConnections: Int = 64, handshakeTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(300)
+    ) async throws -> TestServer {
         let directory = try TemporaryDirectory("glossd")
         let accounts = try AccountStore(path: directory.path("server.sqlite"))
         let (identity, _) = try ServerIdentity.loadOrCreate(directory: directory.url)
@@ -29,7 +31,8 @@ final class TestServer: Sendable {
         var logger = Logger(label: "test-glossd")
         logger.logLevel = .warning
         let configuration = ServerConfiguration(
-            port: 0, dataDirectory: directory.url, handshakeTimeout: handshakeTimeout, maxConnections: maxConnections,
+            port: 0, dataDirectory: directory.url, handshakeTimeout: handshakeTimeout, idleTimeout: idleTimeout,
+            maxConnections: maxConnections,
             drainTimeout: .seconds(5))
         let server = try GlossServer(
             configuration: configuration, identity: identity, accounts: accounts,
