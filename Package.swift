@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "GlossWire", targets: ["GlossWire"]),
         .library(name: "GlossServer", targets: ["GlossServer"]),
         .library(name: "GlossClient", targets: ["GlossClient"]),
+        .library(name: "GlossFormats", targets: ["GlossFormats"]),
         .executable(name: "glossd", targets: ["glossd"]),
         .executable(name: "gloss", targets: ["gloss"]),
         .executable(name: "gloss-bench", targets: ["GlossBench"]),
@@ -84,6 +85,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // Import and export of other tools' formats (brat standoff). Pure: strings and bytes in and out.
+        .target(name: "GlossFormats", dependencies: ["GlossModel"]),
         .executableTarget(
             name: "gloss",
             dependencies: [
@@ -121,6 +124,7 @@ let package = Package(
             path: "Tools/GlossSyncBench"
         ),
         .testTarget(name: "GlossModelTests", dependencies: ["GlossModel", "GlossTestSupport"]),
+        .testTarget(name: "GlossFormatsTests", dependencies: ["GlossFormats", "GlossModel", "GlossTestSupport"]),
         .testTarget(name: "GlossStoreTests", dependencies: ["GlossStore", "GlossModel", "GlossTestSupport"]),
         .testTarget(
             name: "GlossServerTests",
