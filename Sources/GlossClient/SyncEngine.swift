@@ -169,7 +169,7 @@ public struct SyncEngine: Sendable {
         for case .addDocument(let d) in ops { needed[d.digest] = texts[d.digest] }
         let revision = Revision(
             number: Int(r.number), changeset: id, author: r.author, replica: ReplicaID(r.replica), base: Int(r.base),
-            message: r.message, timestamp: r.timestamp, opCount: ops.count)
+            message: r.message, timestamp: r.timestamp, opCount: r.opCount > 0 ? Int(r.opCount) : ops.count)
         return CorpusStore.PulledRevision(revision: revision, ops: ops, texts: needed)
     }
 

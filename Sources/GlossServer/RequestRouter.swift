@@ -352,6 +352,7 @@ public struct RequestRouter: Sendable {
             $0.message = r.message
             $0.timestamp = r.timestamp
             $0.deltas = blobs.map(blob)
+            $0.opCount = UInt64(r.opCount)
         }
     }
 

@@ -649,6 +649,10 @@ public nonisolated struct Gloss_V1_RevisionData: Sendable {
 
   public var deltas: [Gloss_V1_StoredBlob] = []
 
+  /// Ops the revision holds in all: a clone leaves out the deltas a snapshot covers, so the
+  /// count cannot always be taken from `deltas`.
+  public var opCount: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2099,7 +2103,7 @@ nonisolated extension Gloss_V1_StoredBlob: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Gloss_V1_RevisionData: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RevisionData"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}changeset_id\0\u{1}author\0\u{1}replica\0\u{1}base\0\u{1}message\0\u{1}timestamp\0\u{1}deltas\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}changeset_id\0\u{1}author\0\u{1}replica\0\u{1}base\0\u{1}message\0\u{1}timestamp\0\u{1}deltas\0\u{3}op_count\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2115,6 +2119,7 @@ nonisolated extension Gloss_V1_RevisionData: SwiftProtobuf.Message, SwiftProtobu
       case 6: try { try decoder.decodeSingularStringField(value: &self.message) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.timestamp) }()
       case 8: try { try decoder.decodeRepeatedMessageField(value: &self.deltas) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.opCount) }()
       default: break
       }
     }
@@ -2145,6 +2150,9 @@ nonisolated extension Gloss_V1_RevisionData: SwiftProtobuf.Message, SwiftProtobu
     if !self.deltas.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.deltas, fieldNumber: 8)
     }
+    if self.opCount != 0 {
+      try visitor.visitSingularUInt64Field(value: self.opCount, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2157,6 +2165,7 @@ nonisolated extension Gloss_V1_RevisionData: SwiftProtobuf.Message, SwiftProtobu
     if lhs.message != rhs.message {return false}
     if lhs.timestamp != rhs.timestamp {return false}
     if lhs.deltas != rhs.deltas {return false}
+    if lhs.opCount != rhs.opCount {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
