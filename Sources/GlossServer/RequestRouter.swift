@@ -128,7 +128,7 @@ public struct RequestRouter: Sendable {
         }
         let since = Int(r.sinceRevision)
         if since < head {
-            let added = try store.documents().filter { $0.addedAt > since && $0.addedAt <= head }
+            let added = try store.documents(addedAfter: since, through: head)
             var sent: Set<TextDigest> = []
             for doc in added where sent.insert(doc.document.digest).inserted {
                 try await sink.stream(try textItem(store, doc.document.digest))

@@ -42,6 +42,8 @@ public protocol CorpusReader {
     func revisions(after: Int, through: Int) throws -> [Revision]
     func document(_ id: DocumentID) throws -> DocumentRecord?
     func documents() throws -> [DocumentRecord]
+    /// Documents (re)added in `(after, through]`: what a pull of that range needs texts for.
+    func documents(addedAfter after: Int, through: Int) throws -> [DocumentRecord]
     /// The encoded head entry (``HeadEntryCodec``) of an annotation.
     func headEntry(document: Int64, id: AnnotationID) throws -> [UInt8]?
     func headEntries(document: Int64) throws -> [(id: AnnotationID, body: [UInt8])]

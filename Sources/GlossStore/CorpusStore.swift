@@ -186,6 +186,12 @@ public final class CorpusStore: Sendable {
         try backend.read { try $0.documents().map(\.entry) }
     }
 
+    /// Documents (re)added in `(after, through]`, by an indexed range read: a pull's cost must
+    /// not grow with the corpus.
+    public func documents(addedAfter after: Int, through: Int) throws -> [DocumentEntry] {
+        try backend.read { try $0.documents(addedAfter: after, through: through).map(\.entry) }
+    }
+
     public func schema() throws -> Schema {
         try backend.read { rows in try rows.meta(MetaKey.schema).map(Self.decodeSchema) ?? .open }
     }

@@ -90,6 +90,9 @@ public final class SQLiteCorpusBackend: CorpusBackend {
                     CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v2: documents by revision added") { db in
+            try db.execute(sql: "CREATE INDEX documents_by_added ON documents(added)")
+        }
         return m
     }
 }
@@ -126,6 +129,12 @@ struct SQLiteCorpusRows: CorpusWriter {
 
     func documents() throws -> [DocumentRecord] {
         try Row.fetchAll(statement("SELECT * FROM documents ORDER BY id")).map(Self.document)
+    }
+
+    func documents(addedAfter after: Int, through: Int) throws -> [DocumentRecord] {
+        try Row.fetchAll(
+            statement("SELECT * FROM documents WHERE added > ? AND added <= ? ORDER BY id"), arguments: [after, through]
+        ).map(Self.document)
     }
 
     func headEntry(document: Int64, id: AnnotationID) throws -> [UInt8]? {

@@ -38,6 +38,9 @@ private struct Counter: CorpusWriter {
     func revisions(after: Int, through: Int) throws -> [Revision] { try rows.revisions(after: after, through: through) }
     func document(_ id: DocumentID) throws -> DocumentRecord? { try rows.document(id) }
     func documents() throws -> [DocumentRecord] { try rows.documents() }
+    func documents(addedAfter after: Int, through: Int) throws -> [DocumentRecord] {
+        try rows.documents(addedAfter: after, through: through)
+    }
     func headEntry(document: Int64, id: AnnotationID) throws -> [UInt8]? {
         owner.count { $0.headEntryReads += 1 }
         return try rows.headEntry(document: document, id: id)

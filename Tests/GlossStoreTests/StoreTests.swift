@@ -302,3 +302,13 @@ func repeatedAppendsAreIdempotent(seed: UInt64) throws {
         #expect(error.context == dir.path("bad.sqlite"))
     }
 }
+
+@Test func documentsAddedInARangeAreFoundWithoutAFullScan() throws {
+    let f = try StoreFixture()
+    defer { f.dir.remove() }
+    #expect(try f.store.append(f.alice.documents(base: 2, [("late/1", "one")])) == .accepted(revision: 3))
+    #expect(try f.store.append(f.alice.documents(base: 3, [("late/2", "two")])) == .accepted(revision: 4))
+    #expect(try f.store.documents(addedAfter: 0, through: 4).map(\.document.id) == ["late/1", "late/2", f.doc])
+    #expect(try f.store.documents(addedAfter: 2, through: 3).map(\.document.id) == ["late/1"])
+    #expect(try f.store.documents(addedAfter: 4, through: 4).isEmpty)
+}
