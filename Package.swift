@@ -101,10 +101,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The seeded synthetic corpus both benchmarks measure.
+        .target(name: "GlossBenchCorpus", dependencies: ["GlossModel"], path: "Tools/GlossBenchCorpus"),
         .executableTarget(
             name: "GlossBench",
             dependencies: [
-                "GlossModel", "GlossStore",
+                "GlossModel", "GlossStore", "GlossBenchCorpus",
                 // Baselines measured in the same run: raw SQLite commits and inserts.
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -117,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "GlossSyncBench",
             dependencies: [
-                "GlossModel", "GlossStore", "GlossWire", "GlossServer", "GlossClient",
+                "GlossModel", "GlossStore", "GlossWire", "GlossServer", "GlossClient", "GlossBenchCorpus",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

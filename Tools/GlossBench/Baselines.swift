@@ -1,3 +1,4 @@
+import GlossBenchCorpus
 import Foundation
 import GRDB
 import GRDBSQLite

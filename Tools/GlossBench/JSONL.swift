@@ -1,3 +1,4 @@
+import GlossBenchCorpus
 import Foundation
 import GlossModel
 
@@ -5,7 +6,7 @@ import GlossModel
 /// textual form. Two files are written side by side: the full history (document texts inlined
 /// once, in the addDocument line) and the same history without the texts, for the
 /// annotation-only comparison.
-final class JSONLSink {
+final class JSONLSink: CorpusObserver {
     let fullURL: URL
     let annotationsURL: URL
     private let full: FileHandle

@@ -1,3 +1,4 @@
+import GlossBenchCorpus
 import Foundation
 
 /// Everything one run measured; printed as a table and, with `--json`, as JSON.

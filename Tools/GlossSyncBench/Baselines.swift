@@ -1,3 +1,4 @@
+import GlossBenchCorpus
 import Foundation
 import GlossModel
 import GlossServer

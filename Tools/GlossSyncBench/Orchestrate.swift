@@ -1,3 +1,4 @@
+import GlossBenchCorpus
 import Foundation
 import GlossClient
 import GlossModel

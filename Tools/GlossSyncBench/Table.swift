@@ -1,3 +1,4 @@
+import GlossBenchCorpus
 import Foundation
 
 // The human-readable summary of a run (stderr), next to the JSON (`--json-out`).

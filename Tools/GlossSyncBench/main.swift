@@ -1,3 +1,4 @@
+import GlossBenchCorpus
 import Foundation
 
 // gloss-sync-bench: the sync benchmark (DESIGN.md, "Protocol" and "Performance model").

@@ -2,12 +2,12 @@ import Foundation
 
 /// SplitMix64: a tiny, fast, seedable generator. Every choice the benchmark makes comes from
 /// one of these, so a seed reproduces the corpus, the edit stream and therefore the stored bytes.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -16,26 +16,26 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     /// Uniform in `0..<n` (Lemire's multiply-shift; the bias is negligible for our n).
-    mutating func below(_ n: Int) -> Int {
+    public mutating func below(_ n: Int) -> Int {
         precondition(n > 0)
         return Int(next().multipliedFullWidth(by: UInt64(n)).high)
     }
 
     /// Uniform in `range`.
-    mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + below(range.count) }
+    public mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + below(range.count) }
 
     /// True with probability `p`.
-    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) * 0x1p-53 < p }
+    public mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) * 0x1p-53 < p }
 
     /// A fresh generator for an independent stream (so phases do not shift each other).
-    mutating func fork() -> SplitMix64 { SplitMix64(seed: next()) }
+    public mutating func fork() -> SplitMix64 { SplitMix64(seed: next()) }
 }
 
 /// Samples indices `0..<n` with probability proportional to `1 / (rank + offset)^s`.
-struct ZipfSampler {
+public struct ZipfSampler: Sendable {
     private let cumulative: [Double]
 
-    init(count n: Int, exponent s: Double = 1.0, offset: Double = 1.0) {
+    public init(count n: Int, exponent s: Double = 1.0, offset: Double = 1.0) {
         var c: [Double] = []
         c.reserveCapacity(n)
         var total = 0.0
@@ -46,7 +46,7 @@ struct ZipfSampler {
         cumulative = c.map { $0 / total }
     }
 
-    func sample(_ rng: inout SplitMix64) -> Int {
+    public func sample(_ rng: inout SplitMix64) -> Int {
         let u = Double(rng.next() >> 11) * 0x1p-53
         var lo = 0
         var hi = cumulative.count - 1

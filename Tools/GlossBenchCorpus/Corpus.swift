@@ -4,9 +4,9 @@ import GlossModel
 // non-ASCII words), span annotations on word boundaries, and ten annotators who each mint
 // ids from their own replica and counter.
 
-enum Vocabulary {
+public enum Vocabulary {
     /// Ranked roughly by frequency: function words first, so the Zipf sampler makes them common.
-    static let list: [String] = [
+    public static let list: [String] = [
         "the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on",
         "not", "he", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "had", "they",
         "you", "were", "their", "one", "all", "we", "can", "her", "has", "there", "been", "if", "more", "when",
@@ -43,22 +43,22 @@ enum Vocabulary {
         "🙂", "–", "½", "°C", "€", "™",
     ]
 
-    static let bytes: [[UInt8]] = list.map { Array($0.utf8) }
-    static let scalars: [Int] = list.map { $0.unicodeScalars.count }
-    static let sampler = ZipfSampler(count: list.count, exponent: 1.0, offset: 2.7)
+    public static let bytes: [[UInt8]] = list.map { Array($0.utf8) }
+    public static let scalars: [Int] = list.map { $0.unicodeScalars.count }
+    public static let sampler = ZipfSampler(count: list.count, exponent: 1.0, offset: 2.7)
 }
 
 /// A generated text with the scalar offsets of its words.
-struct GeneratedText {
-    var text: String
-    var utf8Count: Int
-    var scalarCount: Int
-    var wordStarts: [Int32]
-    var wordEnds: [Int32]
+public struct GeneratedText {
+    public var text: String
+    public var utf8Count: Int
+    public var scalarCount: Int
+    public var wordStarts: [Int32]
+    public var wordEnds: [Int32]
 }
 
-enum TextGenerator {
-    static func make(targetBytes: Int, rng: inout SplitMix64) -> GeneratedText {
+public enum TextGenerator {
+    public static func make(targetBytes: Int, rng: inout SplitMix64) -> GeneratedText {
         var out: [UInt8] = []
         out.reserveCapacity(targetBytes + 32)
         var starts: [Int32] = []
@@ -96,45 +96,45 @@ enum TextGenerator {
     }
 }
 
-struct Annotator {
-    var name: String
-    var replica: ReplicaID
-    var counter: UInt64 = 0
+public struct Annotator {
+    public var name: String
+    public var replica: ReplicaID
+    public var counter: UInt64 = 0
 
-    mutating func mint() -> AnnotationID {
+    public mutating func mint() -> AnnotationID {
         counter += 1
         return AnnotationID(replica: replica, counter: counter)
     }
 }
 
-enum Labels {
-    static let span = ["PER", "ORG", "LOC", "DATE", "MISC", "MONEY", "EVENT", "TIME"]
-    static let sampler = ZipfSampler(count: span.count, exponent: 1.0, offset: 1.5)
-    static let attributeKey = "certainty"
-    static let attributeValues = ["high", "medium", "low"]
+public enum Labels {
+    public static let span = ["PER", "ORG", "LOC", "DATE", "MISC", "MONEY", "EVENT", "TIME"]
+    public static let sampler = ZipfSampler(count: span.count, exponent: 1.0, offset: 1.5)
+    public static let attributeKey = "certainty"
+    public static let attributeValues = ["high", "medium", "low"]
 
-    static func label(_ rng: inout SplitMix64) -> String { span[sampler.sample(&rng)] }
+    public static func label(_ rng: inout SplitMix64) -> String { span[sampler.sample(&rng)] }
 }
 
 /// What the benchmark tracks about one document to generate valid edits.
-final class DocModel {
-    let index: Int
-    let id: DocumentID
-    let length: Int
-    let wordStarts: [Int32]
-    let wordEnds: [Int32]
+public final class DocModel {
+    public let index: Int
+    public let id: DocumentID
+    public let length: Int
+    public let wordStarts: [Int32]
+    public let wordEnds: [Int32]
     /// Live annotation ids (order is deterministic: swap-remove on delete).
-    var live: [AnnotationID] = []
-    var liveIndex: [AnnotationID: Int] = [:]
+    public var live: [AnnotationID] = []
+    public var liveIndex: [AnnotationID: Int] = [:]
     /// Live annotations that carry the attribute.
-    var withAttribute: [AnnotationID] = []
-    var withAttributeIndex: [AnnotationID: Int] = [:]
+    public var withAttribute: [AnnotationID] = []
+    public var withAttributeIndex: [AnnotationID: Int] = [:]
     /// Revisions that touched the document, ascending (the add included).
-    var touches: [Int] = []
+    public var touches: [Int] = []
     /// (revision, live count after it), ascending.
-    var countHistory: [(revision: Int, count: Int)] = []
+    public var countHistory: [(revision: Int, count: Int)] = []
 
-    init(index: Int, id: DocumentID, text: GeneratedText) {
+    public init(index: Int, id: DocumentID, text: GeneratedText) {
         self.index = index
         self.id = id
         self.length = text.scalarCount
@@ -142,13 +142,13 @@ final class DocModel {
         self.wordEnds = text.wordEnds
     }
 
-    func insertLive(_ id: AnnotationID, hasAttribute: Bool) {
+    public func insertLive(_ id: AnnotationID, hasAttribute: Bool) {
         liveIndex[id] = live.count
         live.append(id)
         if hasAttribute { addAttribute(id) }
     }
 
-    func removeLive(_ id: AnnotationID) {
+    public func removeLive(_ id: AnnotationID) {
         guard let i = liveIndex.removeValue(forKey: id) else { preconditionFailure("not live: \(id)") }
         let last = live.removeLast()
         if i < live.count {
@@ -158,13 +158,13 @@ final class DocModel {
         removeAttribute(id)
     }
 
-    func addAttribute(_ id: AnnotationID) {
+    public func addAttribute(_ id: AnnotationID) {
         guard withAttributeIndex[id] == nil else { return }
         withAttributeIndex[id] = withAttribute.count
         withAttribute.append(id)
     }
 
-    func removeAttribute(_ id: AnnotationID) {
+    public func removeAttribute(_ id: AnnotationID) {
         guard let i = withAttributeIndex.removeValue(forKey: id) else { return }
         let last = withAttribute.removeLast()
         if i < withAttribute.count {
@@ -173,7 +173,7 @@ final class DocModel {
         }
     }
 
-    func touched(at revision: Int) {
+    public func touched(at revision: Int) {
         if touches.last != revision { touches.append(revision) }
         if countHistory.last?.revision == revision {
             countHistory[countHistory.count - 1].count = live.count
@@ -182,7 +182,7 @@ final class DocModel {
         }
     }
 
-    func liveCount(at revision: Int) -> Int? {
+    public func liveCount(at revision: Int) -> Int? {
         var result: Int?
         for (r, c) in countHistory {
             if r > revision { break }
@@ -192,7 +192,7 @@ final class DocModel {
     }
 
     /// Word-aligned ranges: mostly one to three words, sometimes a discontinuous pair.
-    func randomRanges(_ rng: inout SplitMix64) -> [TextRange] {
+    public func randomRanges(_ rng: inout SplitMix64) -> [TextRange] {
         let n = wordStarts.count
         if rng.chance(0.01) && n > 8 {
             let a = rng.below(n - 6)
@@ -211,19 +211,19 @@ final class DocModel {
 
 /// Generates the import changesets and the stream of edits, and mirrors every op into the
 /// JSON Lines baseline while it is at it.
-struct Generator {
-    var rng: SplitMix64
-    var annotators: [Annotator]
-    var docs: [DocModel] = []
-    let documentCount: Int
-    let annotationsPerDocument: [Int]
+public struct Generator {
+    public var rng: SplitMix64
+    public var annotators: [Annotator]
+    public var docs: [DocModel] = []
+    public let documentCount: Int
+    public let annotationsPerDocument: [Int]
     /// Which documents edits go to: half uniform, half Zipf over a fixed permutation.
-    let hotOrder: [Int]
-    let hotSampler: ZipfSampler
-    var opCounts: [String: Int] = [:]
-    let baseTimestamp: Int64 = 1_700_000_000
+    public let hotOrder: [Int]
+    public let hotSampler: ZipfSampler
+    public var opCounts: [String: Int] = [:]
+    public let baseTimestamp: Int64 = 1_700_000_000
 
-    init(seed: UInt64, documents: Int, annotations: Int) {
+    public init(seed: UInt64, documents: Int, annotations: Int) {
         var root = SplitMix64(seed: seed)
         var idRNG = root.fork()
         let names = ["alice", "bruno", "chen", "dana", "emeka", "farah", "goran", "hana", "ivan", "jules"]
@@ -240,14 +240,14 @@ struct Generator {
         hotSampler = ZipfSampler(count: documents, exponent: 1.0, offset: 1.0)
     }
 
-    static func documentID(_ i: Int) -> DocumentID {
+    public static func documentID(_ i: Int) -> DocumentID {
         let digits = String(i + 1)
         let padded = String(repeating: "0", count: max(0, 4 - digits.count)) + digits
         return try! DocumentID(validating: "doc/\(padded)")
     }
 
     /// The import changeset of the next document: addDocument plus its annotations, in text order.
-    mutating func importChangeset(revision: Int, jsonl: JSONLSink?) -> Changeset {
+    public mutating func importChangeset(revision: Int, jsonl: (any CorpusObserver)? = nil) -> Changeset {
         let index = docs.count
         let docID = Self.documentID(index)
         let text = TextGenerator.make(targetBytes: rng.int(3000...6000), rng: &rng)
@@ -289,13 +289,13 @@ struct Generator {
         return changeset
     }
 
-    mutating func pickDocument() -> DocModel {
+    public mutating func pickDocument() -> DocModel {
         if rng.chance(0.5) { return docs[rng.below(docs.count)] }
         return docs[hotOrder[hotSampler.sample(&rng)]]
     }
 
     /// One edit changeset of 1–20 ops on one to three documents, valid against the state so far.
-    mutating func editChangeset(revision: Int, base: Int, jsonl: JSONLSink?) -> Changeset {
+    public mutating func editChangeset(revision: Int, base: Int, jsonl: (any CorpusObserver)? = nil) -> Changeset {
         let a = rng.below(annotators.count)
         let author = annotators[a].name
         let opCount = rng.int(1...20)
@@ -320,7 +320,7 @@ struct Generator {
             message: "", timestamp: baseTimestamp + Int64(revision) * 17, ops: ops)
     }
 
-    private mutating func editOp(_ doc: DocModel, annotator a: Int, revision: Int, jsonl: JSONLSink?) -> Op {
+    private mutating func editOp(_ doc: DocModel, annotator a: Int, revision: Int, jsonl: (any CorpusObserver)?) -> Op {
         let author = annotators[a].name
         var kind = rng.below(100)
         if doc.live.count < 50 { kind = 0 }  // keep documents populated
@@ -374,4 +374,15 @@ struct Generator {
             return .delete(doc.id, id)
         }
     }
+}
+
+
+/// Sees every op the generator makes (the storage benchmark mirrors them into JSON Lines).
+public protocol CorpusObserver: AnyObject {
+    func addDocument(revision: Int, author: String, document: DocumentID, text: String, length: Int)
+    func create(revision: Int, author: String, annotation a: Annotation)
+    func setLabel(revision: Int, author: String, document: DocumentID, id: AnnotationID, label: String)
+    func setRanges(revision: Int, author: String, document: DocumentID, id: AnnotationID, ranges: [TextRange])
+    func setAttribute(revision: Int, author: String, document: DocumentID, id: AnnotationID, key k: String, value: String?)
+    func delete(revision: Int, author: String, document: DocumentID, id: AnnotationID)
 }
