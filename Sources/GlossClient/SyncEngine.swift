@@ -105,6 +105,8 @@ public struct SyncEngine: Sendable {
                         ops += current.ops(toReach: target)
                     }
                     for case .addDocument(let d) in ops { pulled.texts[d.digest] = texts[d.digest] }
+                    // Those documents' ops now differ from the server's deltas: encode them anew.
+                    for snapshot in due { pulled.storedDeltas[snapshot.document] = nil }
                     pulled.ops = ops + pulled.ops
                 }
                 batch.append(pulled)
@@ -158,19 +160,21 @@ public struct SyncEngine: Sendable {
     static func pulledRevision(_ r: Gloss_V1_RevisionData, texts: [TextDigest: String]) throws -> CorpusStore.PulledRevision {
         guard let id = ChangesetID(bytes: Array(r.changesetID)) else { throw ClientError(.protocolViolation, "bad changeset id") }
         var ops: [Op] = []
+        var storedDeltas: [DocumentID?: StoredBlob] = [:]
         for blob in r.deltas {
             let document = blob.document.isEmpty ? nil : DocumentID(storedRawValue: blob.document)
             let stored = StoredBlob(
                 kind: .delta, revision: Int(r.number), document: document, rawLength: Int(blob.rawLength),
                 data: Array(blob.deflated))
             ops += try stored.ops()
+            storedDeltas[document] = stored
         }
         var needed: [TextDigest: String] = [:]
         for case .addDocument(let d) in ops { needed[d.digest] = texts[d.digest] }
         let revision = Revision(
             number: Int(r.number), changeset: id, author: r.author, replica: ReplicaID(r.replica), base: Int(r.base),
             message: r.message, timestamp: r.timestamp, opCount: r.opCount > 0 ? Int(r.opCount) : ops.count)
-        return CorpusStore.PulledRevision(revision: revision, ops: ops, texts: needed)
+        return CorpusStore.PulledRevision(revision: revision, ops: ops, texts: needed, storedDeltas: storedDeltas)
     }
 
     /// Pushes pending changesets in order. Requires every conflict resolved; stops at the first

@@ -8,11 +8,17 @@ extension CorpusStore {
         public var revision: Revision
         public var ops: [Op]
         public var texts: [TextDigest: String]
+        /// The server's compressed deltas, by document, whose ops are exactly this revision's
+        /// ops on that document: stored as they are instead of encoded and deflated again.
+        public var storedDeltas: [DocumentID?: StoredBlob]
 
-        public init(revision: Revision, ops: [Op], texts: [TextDigest: String]) {
+        public init(
+            revision: Revision, ops: [Op], texts: [TextDigest: String], storedDeltas: [DocumentID?: StoredBlob] = [:]
+        ) {
             self.revision = revision
             self.ops = ops
             self.texts = texts
+            self.storedDeltas = storedDeltas
         }
     }
 
@@ -29,7 +35,8 @@ extension CorpusStore {
         }
         // Checked as if made on the revision just before (the server already merged it), but
         // recorded with the server's own revision row.
-        let outcomes = try append(batch: changesets, recording: pulled.map(\.revision))
+        let outcomes = try append(
+            batch: changesets, recording: pulled.map { Recording(revision: $0.revision, storedDeltas: $0.storedDeltas) })
         for (p, outcome) in zip(pulled, outcomes) {
             let number = p.revision.number
             guard outcome == .accepted(revision: number) || outcome == .duplicate(revision: number) else {

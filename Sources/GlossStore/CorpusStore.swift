@@ -43,9 +43,15 @@ public final class CorpusStore: Sendable {
         try append(batch: batch, recording: nil)
     }
 
+    /// What a replica keeps from the server for a pulled revision.
+    struct Recording {
+        var revision: Revision
+        var storedDeltas: [DocumentID?: StoredBlob]
+    }
+
     /// `recording`: for a replica applying pulled revisions, the server's revision rows to keep
     /// (its base and metadata) in place of the ones derived from the changesets.
-    func append(batch: [Changeset], recording: [Revision]?) throws -> [AppendOutcome] {
+    func append(batch: [Changeset], recording: [Recording]?) throws -> [AppendOutcome] {
         try backend.write { rows in
             var head = try rows.headRevision()
             var outcomes: [AppendOutcome] = []
@@ -77,11 +83,11 @@ public final class CorpusStore: Sendable {
     }
 
     private func commit(
-        _ outcome: CheckOutcome, of changeset: Changeset, as revision: Int, recording: Revision?,
+        _ outcome: CheckOutcome, of changeset: Changeset, as revision: Int, recording: Recording?,
         prefetched: PrefetchedHead, rows: any CorpusWriter
     ) throws {
         try rows.insertRevision(
-            recording
+            recording?.revision
                 ?? Revision(
                     number: revision, changeset: changeset.id, author: changeset.author, replica: changeset.replica,
                     base: changeset.base, message: changeset.message, timestamp: changeset.timestamp,
@@ -131,15 +137,22 @@ public final class CorpusStore: Sendable {
         }
         for document in order {
             let ops = groups[document]!
-            let raw = DeltaCodec.encode(ops, document: document)
-            let data = BlobCompression.compress(raw)
+            let data: [UInt8]
+            let rawLength: Int
+            if let stored = recording?.storedDeltas[document] {
+                // The server's bytes for exactly these ops: keep them, as the server does.
+                (data, rawLength) = (stored.data, stored.rawLength)
+            } else {
+                let raw = DeltaCodec.encode(ops, document: document)
+                (data, rawLength) = (BlobCompression.compress(raw), raw.count)
+            }
             guard let document, var record = records[document] else {
                 try rows.insertDelta(
-                    document: Self.corpusChain, revision: revision, isBase: false, rawLength: raw.count, data: data)
+                    document: Self.corpusChain, revision: revision, isBase: false, rawLength: rawLength, data: data)
                 continue
             }
             let isBase = ops.contains { if case .addDocument = $0 { true } else { false } }
-            try rows.insertDelta(document: record.key, revision: revision, isBase: isBase, rawLength: raw.count, data: data)
+            try rows.insertDelta(document: record.key, revision: revision, isBase: isBase, rawLength: rawLength, data: data)
             if isBase {
                 (record.chainLength, record.chainBytes, record.baseBytes) = (0, 0, data.count)
             } else {

@@ -238,5 +238,10 @@ struct SyncOverTLSTests {
         #expect(try workspace.replica.headRevision() == 81)
         // Whole revision rows, op counts included, although one document came as a snapshot.
         #expect(try workspace.replica.revisions() == (try store.revisions()))
+        // A plain delta is kept byte for byte as the server stored it, not re-encoded.
+        let op = Op.set("d", spans[0].id, .label, .string("last"))
+        #expect(try await Self.push(admin, corpus: "busy", m.changeset(base: 81, [op])).acceptedRevision == 82)
+        _ = try await engine.pull()
+        #expect(try workspace.replica.storedDeltas(after: 81, through: 82) == (try store.storedDeltas(after: 81, through: 82)))
     }
 }
