@@ -100,7 +100,7 @@ public struct SyncEngine: Sendable {
                         guard let document = snapshot.document else { continue }
                         var target = DocumentState()
                         for op in try snapshot.ops() { try target.apply(op) }
-                        let known = try replica.documents().contains { $0.document.id == document }
+                        let known = try replica.document(document) != nil
                         let current = known ? try replica.reconstruct(document, at: pulled.revision.number - 1) : DocumentState()
                         ops += current.ops(toReach: target)
                     }

@@ -210,21 +210,35 @@ public final class Workspace: @unchecked Sendable {
     /// A document as the annotator sees it: the replica's head plus the pending work that
     /// applies cleanly.
     public func localState(of document: DocumentID) throws -> DocumentState {
+        try localState(of: document, pending: try rebased().changesets)
+    }
+
+    /// Every document of the local view with its state, rebasing the pending work once.
+    public func localView() throws -> [(document: Document, state: DocumentState)] {
+        let pending = try rebased().changesets
+        return try localDocuments(pending: pending).map { ($0, try localState(of: $0.id, pending: pending)) }
+    }
+
+    /// Documents in the local view.
+    public func localDocuments() throws -> [Document] {
+        try localDocuments(pending: try rebased().changesets)
+    }
+
+    private func localState(of document: DocumentID, pending: [Changeset]) throws -> DocumentState {
         var state = DocumentState()
-        if let entry = try replica.documents().first(where: { $0.document.id == document && $0.isLive }) {
+        if let entry = try replica.document(document), entry.isLive {
             state.document = entry.document
             for a in try replica.headAnnotations(of: document) { state.annotations[a.id] = a }
         }
-        for changeset in try rebased().changesets {
+        for changeset in pending {
             for op in changeset.ops where op.document == document { try state.apply(op) }
         }
         return state
     }
 
-    /// Documents in the local view.
-    public func localDocuments() throws -> [Document] {
+    private func localDocuments(pending: [Changeset]) throws -> [Document] {
         var live = Dictionary(uniqueKeysWithValues: try replica.documents().filter(\.isLive).map { ($0.document.id, $0.document) })
-        for changeset in try rebased().changesets {
+        for changeset in pending {
             for op in changeset.ops {
                 if case .addDocument(let d) = op { live[d.id] = d }
                 if case .removeDocument(let id) = op { live[id] = nil }
@@ -243,8 +257,8 @@ public final class Workspace: @unchecked Sendable {
     /// Finds an annotation by a unique prefix of its id, across the local view.
     public func annotation(prefix: String) throws -> Annotation {
         var matches: [Annotation] = []
-        for document in try localDocuments() {
-            matches += try localState(of: document.id).annotations.values.filter { $0.id.description.hasPrefix(prefix.lowercased()) }
+        for (_, state) in try localView() {
+            matches += state.annotations.values.filter { $0.id.description.hasPrefix(prefix.lowercased()) }
         }
         guard matches.count == 1 else {
             throw WorkspaceError(

@@ -199,6 +199,11 @@ public final class CorpusStore: Sendable {
         try backend.read { try $0.documents().map(\.entry) }
     }
 
+    /// One document's entry, by point lookup (nil when the corpus never had it).
+    public func document(_ id: DocumentID) throws -> DocumentEntry? {
+        try backend.read { try $0.document(id)?.entry }
+    }
+
     /// Documents (re)added in `(after, through]`, by an indexed range read: a pull's cost must
     /// not grow with the corpus.
     public func documents(addedAfter after: Int, through: Int) throws -> [DocumentEntry] {

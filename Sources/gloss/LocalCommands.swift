@@ -198,13 +198,13 @@ struct Annotations: AsyncParsableCommand {
     func run() async throws {
         try await Gloss.guarded {
             let w = try currentWorkspace()
-            var documents = try w.localDocuments()
-            if let document { documents = documents.filter { $0.id.rawValue == document } }
-            if let document, documents.isEmpty { throw WorkspaceError(.io, "no document \(document); `gloss status` counts them") }
+            var view = try w.localView()
+            if let document { view = view.filter { $0.document.id.rawValue == document } }
+            if let document, view.isEmpty { throw WorkspaceError(.io, "no document \(document); `gloss status` counts them") }
             var rows: [(Annotation, String)] = []
-            for doc in documents {
+            for (doc, state) in view {
                 let index = TextIndex(try w.text(of: doc))
-                for a in try w.localState(of: doc.id).annotations.values.sorted(by: Self.order) {
+                for a in state.annotations.values.sorted(by: Self.order) {
                     let covered = a.ranges.compactMap { try? index.text(in: $0) }.joined(separator: " … ")
                     rows.append((a, covered))
                 }
