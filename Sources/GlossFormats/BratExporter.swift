@@ -40,7 +40,7 @@ public struct BratExporter: Sendable {
         original: BratDocument? = nil, file: String? = nil
     ) -> BratExport {
         var run = ExportRun(
-            annotations: annotations, text: BratText(text), bratIDs: bratIDs,
+            annotations: annotations, text: SourceText(text), bratIDs: bratIDs,
             original: original ?? BratDocument(), file: file)
         return run.export()
     }
@@ -61,7 +61,7 @@ private struct ExportRun {
         var ownsTriggerLine = false
     }
 
-    let text: BratText
+    let text: SourceText
     let original: BratDocument
     let file: String?
     let inputBratIDs: [AnnotationID: String]
@@ -90,7 +90,7 @@ private struct ExportRun {
     var ids: IDAllocator
 
     init(
-        annotations input: [Annotation], text: BratText, bratIDs: [AnnotationID: String], original: BratDocument,
+        annotations input: [Annotation], text: SourceText, bratIDs: [AnnotationID: String], original: BratDocument,
         file: String?
     ) {
         self.text = text
@@ -536,7 +536,7 @@ private struct ExportRun {
         var text = n.text
         if text.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) {
             report(.unrepresentable, "note \(note) has line breaks; they are written as spaces")
-            text = BratText.flatteningLineBreaks(text)
+            text = SourceText.flatteningLineBreaks(text)
         }
         let keepAbsent = original?.text == nil && text.isEmpty
         return BratEntry.Note(

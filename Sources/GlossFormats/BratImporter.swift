@@ -86,7 +86,7 @@ private struct ImportRun {
     let importer: BratImporter
     let file: String?
     let documentID: DocumentID
-    let text: BratText
+    let text: SourceText
     var document: BratDocument
     var problems: [FormatProblem]
 
@@ -105,7 +105,7 @@ private struct ImportRun {
         self.importer = importer
         self.file = file
         self.documentID = documentID
-        self.text = BratText(text)
+        self.text = SourceText(text)
         (document, problems) = BratDocument.parse(ann, file: file)
         for (i, line) in document.lines.enumerated() where line.entry == .unparsed { skipped.insert(i) }
     }
@@ -152,26 +152,11 @@ private struct ImportRun {
 
     /// Scalars, unless UTF-16 units or UTF-8 bytes make strictly more recorded texts match.
     private func detectOffsetUnit() -> OffsetError.Unit {
-        let textBounds: [BratEntry.TextBound] = document.lines.enumerated().compactMap { i, line in
-            guard !skipped.contains(i), case .textBound(let t) = line.entry, t.text != nil else { return nil }
-            return t
+        let recorded: [(fragments: [TextRange], text: String)] = document.lines.enumerated().compactMap { i, line in
+            guard !skipped.contains(i), case .textBound(let t) = line.entry, let recorded = t.text else { return nil }
+            return (t.fragments, recorded)
         }
-        func matches(_ unit: OffsetError.Unit) -> Int {
-            textBounds.reduce(0) { count, t in
-                guard let ranges = try? text.scalarRanges(t.fragments, unit: unit) else { return count }
-                return count + (text.matches(t.text!, ranges) ? 1 : 0)
-            }
-        }
-        let scalarMatches = matches(.scalar)
-        guard scalarMatches < textBounds.count, !text.index.isASCII else { return .scalar }
-        var best = (unit: OffsetError.Unit.scalar, count: scalarMatches)
-        if text.index.utf16Count != text.index.scalarCount {
-            let n = matches(.utf16)
-            if n > best.count { best = (.utf16, n) }
-        }
-        let n = matches(.utf8)
-        if n > best.count { best = (.utf8, n) }
-        return best.unit
+        return text.detectUnit(recorded, matches: text.matches)
     }
 
     private mutating func importTextBounds(mintID: () -> AnnotationID) {

@@ -1,11 +1,44 @@
 import GlossModel
 
-/// A document text as brat lines see it: converts fragment offsets between the file's unit
-/// and Gloss's scalars, and spells out the text a `T` line records for its ranges.
-struct BratText {
+/// A document text as another tool's offsets see it: converts offsets between the unit the
+/// file counts in (Unicode scalars, UTF-16 code units or UTF-8 bytes) and Gloss's scalars, and
+/// detects that unit from the span texts a file records.
+struct SourceText {
     let index: TextIndex
 
     init(_ text: String) { index = TextIndex(text) }
+
+    /// The text of one scalar range.
+    func text(in range: TextRange) throws(OffsetError) -> String { try index.text(in: range) }
+
+    /// The unit a file's offsets are in, judged by how many recorded span texts they pick out:
+    /// scalars (what Gloss, brat and Python count) unless UTF-16 units (JavaScript tools) or UTF-8
+    /// bytes make strictly more of them match. An ASCII text cannot tell the units apart.
+    ///
+    /// - Parameters:
+    ///   - recorded: each span's offsets as the file writes them, with the text it records.
+    ///   - matches: whether a recorded text agrees with the text at scalar ranges (formats
+    ///     differ: brat writes line breaks as spaces, others trim whitespace).
+    func detectUnit(
+        _ recorded: [(fragments: [TextRange], text: String)], matches: (String, [TextRange]) -> Bool
+    ) -> OffsetError.Unit {
+        func count(_ unit: OffsetError.Unit) -> Int {
+            recorded.reduce(0) { n, span in
+                guard let ranges = try? scalarRanges(span.fragments, unit: unit) else { return n }
+                return n + (matches(span.text, ranges) ? 1 : 0)
+            }
+        }
+        let scalarMatches = count(.scalar)
+        guard scalarMatches < recorded.count, !index.isASCII else { return .scalar }
+        var best = (unit: OffsetError.Unit.scalar, count: scalarMatches)
+        if index.utf16Count != index.scalarCount {
+            let n = count(.utf16)
+            if n > best.count { best = (.utf16, n) }
+        }
+        let n = count(.utf8)
+        if n > best.count { best = (.utf8, n) }
+        return best.unit
+    }
 
     /// Scalar ranges for fragments written in `unit`, in the fragments' order.
     func scalarRanges(_ fragments: [TextRange], unit: OffsetError.Unit) throws(OffsetError) -> [TextRange] {
@@ -24,28 +57,6 @@ struct BratText {
             fragments.append(TextRange(try fileOffset(r.start, unit), try fileOffset(r.end, unit)))
         }
         return fragments
-    }
-
-    /// The text of the ranges (in the given order) joined by a space, as brat records it for discontinuous spans,
-    /// with line breaks (which would end the `.ann` line) written as spaces.
-    func recordedText(_ ranges: [TextRange]) throws(OffsetError) -> String {
-        var parts: [String] = []
-        for r in ranges { parts.append(try index.text(in: r)) }
-        return Self.flatteningLineBreaks(parts.joined(separator: " "))
-    }
-
-    /// Whether a `T` line's recorded text matches the text at its ranges (line breaks in the
-    /// document may appear as spaces in the line).
-    func matches(_ recorded: String, _ ranges: [TextRange]) -> Bool {
-        guard let covered = try? recordedText(ranges) else { return false }
-        return covered == recorded || covered == Self.flatteningLineBreaks(recorded)
-    }
-
-    static func flatteningLineBreaks(_ s: String) -> String {
-        guard s.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return s }
-        var scalars = String.UnicodeScalarView()
-        for u in s.unicodeScalars { scalars.append(u == "\n" || u == "\r" ? " " : u) }
-        return String(scalars)
     }
 
     private func scalar(_ offset: Int, _ unit: OffsetError.Unit) throws(OffsetError) -> Int {
