@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "gloss",
             dependencies: [
-                "GlossClient", "GlossModel", "GlossStore", "GlossWire",
+                "GlossClient", "GlossModel", "GlossStore", "GlossWire", "GlossFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -138,6 +138,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // The built `gloss` and `glossd` driven as processes: every command, end to end.
+        .testTarget(name: "GlossCLITests", dependencies: ["GlossTestSupport", "GlossModel"]),
         .testTarget(
             name: "GlossWireTests",
             dependencies: [

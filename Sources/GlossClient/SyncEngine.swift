@@ -58,14 +58,16 @@ public struct SyncEngine: Sendable {
     func cloneHistory(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws {
         var summary = PullSummary()
         let corpus = try workspace.url.corpus
-        _ = try await receive(.with { $0.clone = .with { $0.corpus = corpus } }, into: &summary, progress: progress)
+        _ = try await receive(
+            .with { $0.clone = .with { $0.corpus = corpus } }, since: 0, into: &summary, progress: progress)
     }
 
     /// Applies a CLONE or PULL stream to the replica, revision by revision, in batches. A
     /// snapshot sent in place of a document's deltas becomes the ops that take the replica's
-    /// copy of the document to it, applied at the snapshot's revision.
+    /// copy of the document to it, applied at the snapshot's revision; the replica records the
+    /// revisions it skipped (after `since`) as a history gap.
     private func receive(
-        _ request: Gloss_V1_Request, into summary: inout PullSummary, progress: (@Sendable (Int, Int) -> Void)?
+        _ request: Gloss_V1_Request, since: Int, into summary: inout PullSummary, progress: (@Sendable (Int, Int) -> Void)?
     ) async throws -> Gloss_V1_Response {
         let replica = workspace.replica
         var texts: [TextDigest: String] = [:]
@@ -103,6 +105,7 @@ public struct SyncEngine: Sendable {
                         let known = try replica.document(document) != nil
                         let current = known ? try replica.reconstruct(document, at: pulled.revision.number - 1) : DocumentState()
                         ops += current.ops(toReach: target)
+                        pulled.catchUps[document] = since
                     }
                     for case .addDocument(let d) in ops { pulled.texts[d.digest] = texts[d.digest] }
                     // Those documents' ops now differ from the server's deltas: encode them anew.
@@ -146,7 +149,7 @@ public struct SyncEngine: Sendable {
                     $0.corpus = corpus
                     $0.sinceRevision = UInt64(since)
                 }
-            }, into: &summary, progress: progress)
+            }, since: since, into: &summary, progress: progress)
         // Pending changesets the server already accepted (their acknowledgement was lost)
         // came back in the pull: they are history now.
         let landed = Set(try workspace.replica.revisions(after: since).map(\.changeset))
@@ -238,5 +241,38 @@ public struct SyncEngine: Sendable {
             }
         }
         throw ClientError(.server, "sync gave up after \(maxAttempts) attempts: the corpus is very busy; try again")
+    }
+}
+
+/// A new revision the server announced to a subscriber (`gloss watch`).
+public struct RevisionNotice: Sendable {
+    public var revision: Int
+    public var author: String
+    public var summary: String
+    public var documents: [DocumentID]
+    public var message: String
+}
+
+extension SyncEngine {
+    /// Subscribes to the corpus's new revisions and hands each to `onNotice` until the task is
+    /// cancelled or the server ends the subscription. `onConfirmed` gets the head at subscription.
+    public func watch(
+        onConfirmed: @Sendable (Int) async throws -> Void = { _ in },
+        onNotice: @Sendable (RevisionNotice) async throws -> Void
+    ) async throws {
+        let corpus = try workspace.url.corpus
+        let request = Gloss_V1_Request.with { $0.subscribe = .with { $0.corpus = corpus } }
+        _ = try await connection.streaming(request) { event in
+            switch event {
+            case .interim(let response):
+                try await onConfirmed(Int(response.subscribe.headRevision))
+            case .item(let bytes):
+                let note = try Gloss_V1_Notification(serializedBytes: Array(bytes.readableBytesView))
+                try await onNotice(
+                    RevisionNotice(
+                        revision: Int(note.revision), author: note.author, summary: note.summary,
+                        documents: note.documents.map(DocumentID.init(storedRawValue:)), message: note.message))
+            }
+        }
     }
 }

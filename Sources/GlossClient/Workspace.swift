@@ -111,10 +111,20 @@ public final class Workspace: @unchecked Sendable {
     }
 
     /// Records local ops as a pending changeset after checking them against the local view.
+    ///
+    /// - Parameter base: the revision the ops were made against (default: the replica's head);
+    ///   an older one makes later revisions' changes to the same fields conflicts, as `revert` needs.
+    /// - Parameter replica: the replica the changeset claims (default: this workspace's). Changes
+    ///   a replica made itself never conflict with its own later work, so `revert` claims a
+    ///   fresh one: undoing must conflict with every later change, yours included.
     @discardableResult
-    public func commit(_ ops: [Op], texts: [TextDigest: String] = [:], message: String = "") throws -> Changeset {
+    public func commit(
+        _ ops: [Op], texts: [TextDigest: String] = [:], message: String = "", base: Int? = nil,
+        replica claimed: ReplicaID? = nil
+    ) throws -> Changeset {
         let changeset = Changeset(
-            author: config.user, replica: ReplicaID(config.replica), base: try replica.headRevision(), message: message,
+            author: config.user, replica: claimed ?? ReplicaID(config.replica), base: try base ?? replica.headRevision(),
+            message: message,
             timestamp: Int64(Date().timeIntervalSince1970), ops: ops, texts: texts)
         // The same check the server runs, against the replica plus the earlier pending work.
         _ = try replica.rebase(try pending() + [changeset])
@@ -339,4 +349,9 @@ extension ErrorCode where Domain == WorkspaceError {
     public static let unknownAnnotation = Self(rawValue: "unknown-annotation")
     public static let ambiguous = Self(rawValue: "ambiguous")
     public static let conflictsPending = Self(rawValue: "conflicts-pending")
+    /// A document, revision or range the workspace does not have.
+    public static let unknownDocument = Self(rawValue: "unknown-document")
+    public static let unknownRevision = Self(rawValue: "unknown-revision")
+    /// A revision `revert` cannot undo (a schema change).
+    public static let cannotRevert = Self(rawValue: "cannot-revert")
 }

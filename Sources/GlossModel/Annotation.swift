@@ -91,8 +91,9 @@ public struct Annotation: Hashable, Sendable {
         }
     }
 
-    /// Every field that currently holds a value, for conflict checks on delete.
-    var populatedFields: [Field] {
+    /// Every field that currently holds a value (for conflict checks on delete, and what a
+    /// creation sets).
+    public var populatedFields: [Field] {
         var fields: [Field] = []
         switch kind {
         case .span: fields = [.label, .ranges]

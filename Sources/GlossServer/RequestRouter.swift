@@ -208,7 +208,10 @@ public struct RequestRouter: Sendable {
         case .accepted(let revision):
             response.acceptedRevision = UInt64(revision)
             broadcaster.publish(
-                .init(corpus: r.corpus, revision: revision, author: user, summary: Self.summary(changeset)))
+                .init(
+                    corpus: r.corpus, revision: revision, author: user, summary: Self.summary(changeset),
+                    documents: Set(changeset.ops.compactMap(\.document?.rawValue)).sorted(),
+                    message: changeset.message))
         case .duplicate(let revision):
             response.duplicateRevision = UInt64(revision)
         case .conflicts(let conflicts):
@@ -246,6 +249,8 @@ public struct RequestRouter: Sendable {
                 $0.revision = UInt64(event.revision)
                 $0.author = event.author
                 $0.summary = event.summary
+                $0.documents = event.documents
+                $0.message = event.message
             }
             try await sink.stream(ByteBuffer(bytes: try note.serializedBytes() as [UInt8]))
         }

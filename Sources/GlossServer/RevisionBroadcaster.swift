@@ -8,6 +8,9 @@ public final class RevisionBroadcaster: Sendable {
         public var revision: Int
         public var author: String
         public var summary: String
+        /// The documents it changed, sorted.
+        public var documents: [String] = []
+        public var message: String = ""
     }
 
     private let subscribers = Mutex<[UUID: (corpus: String, continuation: AsyncStream<Event>.Continuation)]>([:])

@@ -11,14 +11,20 @@ extension CorpusStore {
         /// The server's compressed deltas, by document, whose ops are exactly this revision's
         /// ops on that document: stored as they are instead of encoded and deflated again.
         public var storedDeltas: [DocumentID?: StoredBlob]
+        /// Documents whose ops here include the catch-up to a snapshot the server sent in place
+        /// of their deltas, each with the last revision the replica knew faithfully (the start
+        /// of the pull): the replica records the skipped revisions as a ``HistoryGap``.
+        public var catchUps: [DocumentID: Int]
 
         public init(
-            revision: Revision, ops: [Op], texts: [TextDigest: String], storedDeltas: [DocumentID?: StoredBlob] = [:]
+            revision: Revision, ops: [Op], texts: [TextDigest: String], storedDeltas: [DocumentID?: StoredBlob] = [:],
+            catchUps: [DocumentID: Int] = [:]
         ) {
             self.revision = revision
             self.ops = ops
             self.texts = texts
             self.storedDeltas = storedDeltas
+            self.catchUps = catchUps
         }
     }
 
@@ -36,7 +42,9 @@ extension CorpusStore {
         // Checked as if made on the revision just before (the server already merged it), but
         // recorded with the server's own revision row.
         let outcomes = try append(
-            batch: changesets, recording: pulled.map { Recording(revision: $0.revision, storedDeltas: $0.storedDeltas) })
+            batch: changesets, recording: pulled.map {
+                Recording(revision: $0.revision, storedDeltas: $0.storedDeltas, catchUps: $0.catchUps)
+            })
         for (p, outcome) in zip(pulled, outcomes) {
             let number = p.revision.number
             guard outcome == .accepted(revision: number) || outcome == .duplicate(revision: number) else {

@@ -24,6 +24,8 @@ public final class CorpusStore: Sendable {
     enum MetaKey {
         static let schema = "schema"
         static let schemaRevision = "schema_revision"
+        /// The revision ranges of documents a replica skipped (``HistoryGap``); rare, so one row.
+        static let historyGaps = "history_gaps"
     }
 
     /// The key of the corpus-level chain (schema ops).
@@ -47,6 +49,9 @@ public final class CorpusStore: Sendable {
     struct Recording {
         var revision: Revision
         var storedDeltas: [DocumentID?: StoredBlob]
+        /// Documents this revision brings up to date from a snapshot, with the last revision
+        /// whose state the replica knew faithfully: recorded as gaps in the same transaction.
+        var catchUps: [DocumentID: Int] = [:]
     }
 
     /// `recording`: for a replica applying pulled revisions, the server's revision rows to keep
@@ -121,6 +126,14 @@ public final class CorpusStore: Sendable {
                     try rows.addReferrer(document: docKey, target: target, source: key.id)
                 }
             }
+        }
+
+        if let catchUps = recording?.catchUps, !catchUps.isEmpty {
+            var gaps = try Self.historyGaps(in: rows)
+            for (document, knownThrough) in catchUps {
+                gaps[document, default: []].append(HistoryGap(knownThrough: knownThrough, caughtUpAt: revision))
+            }
+            try rows.setMeta(MetaKey.historyGaps, HistoryGap.encode(gaps))
         }
 
         if let schema = outcome.schema {
@@ -264,10 +277,20 @@ public final class CorpusStore: Sendable {
 
     /// A document as it was at `revision`: the latest snapshot or chain base at or before it,
     /// plus at most a chain's worth of deltas.
+    ///
+    /// - Throws: ``StoreError/Code/historyUnavailable`` on a replica that skipped that
+    ///   revision of the document (see ``historyGaps(of:)``).
     public func reconstruct(_ document: DocumentID, at revision: Int) throws -> DocumentState {
         try backend.read { rows in
             guard let record = try rows.document(document) else {
                 throw StoreError(.notFound, "no document \(document)")
+            }
+            if let gap = try Self.historyGaps(in: rows)[document]?.first(where: { $0.hides(revision) }) {
+                throw StoreError(
+                    .historyUnavailable,
+                    "this replica skipped revisions \(gap.knownThrough + 1)...\(gap.caughtUpAt - 1) of \(document): "
+                        + "it caught up from a snapshot at revision \(gap.caughtUpAt)",
+                    context: "\(document) at revision \(revision)")
             }
             let snapshot = try rows.latestSnapshot(document: record.key, atOrBefore: revision)
             let baseDelta = try rows.latestBaseDelta(document: record.key, atOrBefore: revision)
@@ -300,6 +323,44 @@ public final class CorpusStore: Sendable {
     /// The compressed deltas of revisions `(after, through]` exactly as stored, for streaming.
     public func storedDeltas(after: Int, through: Int) throws -> [StoredBlob] {
         try backend.read { try $0.deltas(after: after, through: through) }
+    }
+
+    /// One document's compressed deltas in `(after, through]`, ascending: the revisions that touched it.
+    public func storedDeltas(of document: DocumentID, after: Int = 0, through: Int = .max) throws -> [StoredBlob] {
+        try backend.read { rows in
+            guard let record = try rows.document(document) else { return [] }
+            return try rows.deltas(document: record.key, after: after, through: through)
+        }
+    }
+
+    /// Every annotation of a document in the head, live and deleted, with the revisions that
+    /// last changed each field (what `gloss blame` shows).
+    public func headEntries(of document: DocumentID) throws -> [HeadEntry] {
+        try backend.read { rows in
+            guard let record = try rows.document(document) else { return [] }
+            return try rows.headEntries(document: record.key).map { id, body in
+                try PrefetchedHead.decode(body, id, document)
+            }
+        }
+    }
+
+    /// The revision ranges of a document this replica skipped by catching up from snapshots;
+    /// always empty on a server.
+    public func historyGaps(of document: DocumentID) throws -> [HistoryGap] {
+        try historyGaps()[document] ?? []
+    }
+
+    /// Every document's history gaps (see ``historyGaps(of:)``).
+    public func historyGaps() throws -> [DocumentID: [HistoryGap]] {
+        try backend.read { try Self.historyGaps(in: $0) }
+    }
+
+    static func historyGaps(in rows: any CorpusReader) throws -> [DocumentID: [HistoryGap]] {
+        guard let bytes = try rows.meta(MetaKey.historyGaps) else { return [:] }
+        guard let gaps = HistoryGap.decode(bytes) else {
+            throw StoreError(.corrupt, "the replica's record of skipped revisions does not decode", context: "meta")
+        }
+        return gaps
     }
 
     /// The latest stored snapshot of a document at or before a revision, as stored.

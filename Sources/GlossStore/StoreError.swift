@@ -24,4 +24,7 @@ extension ErrorCode where Domain == StoreError {
     public static let backend = Self(rawValue: "backend")
     /// The store was written by a newer format version.
     public static let unsupportedFormat = Self(rawValue: "unsupported-format")
+    /// A replica was brought past these revisions of a document by a snapshot, so it cannot
+    /// show the document as it was in between (the server can).
+    public static let historyUnavailable = Self(rawValue: "history-unavailable")
 }

@@ -17,7 +17,27 @@ struct Gloss: AsyncParsableCommand {
         subcommands: [
             Clone.self, CorpusCommand.self, DocCommand.self, Status.self, SpanCommand.self, RelCommand.self,
             Annotations.self, Pull.self, Push.self, Sync.self, Conflicts.self, Resolve.self,
+            Docs.self, Show.self, Log.self, Diff.self, Blame.self, Revert.self, Watch.self,
         ])
+
+    /// Parses and runs a command; usage errors exit with 2 (as the README documents, like
+    /// most Unix tools) rather than ArgumentParser's EX_USAGE (64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 
     /// Runs a command body, turning failures into a message that says what to do and an exit code.
     static func guarded(_ body: () async throws -> Void) async throws {

@@ -205,22 +205,13 @@ struct Annotations: AsyncParsableCommand {
             for (doc, state) in view {
                 let index = TextIndex(try w.text(of: doc))
                 for a in state.annotations.values.sorted(by: Self.order) {
-                    let covered = a.ranges.compactMap { try? index.text(in: $0) }.joined(separator: " … ")
-                    rows.append((a, covered))
+                    rows.append((a, AnnotationJSON.covered(a, in: index)))
                 }
             }
             let short = abbreviations(rows.map(\.0.id))
             for (a, covered) in rows {
                 if json {
-                    var object: [String: Any] = [
-                        "id": a.id.description, "document": a.document.rawValue, "kind": a.kind.description,
-                        "label": a.label, "layer": a.layer, "author": a.owner, "attributes": a.attributes,
-                        "ranges": a.ranges.map { [$0.start, $0.end] }, "text": covered,
-                    ]
-                    if let from = a.from { object["from"] = from.description }
-                    if let to = a.to { object["to"] = to.description }
-                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                    say(String(decoding: data, as: UTF8.self))
+                    try printJSON(AnnotationJSON(a, covered: covered))
                 } else {
                     let where_ = a.kind == .relation
                         ? "\(short[a.from!] ?? "?") → \(short[a.to!] ?? "?")"

@@ -5,102 +5,14 @@ import Testing
 /// Drives the built `glossd` and `gloss` binaries as processes, as a user would.
 @Suite(.serialized)
 struct BinaryEndToEndTests {
-    /// The directory holding the built products (next to the test bundle).
-    static let products: URL = {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build/debug"),
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("gloss").path) }
-            ?? candidates[0]
-    }()
-
-    struct Result {
-        var status: Int32
-        var out: String
-        var err: String
-    }
-
-    /// Runs `gloss` with arguments in a directory, with extra environment.
-    static func gloss(_ args: [String], in dir: URL, env: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = products.appendingPathComponent("gloss")
-        process.arguments = args
-        process.currentDirectoryURL = dir
-        process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
-            err: String(decoding: errData, as: UTF8.self))
-    }
-
-    /// A running glossd process on a free port.
-    final class Daemon {
-        let process = Process()
-        let port: Int
-        let pin: String
-        let adminToken: String
-        let data: URL
-
-        init(data: URL) throws {
-            self.data = data
-            process.executableURL = BinaryEndToEndTests.products.appendingPathComponent("glossd")
-            process.arguments = ["serve", "--data", data.path, "--listen", "127.0.0.1:0"]
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            var text = ""
-            let handle = out.fileHandleForReading
-            while !text.contains("listening on") {
-                let chunk = handle.availableData
-                guard !chunk.isEmpty else { break }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            guard let pinRange = text.range(of: #"sha256:[0-9a-f]{64}"#, options: .regularExpression),
-                let portRange = text.range(of: #"listening on [0-9.]+:([0-9]+)"#, options: .regularExpression)
-            else { throw CocoaError(.fileReadCorruptFile) }
-            pin = String(text[pinRange])
-            port = Int(text[portRange].split(separator: ":").last!)!
-            adminToken = try String(contentsOf: data.appendingPathComponent("admin.token"), encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-
-        var url: String { "gloss://127.0.0.1:\(port)" }
-
-        func addUser(_ name: String) throws -> String {
-            let process = Process()
-            process.executableURL = BinaryEndToEndTests.products.appendingPathComponent("glossd")
-            process.arguments = ["user", "add", name, "--data", data.path]
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let token = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return token.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-
-        /// SIGTERM, and the exit status once it has drained.
-        func terminate() -> Int32 {
-            process.terminate()
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
+    static func gloss(_ args: [String], in dir: URL, env: [String: String] = [:]) throws -> GlossProcesses.Result {
+        try GlossProcesses.gloss(args, in: dir, env: env)
     }
 
     @Test func annotatorsCloneAnnotateConflictResolveAndConverge() throws {
         let dir = try TemporaryDirectory("e2e")
         defer { dir.remove() }
-        let daemon = try Daemon(data: dir.url.appendingPathComponent("srv"))
+        let daemon = try GlossDaemon(data: dir.url.appendingPathComponent("srv"))
         let admin = ["GLOSS_TOKEN": daemon.adminToken]
 
         #expect(try Self.gloss(["corpus", "create", daemon.url, "news", "--pin", daemon.pin], in: dir.url, env: admin).status == 0)
@@ -116,8 +28,7 @@ struct BinaryEndToEndTests {
 
         let a = dir.url.appendingPathComponent("a"), b = dir.url.appendingPathComponent("b")
         #expect(try Self.gloss(["clone", "\(daemon.url)/news", a.path, "--pin", daemon.pin], in: dir.url, env: admin).status == 0)
-        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Examples/federation-1923.txt")
+        let sample = GlossProcesses.sampleDocument
         #expect(try Self.gloss(["doc", "add", sample.path, "--id", "fed"], in: a).status == 0)
         let added = try Self.gloss(["span", "add", "fed", "1", "35", "TITLE"], in: a)
         #expect(added.status == 0)

@@ -942,6 +942,12 @@ public nonisolated struct Gloss_V1_Notification: Sendable {
   /// e.g. "3 ops on 1 document"
   public var summary: String = String()
 
+  /// the documents the revision changed, sorted
+  public var documents: [String] = []
+
+  /// the changeset's message
+  public var message: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2743,7 +2749,7 @@ nonisolated extension Gloss_V1_SubscribeResponse: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Gloss_V1_Notification: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Notification"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}corpus\0\u{1}revision\0\u{1}author\0\u{1}summary\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}corpus\0\u{1}revision\0\u{1}author\0\u{1}summary\0\u{1}documents\0\u{1}message\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2755,6 +2761,8 @@ nonisolated extension Gloss_V1_Notification: SwiftProtobuf.Message, SwiftProtobu
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.revision) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.author) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.summary) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.documents) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.message) }()
       default: break
       }
     }
@@ -2773,6 +2781,12 @@ nonisolated extension Gloss_V1_Notification: SwiftProtobuf.Message, SwiftProtobu
     if !self.summary.isEmpty {
       try visitor.visitSingularStringField(value: self.summary, fieldNumber: 4)
     }
+    if !self.documents.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.documents, fieldNumber: 5)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2781,6 +2795,8 @@ nonisolated extension Gloss_V1_Notification: SwiftProtobuf.Message, SwiftProtobu
     if lhs.revision != rhs.revision {return false}
     if lhs.author != rhs.author {return false}
     if lhs.summary != rhs.summary {return false}
+    if lhs.documents != rhs.documents {return false}
+    if lhs.message != rhs.message {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

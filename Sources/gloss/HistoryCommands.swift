@@ -1,0 +1,271 @@
+import ArgumentParser
+import Foundation
+import GlossClient
+import GlossModel
+
+/// `2026-11-29 14:03` in UTC, as history listings show times.
+func formatTime(_ seconds: Int64) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyy-MM-dd HH:mm"
+    return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+}
+
+/// One annotation in a line of text: kind, label, where, and the covered text.
+func describe(_ a: Annotation, index: TextIndex?, short: (AnnotationID) -> String) -> String {
+    switch a.kind {
+    case .span:
+        let covered = index.map { "\"\(AnnotationJSON.covered(a, in: $0))\"" } ?? ""
+        return "span \(short(a.id)) \(a.label) \(a.ranges.map(\.description).joined(separator: ",")) \(covered)"
+    case .relation:
+        return "relation \(short(a.id)) \(a.label) \(a.from.map(short) ?? "?") → \(a.to.map(short) ?? "?")"
+    case .documentLabel:
+        return "document label \(short(a.id)) \(a.label)"
+    case .note:
+        return "note \(short(a.id)) on \(a.target.map(short) ?? "the document"): \(a.text)"
+    }
+}
+
+struct Log: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List revisions, newest first; your unpushed changesets come first as `pending`.",
+        discussion: """
+            Examples:
+              gloss log
+              gloss log news-1 --author alice -n 5
+              gloss log --json | jq -r '.revision'
+            """)
+    @Argument(help: "Only revisions that changed this document.") var document: String?
+    @Option(help: "Only revisions by this user.") var author: String?
+    @Option(name: [.customShort("n"), .long], help: "At most this many entries.") var limit: Int?
+    @Flag(help: "JSON Lines for scripts.") var json = false
+
+    struct Row: Encodable {
+        var revision: Int?
+        var pending: Bool
+        var changeset: String
+        var author: String
+        var timestamp: Int64
+        var message: String
+        var ops: Int
+        var documents: [String]
+    }
+
+    func run() async throws {
+        try await Gloss.guarded {
+            let w = try currentWorkspace()
+            let id = try document.map { try DocumentID(validating: $0) }
+            for gap in try id.map(w.replica.historyGaps(of:)) ?? [] where !json {
+                warn(
+                    "note: this workspace caught up from a snapshot at r\(gap.caughtUpAt), so revisions "
+                        + "\(gap.knownThrough + 1)...\(gap.caughtUpAt - 1) of \(document!) are not listed")
+            }
+            for e in try w.log(document: id, author: author, limit: limit ?? .max) {
+                if json {
+                    try printJSON(
+                        Row(
+                            revision: e.revision, pending: e.revision == nil, changeset: e.changeset.description,
+                            author: e.author, timestamp: e.timestamp, message: e.message, ops: e.opCount,
+                            documents: e.documents.map(\.rawValue)))
+                } else {
+                    let number = e.revision.map { "r\($0)" } ?? "pending"
+                    let docs = e.documents.count > 3
+                        ? "\(e.documents.count) documents" : e.documents.map(\.rawValue).joined(separator: ",")
+                    say(
+                        [number, e.author, formatTime(e.timestamp), "\(e.opCount) op(s)", docs, e.message]
+                            .filter { !$0.isEmpty }.joined(separator: "\t"))
+                }
+            }
+        }
+    }
+}
+
+struct Diff: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show how annotations changed.",
+        discussion: """
+            gloss diff              your pending changes against the last pulled revision
+            gloss diff 12           what revision 12 changed
+            gloss diff 10..14       from the state at revision 10 to the state at 14
+            gloss diff 10..         from revision 10 to your working state
+            Add a document id to see only that document; --json for scripts.
+            """)
+    @Argument(help: "REV, REV1..REV2 or REV.. (default: pending changes).") var revisions: String?
+    @Argument(help: "Only this document.") var document: String?
+    @Flag(help: "JSON Lines: one object per changed document.") var json = false
+
+    struct ChangeJSON: Encodable {
+        var change: String
+        var annotation: AnnotationJSON
+        var before: AnnotationJSON?
+        var fields: [String]?
+    }
+
+    struct DocumentJSON: Encodable {
+        var document: String
+        var kind: String
+        var changes: [ChangeJSON]
+    }
+
+    func run() async throws {
+        try await Gloss.guarded {
+            let w = try currentWorkspace()
+            // A single argument that is not a revision is a document: `gloss diff news-1`.
+            var spec = revisions
+            var documentName = document
+            if let s = spec, documentName == nil, Int(s) == nil, !s.contains("..") {
+                documentName = s
+                spec = nil
+            }
+            let id = try documentName.map { try DocumentID(validating: $0) }
+            let changes: [DocumentChange]
+            let labels: (String, String)
+            switch try Self.parse(spec) {
+            case .pending:
+                let head = try w.replica.headRevision()
+                changes = try w.changes(from: head, to: nil, document: id)
+                labels = ("r\(head)", "working")
+            case .single(let r):
+                changes = try w.changes(in: r, document: id)
+                labels = ("r\(r - 1)", "r\(r)")
+            case .range(let a, let b):
+                changes = try w.changes(from: a, to: b, document: id)
+                labels = ("r\(a)", b.map { "r\($0)" } ?? "working")
+            }
+            let colors = Terminal.colorsStdout && !json
+            for change in changes {
+                let text = try? w.localDocuments().first { $0.id == change.document }.map { try w.text(of: $0) }
+                let index = (text ?? nil).map(TextIndex.init)
+                let covered = { (a: Annotation) in index.map { AnnotationJSON.covered(a, in: $0) } ?? "" }
+                if json {
+                    try printJSON(
+                        DocumentJSON(
+                            document: change.document.rawValue, kind: change.kind.rawValue,
+                            changes: change.changes.map { c in
+                                switch c {
+                                case .added(let a):
+                                    ChangeJSON(change: "added", annotation: AnnotationJSON(a, covered: covered(a)))
+                                case .removed(let a):
+                                    ChangeJSON(change: "removed", annotation: AnnotationJSON(a, covered: covered(a)))
+                                case .changed(let b, let a, let fields):
+                                    ChangeJSON(
+                                        change: "changed", annotation: AnnotationJSON(a, covered: covered(a)),
+                                        before: AnnotationJSON(b, covered: covered(b)),
+                                        fields: fields.map(\.description))
+                                }
+                            }))
+                    continue
+                }
+                say("--- \(change.document) (\(labels.0))")
+                say("+++ \(change.document) (\(labels.1))" + (change.kind == .annotations ? "" : "  [document \(change.kind.rawValue)]"))
+                let short = abbreviations(change.changes.map(\.annotation.id))
+                let name = { (id: AnnotationID) in short[id] ?? String(id.description.prefix(7)) }
+                for c in change.changes {
+                    let line: String
+                    let color: String
+                    switch c {
+                    case .added(let a):
+                        (line, color) = ("+ " + describe(a, index: index, short: name) + " [\(a.layer)]", "32")
+                    case .removed(let a):
+                        (line, color) = ("- " + describe(a, index: index, short: name) + " [\(a.layer)]", "31")
+                    case .changed(let b, let a, let fields):
+                        let parts = fields.map { "\($0): \(b.value(of: $0)) → \(a.value(of: $0))" }
+                        (line, color) = ("~ \(a.kind) \(name(a.id)) " + parts.joined(separator: "; "), "33")
+                    }
+                    say(colors ? LabelColors.paint(line, color) : line)
+                }
+            }
+        }
+    }
+
+    enum Spec: Equatable {
+        case pending
+        case single(Int)
+        case range(Int, Int?)
+    }
+
+    static func parse(_ text: String?) throws -> Spec {
+        guard let text else { return .pending }
+        if let r = Int(text.trimmingPrefix("r")) { return .single(r) }
+        let parts = text.components(separatedBy: "..")
+        guard parts.count == 2, let a = Int(parts[0].trimmingPrefix("r")) else {
+            throw ValidationError("expected REV, REV1..REV2 or REV.., got \(text)")
+        }
+        if parts[1].isEmpty { return .range(a, nil) }
+        guard let b = Int(parts[1].trimmingPrefix("r")) else {
+            throw ValidationError("expected REV, REV1..REV2 or REV.., got \(text)")
+        }
+        return .range(a, b)
+    }
+}
+
+struct Blame: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show who last changed each annotation of a document, and in which revision.",
+        discussion: "Example: gloss blame news-1 --json | jq -r 'select(.author==\"alice\") | .id'")
+    @Argument(help: "The document id.") var document: String
+    @Flag(help: "JSON Lines for scripts.") var json = false
+
+    struct Row: Encodable {
+        var revision: Int?
+        var author: String
+        var timestamp: Int64
+        var fields: [String]
+        var annotation: AnnotationJSON
+    }
+
+    func run() async throws {
+        try await Gloss.guarded {
+            let w = try currentWorkspace()
+            let id = try DocumentID(validating: document)
+            let entries = try w.blame(id)
+            guard let doc = try w.localDocuments().first(where: { $0.id == id }) else { return }
+            let index = TextIndex(try w.text(of: doc))
+            let short = abbreviations(entries.map(\.annotation.id))
+            for e in entries {
+                if json {
+                    try printJSON(
+                        Row(
+                            revision: e.revision, author: e.author, timestamp: e.timestamp,
+                            fields: e.fields.map(\.description),
+                            annotation: AnnotationJSON(e.annotation, covered: AnnotationJSON.covered(e.annotation, in: index))))
+                } else {
+                    let rev = e.revision.map { "r\($0)" } ?? "pending"
+                    let what = describe(e.annotation, index: index) { short[$0] ?? String($0.description.prefix(7)) }
+                    say("\(rev)\t\(e.author)\t\(formatTime(e.timestamp))\t\(what)")
+                }
+            }
+        }
+    }
+}
+
+struct Revert: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record a changeset that undoes a revision.",
+        discussion: """
+            The undo is made against that revision: where later revisions changed the same
+            fields you get conflicts to resolve (`gloss conflicts`), not a silent overwrite.
+            Then `gloss sync` shares it. Example: gloss revert 12
+            """)
+    @Argument(help: "The revision to undo.") var revision: String
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        output.apply()
+        try await Gloss.guarded {
+            guard let number = Int(revision.trimmingPrefix("r")) else {
+                throw ValidationError("expected a revision number such as 12, got \(revision)")
+            }
+            let w = try currentWorkspace()
+            let (changeset, conflicts) = try w.revert(number)
+            note("recorded a revert of r\(number): \(changeset.ops.count) op(s)")
+            if !conflicts.isEmpty {
+                warn(
+                    "\(conflicts.count) conflict(s) with later revisions: `gloss conflicts`, then `gloss resolve ID --mine|--theirs`")
+                throw ExitCode(Failure.conflicts)
+            }
+            note("`gloss sync` to share it")
+        }
+    }
+}

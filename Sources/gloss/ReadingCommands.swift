@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import GlossClient
+import GlossFormats
+import GlossModel
+
+struct Docs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the documents: id, length in code points, annotations, layers.",
+        discussion: "Example: gloss docs --json | jq -r .id")
+    @Flag(help: "JSON Lines for scripts.") var json = false
+
+    struct Row: Encodable {
+        var id: String
+        var length: Int
+        var annotations: Int
+        var layers: [String]
+        var digest: String
+    }
+
+    func run() async throws {
+        try await Gloss.guarded {
+            let w = try currentWorkspace()
+            for (document, state) in try w.localView() {
+                let layers = Set(state.annotations.values.map(\.layer)).sorted()
+                let row = Row(
+                    id: document.id.rawValue, length: document.length, annotations: state.annotations.count,
+                    layers: layers, digest: document.digest.description)
+                if json {
+                    try printJSON(row)
+                } else {
+                    say("\(row.id)\t\(row.length) chars\t\(row.annotations) annotation(s)\t\(layers.joined(separator: ","))")
+                }
+            }
+        }
+    }
+}
+
+struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a document with its annotations.",
+        discussion: """
+            On a terminal, spans are coloured by label with a legend below; piped, the text comes in
+            inline markup ([text](LABEL), see Docs/inline-markup.md), which `gloss edit` also uses.
+            Examples:
+              gloss show news-1
+              gloss show news-1 --at 12 --author alice
+              gloss show news-1 --json | jq '.annotations | length'
+            """)
+    @Argument(help: "The document id.") var document: String
+    @Option(help: "Show it as it was at this revision (default: your working state).") var at: Int?
+    @Option(help: "Only this annotator's layer.") var author: String?
+    @Flag(help: "One JSON object: the text and the annotations.") var json = false
+    @Flag(help: "Inline markup even on a terminal.") var markup = false
+
+    struct Output: Encodable {
+        var document: String
+        var revision: Int?
+        var text: String
+        var annotations: [AnnotationJSON]
+    }
+
+    func run() async throws {
+        try await Gloss.guarded {
+            let w = try currentWorkspace()
+            let id = try DocumentID(validating: document)
+            let state = try w.state(of: id, at: at)
+            guard let doc = state.document else {
+                throw WorkspaceError(
+                    .unknownDocument,
+                    "no document \(document)" + (at.map { " at revision \($0)" } ?? "") + "; `gloss docs` lists them")
+            }
+            let text = try w.text(of: doc)
+            let annotations = state.sortedAnnotations.filter { author == nil || $0.layer == author }
+            if json {
+                let index = TextIndex(text)
+                try printJSON(
+                    Output(
+                        document: id.rawValue, revision: at, text: text,
+                        annotations: annotations.sorted(by: Annotations.order).map {
+                            AnnotationJSON($0, covered: AnnotationJSON.covered($0, in: index))
+                        }))
+            } else if Terminal.colorsStdout && !markup {
+                print(ColoredDocument(text: text, annotations: annotations).render(), terminator: "")
+            } else {
+                print(text, terminator: "")  // FIXME(markup): inline markup once GlossFormats has it
+            }
+        }
+    }
+}
+
+/// A document for the terminal: spans coloured by label (the innermost span wins where they
+/// nest), then document labels, relations and notes, and a legend of the labels' colours.
+struct ColoredDocument {
+    let text: String
+    let annotations: [Annotation]
+
+    func render() -> String {
+        let spans = annotations.filter { $0.kind == .span }
+        let scalars = Array(text.unicodeScalars)
+        // The innermost (shortest) span covering each position decides its colour.
+        var owner = [Int](repeating: -1, count: scalars.count)
+        var length = [Int](repeating: .max, count: scalars.count)
+        for (i, span) in spans.enumerated() {
+            for range in span.ranges where range.end <= scalars.count {
+                for p in range.start..<range.end where range.length < length[p] {
+                    owner[p] = i
+                    length[p] = range.length
+                }
+            }
+        }
+        var out = ""
+        var p = 0
+        while p < scalars.count {
+            var q = p
+            while q < scalars.count && owner[q] == owner[p] { q += 1 }
+            var piece = String.UnicodeScalarView()
+            piece.append(contentsOf: scalars[p..<q])
+            let segment = String(piece)
+            out += owner[p] < 0 ? segment : LabelColors.paint(segment, LabelColors.code(for: spans[owner[p]].label))
+            p = q
+        }
+        if !out.hasSuffix("\n") { out += "\n" }
+        let index = TextIndex(text)
+        let byID = Dictionary(annotations.map { ($0.id, $0) }) { a, _ in a }
+        func name(_ id: AnnotationID?) -> String {
+            guard let id, let a = byID[id] else { return "?" }
+            return a.kind == .span ? "\"\(AnnotationJSON.covered(a, in: index))\" (\(a.label))" : a.label
+        }
+        let labels = annotations.filter { $0.kind == .documentLabel }.map(\.label).sorted()
+        if !labels.isEmpty { out += "\ndocument labels: \(labels.joined(separator: ", "))\n" }
+        let relations = annotations.filter { $0.kind == .relation }
+        if !relations.isEmpty {
+            out += "\nrelations:\n"
+            for r in relations { out += "  \(name(r.from)) —\(r.label)→ \(name(r.to))\n" }
+        }
+        let notes = annotations.filter { $0.kind == .note }
+        if !notes.isEmpty {
+            out += "\nnotes:\n"
+            for n in notes { out += "  \(n.target == nil ? "document" : name(n.target)): \(n.text)\n" }
+        }
+        var counts: [String: Int] = [:]
+        for s in spans { counts[s.label, default: 0] += 1 }
+        if !counts.isEmpty {
+            out += "\n" + counts.keys.sorted().map { "\(LabelColors.paint("■ \($0)", LabelColors.code(for: $0))) \(counts[$0]!)" }
+                .joined(separator: "  ") + "\n"
+        }
+        return out
+    }
+}

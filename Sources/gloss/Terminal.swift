@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What the terminal can do, and how chatty to be: colours and progress bars only on a
+/// terminal (and never with NO_COLOR or TERM=dumb), informational lines off with `--quiet`.
+enum Terminal {
+    /// Set once from `--quiet` before a command runs.
+    nonisolated(unsafe) static var quiet = false
+
+    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    /// Whether to colour standard output.
+    static var colorsStdout: Bool {
+        let env = ProcessInfo.processInfo.environment
+        if env["NO_COLOR"] != nil || env["TERM"] == "dumb" { return false }
+        if env["GLOSS_COLOR"] == "always" { return true }
+        return stdoutIsTerminal
+    }
+
+    /// The terminal's width in columns (80 when unknown).
+    static var columns: Int {
+        var size = winsize()
+        if ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 80
+    }
+}
+
+/// `--quiet`, for commands that report progress or what they did.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: [.short, .long], help: "Print only errors and the data asked for: no progress, no summaries.")
+    var quiet = false
+
+    /// Applies the flag; call first in `run()`.
+    func apply() { Terminal.quiet = quiet }
+}
+
+/// An informational line on standard output, left out with `--quiet`.
+func note(_ line: String) {
+    if !Terminal.quiet { print(line) }
+}
+
+/// Progress of long work (clone, import, export) on standard error: a redrawn bar on a
+/// terminal, a plain line every tenth of the way otherwise, nothing with `--quiet`.
+final class ProgressReporter: @unchecked Sendable {
+    private let label: String
+    private let bar: Bool
+    private let lock = NSLock()
+    private var lastTenth = -1
+    private var lastDraw = Date.distantPast
+    private var drew = false
+
+    init(_ label: String) {
+        self.label = label
+        bar = Terminal.stderrIsTerminal
+    }
+
+    /// Reports `done` of `total` units (total 0: unknown).
+    func update(_ done: Int, of total: Int) {
+        guard !Terminal.quiet else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if bar {
+            // Redraw at most 20 times a second; always draw the end.
+            guard done >= total || Date().timeIntervalSince(lastDraw) > 0.05 else { return }
+            lastDraw = Date()
+            let width = max(10, min(40, Terminal.columns - label.count - 30))
+            let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 0
+            let filled = Int(fraction * Double(width))
+            let line = "\r\(label) [\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] "
+                + (total > 0 ? "\(Int(fraction * 100))% \(done)/\(total)" : "\(done)")
+            FileHandle.standardError.write(Data(line.utf8))
+            drew = true
+        } else if total > 0 {
+            let tenth = min(10, done * 10 / total)
+            guard tenth > lastTenth else { return }
+            lastTenth = tenth
+            FileHandle.standardError.write(Data("\(label): \(done)/\(total) (\(tenth * 10)%)\n".utf8))
+        }
+    }
+
+    /// Ends the bar's line.
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if drew { FileHandle.standardError.write(Data("\n".utf8)) }
+        drew = false
+    }
+}
+
+/// ANSI colours for labels, picked by a stable hash so a label keeps its colour across runs.
+enum LabelColors {
+    /// Bold foreground colours that read on dark and light backgrounds.
+    private static let palette = ["1;31", "1;32", "1;33", "1;34", "1;35", "1;36", "4;31", "4;32", "4;34", "4;35"]
+
+    static func code(for label: String) -> String {
+        var hash: UInt32 = 2_166_136_261
+        for byte in label.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return palette[Int(hash % UInt32(palette.count))]
+    }
+
+    static func paint(_ text: String, _ code: String) -> String { "\u{1B}[\(code)m\(text)\u{1B}[0m" }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import GlossClient
+import GlossModel
+import GlossStore
+import GlossTestSupport
+import Testing
+
+/// A replica that caught up from a snapshot knows which revisions it skipped: history commands
+/// refuse to show those instead of showing a wrong state.
+@Suite(.serialized)
+struct ReplicaHistoryTests {
+    @Test func cloneFromASnapshotRecordsTheSkippedRevisions() async throws {
+        let corpus = "gaps"
+        let (server, admin) = try await ClientSyncTests.startCorpus(corpus, documents: [("d", SampleTexts.news)])
+        let tmp = try TemporaryDirectory("gloss-gaps")
+        defer {
+            tmp.remove()
+            Task { await server.stop() }
+        }
+        // 60 one-span revisions: the server's chain for d gets a snapshot at revision 51.
+        var m = Minter("admin", replica: 5)
+        for i in 0..<60 {
+            let answer = try await ClientSyncTests.push(
+                admin, corpus: corpus, m.changeset(base: i + 1, [.create(m.span("d", i % 50, i % 50 + 1, "X"))]))
+            #expect(answer.acceptedRevision == UInt64(i + 2))
+        }
+        let alice = try await ClientSyncTests.annotator("alice", server: server, corpus: corpus, directory: tmp)
+        let w = alice.workspace
+        let gaps = try w.replica.historyGaps(of: "d")
+        #expect(gaps.count == 1)
+        let gap = try #require(gaps.first)
+        #expect(gap.knownThrough == 0)
+        // States the replica holds are right; the skipped ones are refused, not invented.
+        let server_ = try ClientSyncTests.store(server, corpus)
+        #expect(try w.state(of: "d", at: 61) == server_.reconstruct("d", at: 61))
+        #expect(try w.state(of: "d", at: gap.caughtUpAt) == server_.reconstruct("d", at: gap.caughtUpAt))
+        #expect(throws: StoreError.self) { try w.state(of: "d", at: 10) }
+        do {
+            _ = try w.changes(in: gap.caughtUpAt - 1)
+            Issue.record("a skipped revision's diff was shown")
+        } catch let error as StoreError {
+            #expect(error.code == .historyUnavailable)
+            #expect(error.message.contains("skipped revisions 1...\(gap.caughtUpAt - 1)"))
+        }
+        // The log still lists every revision (the revision rows all came with the clone).
+        #expect(try w.log().count == 61)
+
+        // A later pull that gets plain deltas keeps the history complete from there on.
+        let answer = try await ClientSyncTests.push(
+            admin, corpus: corpus, m.changeset(base: 61, [.create(m.span("d", 3, 9, "Y"))]))
+        #expect(answer.acceptedRevision == 62)
+        try await alice.engine.pull()
+        #expect(try w.replica.historyGaps(of: "d") == gaps)
+        #expect(try w.changes(in: 62).first?.changes.count == 1)
+    }
+}
