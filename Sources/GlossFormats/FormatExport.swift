@@ -9,12 +9,15 @@ public struct ExportDocument: Sendable {
     public var text: String
     /// The annotations to write.
     public var annotations: [Annotation]
+    /// The document's metadata (see ``ImportedDocument/metadata``).
+    public var metadata: [String: String]
 
     /// A document to export.
-    public init(id: DocumentID, text: String, annotations: [Annotation]) {
+    public init(id: DocumentID, text: String, annotations: [Annotation], metadata: [String: String] = [:]) {
         self.id = id
         self.text = text
         self.annotations = annotations
+        self.metadata = metadata
     }
 }
 

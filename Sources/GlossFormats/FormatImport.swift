@@ -32,15 +32,20 @@ public struct ImportedDocument: Sendable {
     public var offsetUnit: OffsetError.Unit?
     /// Where it came from (file, and line or record when the file holds many documents), for messages.
     public var source: String
+    /// Document metadata to store with a new document: what a later export of the same format
+    /// needs to write the file as it was (brat keeps its original lines and ids here).
+    public var metadata: [String: String]
 
     /// A document.
     public init(
-        id: DocumentID, text: String, annotations: [Annotation], offsetUnit: OffsetError.Unit? = nil, source: String
+        id: DocumentID, text: String, annotations: [Annotation], offsetUnit: OffsetError.Unit? = nil, source: String,
+        metadata: [String: String] = [:]
     ) {
         self.id = id
         self.text = text
         self.annotations = annotations
         self.offsetUnit = offsetUnit
         self.source = source
+        self.metadata = metadata
     }
 }

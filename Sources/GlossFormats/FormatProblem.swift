@@ -48,6 +48,8 @@ extension ErrorCode where Domain == FormatProblem {
     public static let invalidUTF8 = Self(rawValue: "invalid-utf8")
     /// A file could not be read or written.
     public static let fileUnreadable = Self(rawValue: "file-unreadable")
+    /// A file or record name that cannot be a Gloss document id.
+    public static let invalidDocumentName = Self(rawValue: "invalid-document-name")
 
     // brat standoff (.ann) lines.
     /// A line that does not follow the syntax of its kind (missing tab, wrong number of fields…).

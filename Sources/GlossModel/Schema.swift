@@ -15,6 +15,14 @@ public struct Schema: Hashable, Sendable, Codable {
             self.fromLabels = fromLabels
             self.toLabels = toLabels
         }
+
+        /// Missing lists mean "any label", as in a hand-written schema file.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            label = try c.decode(String.self, forKey: .label)
+            fromLabels = try c.decodeIfPresent([String].self, forKey: .fromLabels) ?? []
+            toLabels = try c.decodeIfPresent([String].self, forKey: .toLabels) ?? []
+        }
     }
 
     /// An attribute name and its allowed values (empty: any value).
@@ -26,6 +34,28 @@ public struct Schema: Hashable, Sendable, Codable {
             self.name = name
             self.values = values
         }
+
+        /// A missing list means "any value".
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            values = try c.decodeIfPresent([String].self, forKey: .values) ?? []
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case isOpen, spanLabels, relations, documentLabels, attributes
+    }
+
+    /// Keys left out of a hand-written schema file default to empty lists (and `isOpen` to
+    /// false: a file that lists labels means to restrict them).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        isOpen = try c.decodeIfPresent(Bool.self, forKey: .isOpen) ?? false
+        spanLabels = try c.decodeIfPresent([String].self, forKey: .spanLabels) ?? []
+        relations = try c.decodeIfPresent([RelationRule].self, forKey: .relations) ?? []
+        documentLabels = try c.decodeIfPresent([String].self, forKey: .documentLabels) ?? []
+        attributes = try c.decodeIfPresent([AttributeRule].self, forKey: .attributes) ?? []
     }
 
     public var isOpen: Bool
