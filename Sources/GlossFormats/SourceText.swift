@@ -59,6 +59,29 @@ struct SourceText {
         return fragments
     }
 
+    /// The scalar range for one start/end pair written in `unit`.
+    func scalarRange(start: Int, end: Int, unit: OffsetError.Unit) throws(OffsetError) -> TextRange {
+        guard start <= end else {
+            throw OffsetError(.invertedRange, "range \(start)-\(end) ends before it starts", offset: end, unit: unit)
+        }
+        return TextRange(try scalar(start, unit), try scalar(end, unit))
+    }
+
+    /// Whether UTF-16 offsets differ from scalar offsets anywhere in the text (it has astral
+    /// scalars such as emoji); otherwise the two units cannot be told apart, and need not be.
+    var hasAstralScalars: Bool { index.utf16Count != index.scalarCount }
+
+    /// Whether a scalar offset does not split a word: it is an end of the text, or a letter or
+    /// digit is not on both sides of it. For formats that record no span texts, spans that
+    /// start and end at such offsets are evidence for an offset unit.
+    func isWordBoundary(_ offset: Int) -> Bool {
+        guard offset > 0, offset < index.scalarCount,
+            let pair = try? index.text(in: TextRange(offset - 1, offset + 1)).unicodeScalars
+        else { return true }
+        func isWordScalar(_ u: Unicode.Scalar) -> Bool { u.properties.isAlphabetic || u.properties.numericType != nil }
+        return !pair.allSatisfy(isWordScalar)
+    }
+
     private func scalar(_ offset: Int, _ unit: OffsetError.Unit) throws(OffsetError) -> Int {
         switch unit {
         case .scalar:
