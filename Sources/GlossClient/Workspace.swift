@@ -104,6 +104,21 @@ public final class Workspace: @unchecked Sendable {
         return AnnotationID(replica: ReplicaID(config.replica), counter: config.counter)
     }
 
+    /// Runs `body` with a minter of fresh ids that saves the counter once at the end, for
+    /// imports that mint thousands (an id is never reused: the counter is saved before any
+    /// changeset holding the ids is).
+    public func mintingIDs<T>(_ body: (() -> AnnotationID) throws -> T) throws -> T {
+        var counter = config.counter
+        let replicaID = ReplicaID(config.replica)
+        let result = try body {
+            counter += 1
+            return AnnotationID(replica: replicaID, counter: counter)
+        }
+        config.counter = counter
+        try saveConfig()
+        return result
+    }
+
     public func saveConfig() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -349,6 +364,8 @@ extension ErrorCode where Domain == WorkspaceError {
     public static let unknownAnnotation = Self(rawValue: "unknown-annotation")
     public static let ambiguous = Self(rawValue: "ambiguous")
     public static let conflictsPending = Self(rawValue: "conflicts-pending")
+    /// The token authenticates another user than the one the workspace belongs to.
+    public static let wrongUser = Self(rawValue: "wrong-user")
     /// A document, revision or range the workspace does not have.
     public static let unknownDocument = Self(rawValue: "unknown-document")
     public static let unknownRevision = Self(rawValue: "unknown-revision")

@@ -15,7 +15,11 @@ public final class SQLiteCorpusBackend: CorpusBackend {
     public init(path: String) throws {
         self.path = path
         do {
-            pool = try DatabasePool(path: path)
+            // Another process may hold the write lock for a moment (a `gloss watch --pull` next to
+            // a `gloss sync` in the same workspace, `glossd backup` next to the server): wait.
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(30)
+            pool = try DatabasePool(path: path, configuration: configuration)
             // GRDB sets `synchronous = NORMAL` on the writer when it enables WAL: a commit
             // could then be lost on power failure. Only the writer commits, so set it there.
             try pool.writeWithoutTransaction { db in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GlossClient
+import GlossFormats
 
 /// `gloss`: the annotator's command line.
 @main
@@ -17,7 +18,7 @@ struct Gloss: AsyncParsableCommand {
         subcommands: [
             Clone.self, CorpusCommand.self, DocCommand.self, Status.self, SpanCommand.self, RelCommand.self,
             Annotations.self, Pull.self, Push.self, Sync.self, Conflicts.self, Resolve.self,
-            Docs.self, Show.self, Log.self, Diff.self, Blame.self, Revert.self, Watch.self,
+            Docs.self, Show.self, Log.self, Diff.self, Blame.self, Revert.self, Watch.self, Import.self, Export.self, Edit.self, Agree.self, Curate.self, Demo.self,
         ])
 
     /// Parses and runs a command; usage errors exit with 2 (as the README documents, like
@@ -80,6 +81,8 @@ enum Failure {
         case let e as WorkspaceError:
             return (e.message, e.code == .conflictsPending ? conflicts : workspace)
         case let e as ModelValidationError:
+            return ("\(e)", refused)
+        case let e as FormatProblem:
             return ("\(e)", refused)
         default:
             return ("\(error)", workspace)

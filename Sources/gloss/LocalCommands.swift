@@ -10,6 +10,16 @@ func currentWorkspace() throws -> Workspace {
     try Workspace.open(containing: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
 }
 
+/// A document of the working state by id, with its text; a clear error when there is none.
+func workingDocument(_ w: Workspace, _ name: String) throws -> (id: DocumentID, state: DocumentState, text: String) {
+    let id = try DocumentID(validating: name)
+    let state = try w.localState(of: id)
+    guard let doc = state.document else {
+        throw WorkspaceError(.unknownDocument, "no document \(name); `gloss docs` lists them")
+    }
+    return (id, state, try w.text(of: doc))
+}
+
 func parseAttributes(_ pairs: [String]) throws -> [String: String] {
     var out: [String: String] = [:]
     for pair in pairs {

@@ -83,7 +83,7 @@ struct Show: AsyncParsableCommand {
             } else if Terminal.colorsStdout && !markup {
                 print(ColoredDocument(text: text, annotations: annotations).render(), terminator: "")
             } else {
-                print(text, terminator: "")  // FIXME(markup): inline markup once GlossFormats has it
+                print(InlineMarkupRenderer(schema: try w.replica.schema()).render(text: text, annotations: annotations), terminator: "")
             }
         }
     }

@@ -12,6 +12,7 @@ struct Clone: AsyncParsableCommand {
     @Argument(help: "gloss://HOST:PORT/CORPUS") var url: String
     @Argument(help: "The directory to create (default: the corpus name).") var directory: String?
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard let parsed = GlossURL(url), !parsed.corpus.isEmpty else {
@@ -20,17 +21,21 @@ struct Clone: AsyncParsableCommand {
     }
 
     func run() async throws {
+        output.apply()
         try await Gloss.guarded {
             let url = GlossURL(self.url)!
             let target = URL(fileURLWithPath: directory ?? url.corpus)
             let token = try connection.resolvedToken()
             let (client, pin) = try await connection.connect(to: url, token: token)
             defer { client.close() }
+            let progress = ProgressReporter("clone")
             let workspace = try await SyncEngine.clone(
-                url: url, into: target, connection: client, pin: pin, caFile: connection.ca, token: token)
+                url: url, into: target, connection: client, pin: pin, caFile: connection.ca, token: token,
+                progress: { progress.update($0, of: $1) })
+            progress.finish()
             let head = try workspace.replica.headRevision()
             let documents = try workspace.replica.documents().filter(\.isLive).count
-            say("cloned \(url) into \(target.path): \(documents) document(s), revision \(head)")
+            note("cloned \(url) into \(target.path): \(documents) document(s), revision \(head)")
         }
     }
 }
@@ -123,7 +128,15 @@ struct CorpusCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the corpora you have a role in.")
 
         @Argument(help: "gloss://HOST:PORT") var url: String
+        @Flag(help: "JSON Lines for scripts.") var json = false
         @OptionGroup var connection: ConnectionOptions
+
+        struct Row: Encodable {
+            var name: String
+            var role: String
+            var revision: UInt64
+            var documents: UInt64
+        }
 
         func run() async throws {
             try await Gloss.guarded {
@@ -132,6 +145,10 @@ struct CorpusCommand: AsyncParsableCommand {
                 defer { client.close() }
                 let response = try await client.request(.with { $0.listCorpora = .init() })
                 for c in response.listCorpora.corpora {
+                    if json {
+                        try printJSON(Row(name: c.name, role: "\(c.role)", revision: c.headRevision, documents: UInt64(c.documents)))
+                        continue
+                    }
                     say("\(c.name)\t\(c.role)\trevision \(c.headRevision)\t\(c.documents) document(s)")
                 }
             }
@@ -148,6 +165,16 @@ struct WorkspaceSession {
         let workspace = try Workspace.open(containing: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         let token = try options.resolvedToken(fallback: workspace.savedToken())
         let (client, _) = try await options.connect(to: try workspace.url, token: token, trust: workspace.trust)
+        // Changes are made in the workspace user's name: a token for someone else (often a
+        // GLOSS_TOKEN left in the environment) would push them under the wrong name.
+        guard client.user == workspace.config.user else {
+            client.close()
+            throw WorkspaceError(
+                .wrongUser,
+                "this workspace is \(workspace.config.user)'s but the token "
+                    + (options.token != nil ? "given" : ProcessInfo.processInfo.environment["GLOSS_TOKEN"] != nil
+                        ? "in GLOSS_TOKEN" : "used") + " authenticates \(client.user); unset GLOSS_TOKEN or pass \(workspace.config.user)'s token")
+        }
         return WorkspaceSession(workspace: workspace, client: client)
     }
 
@@ -157,13 +184,17 @@ struct WorkspaceSession {
 struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Fetch new revisions from the server.")
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
+        output.apply()
         try await Gloss.guarded {
             let session = try await WorkspaceSession.open(connection)
             defer { session.client.close() }
-            let summary = try await session.engine.pull()
-            say("pulled \(summary.revisions) revision(s); now at revision \(summary.head)")
+            let progress = ProgressReporter("pull")
+            let summary = try await session.engine.pull(progress: { progress.update($0, of: $1) })
+            progress.finish()
+            note("pulled \(summary.revisions) revision(s); now at revision \(summary.head)")
             let conflicts = try session.workspace.conflicts()
             if !conflicts.isEmpty {
                 warn("\(conflicts.count) conflict(s) with your pending changes: see `gloss conflicts`")
@@ -176,8 +207,10 @@ struct Pull: AsyncParsableCommand {
 struct Push: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Send pending changes to the server.")
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
+        output.apply()
         try await Gloss.guarded {
             let session = try await WorkspaceSession.open(connection)
             defer { session.client.close() }
@@ -188,7 +221,7 @@ struct Push: AsyncParsableCommand {
             }
             // Pushed work stays pending until it comes back from the server: fetch it now.
             try await session.engine.pull()
-            say("pushed \(summary.accepted.count) changeset(s)" + (summary.accepted.last.map { "; revision \($0)" } ?? ""))
+            note("pushed \(summary.accepted.count) changeset(s)" + (summary.accepted.last.map { "; revision \($0)" } ?? ""))
         }
     }
 }
@@ -197,13 +230,15 @@ struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pull, rebase your pending changes, push, and retry if another push won the race.")
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
+        output.apply()
         try await Gloss.guarded {
             let session = try await WorkspaceSession.open(connection)
             defer { session.client.close() }
             let summary = try await session.engine.sync()
-            say("pulled \(summary.pulled), pushed \(summary.pushed); at revision \(summary.head)")
+            note("pulled \(summary.pulled), pushed \(summary.pushed); at revision \(summary.head)")
             if !summary.conflicts.isEmpty {
                 warn("\(summary.conflicts.count) conflict(s) need resolving: `gloss conflicts`, then `gloss resolve ID --mine|--theirs|--value V`, then `gloss sync`")
                 throw ExitCode(Failure.conflicts)

@@ -39,7 +39,8 @@ struct Watch: AsyncParsableCommand {
             if pull { try await engine.pull() }
             try await engine.watch(
                 onConfirmed: { head in
-                    if !json { warn("watching \(try session.workspace.url) from revision \(head); Ctrl-C to stop") }
+                    // On standard error, so a script reading JSON can still wait for it.
+                    warn("watching \(try session.workspace.url) from revision \(head); Ctrl-C to stop")
                 },
                 onNotice: { notice in
                     guard all || notice.author != me else { return }

@@ -74,13 +74,12 @@ struct ServerLimitTests {
     @Test func silentClientsAreCutOffAfterTheHandshakeTimeout() async throws {
         let server = try await TestServer.start(handshakeTimeout: .milliseconds(400))
         defer { Task { await server.stop() } }
-        // Preface and HELLO, then nothing: no auth ever comes.
-        let started = ContinuousClock.now
-        let reply = try await RawClient.exchange(port: server.port, Preface.bytes + RawClient.hello, timeout: .seconds(5))
-        let elapsed = ContinuousClock.now - started
+        // Preface and HELLO, then nothing: no auth ever comes. The server's own `timeout` error
+        // proves its timer fired (the client's read timeout is much longer and sends nothing);
+        // how long that took is not asserted, since a loaded machine stretches it.
+        let reply = try await RawClient.exchange(port: server.port, Preface.bytes + RawClient.hello, timeout: .seconds(30))
         let errors = try RawClient.messages(reply).compactMap { if case .error(0, let e) = $0 { WireError(e) } else { nil } }
         #expect(errors.map(\.code) == [.timeout])
-        #expect(elapsed < .seconds(4))
         let good = try await server.connect()
         _ = try await good.request(.with { $0.listCorpora = .init() })
     }

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import GlossClient
+import GlossFormats
+import GlossModel
+
+/// The formats `gloss import` and `gloss export` speak.
+enum FormatName: String, ExpressibleByArgument, CaseIterable {
+    case brat, jsonl, labelstudio, conll, w3c, inline
+
+    var summary: String {
+        switch self {
+        case .brat: "brat standoff: a directory of .txt/.ann pairs (annotation.conf becomes the schema)"
+        case .jsonl: "doccano JSONL (label, labels, entities+relations and annotations variants)"
+        case .labelstudio: "Label Studio JSON export (one layer per annotator)"
+        case .conll: "CoNLL, IOB1 or IOB2, token per line"
+        case .w3c: "W3C Web Annotation JSON-LD (TextPositionSelector + TextQuoteSelector)"
+        case .inline: "inline markup: [text](LABEL), one .txt/.md file per document"
+        }
+    }
+}
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import annotations (and new documents) from another tool's files.",
+        discussion: """
+            Formats: \(FormatName.allCases.map(\.rawValue).joined(separator: ", ")).
+            Every problem is reported with its file and line, and the rest is imported; --strict
+            makes any problem fatal. Offsets counted in code points or UTF-16 units are detected
+            from the span texts the files record, and reported. New documents need the corpus
+            owner role; --author writes into that annotator's layer (curators and owners).
+            Examples:
+              gloss import brat corpus/ann/
+              gloss import jsonl novels.jsonl              (one layer per doccano user)
+              gloss import labelstudio export.json --author alice
+              gloss import conll wikigold.conll.txt --strict
+            Then `gloss sync` to share the result.
+            """)
+    @Argument(help: "brat, jsonl, labelstudio, conll, w3c or inline.") var format: FormatName
+    @Argument(help: "A file or a directory.") var path: String
+    @Option(help: "Write every annotation into this annotator's layer.") var author: String?
+    @Flag(help: "Make any problem fatal: nothing is imported.") var strict = false
+    @Option(help: "The document id, for a single-document file (CoNLL, inline).") var document: String?
+    @Option(help: "CoNLL: the document text to align the tokens to (default: rebuilt from the tokens).")
+    var text: String?
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        output.apply()
+        try await Gloss.guarded {
+            let w = try currentWorkspace()
+            let url = URL(fileURLWithPath: path)
+            let options = ImportOptions(owner: w.config.user, layer: author, strict: strict)
+            let imported = try w.mintingIDs { mint in
+                try FormatIO.read(format, at: url, options: options, workspace: w, document: document, text: text, mintID: mint)
+            }
+            for problem in imported.problems { warn("warning: \(problem)") }
+            let units = Dictionary(grouping: imported.documents.compactMap(\.offsetUnit), by: { $0 })
+            for (unit, list) in units.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                note("offsets counted in \(FormatIO.describe(unit)) in \(list.count) document(s)")
+            }
+            let summary = try FormatIO.commit(imported, format: format, into: w)
+            note(
+                "imported \(summary.annotations) annotation(s) on \(summary.documents) document(s)"
+                    + (summary.newDocuments > 0 ? " (\(summary.newDocuments) new)" : "")
+                    + (summary.layers.isEmpty ? "" : " into layer(s) \(summary.layers.joined(separator: ", "))")
+                    + (imported.problems.isEmpty ? "" : "; \(imported.problems.count) problem(s) reported above")
+                    + "; `gloss sync` to share")
+            for skipped in summary.skipped { warn("warning: \(skipped)") }
+        }
+    }
+}
+
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export documents and annotations for another tool.",
+        discussion: """
+            DEST is a directory (brat, w3c, inline write a file per document) or a file (jsonl,
+            labelstudio, conll). Documents imported from brat export with their original lines
+            and ids, so an unedited import exports to the same bytes.
+            Examples:
+              gloss export brat out/
+              gloss export jsonl alice.jsonl --author alice --at 42
+              gloss export w3c annotations/ --doc news-1
+            """)
+    @Argument(help: "brat, jsonl, labelstudio, conll, w3c or inline.") var format: FormatName
+    @Argument(help: "The file or directory to write.") var destination: String
+    @Option(help: "Only this annotator's layer.") var author: String?
+    @Option(help: "As the corpus was at this revision (default: your working state).") var at: Int?
+    @Option(name: .customLong("doc"), help: "Only this document (repeatable).") var documents: [String] = []
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        output.apply()
+        try await Gloss.guarded {
+            let w = try currentWorkspace()
+            let wanted = Set(try documents.map { try DocumentID(validating: $0) })
+            let docs = try FormatIO.documents(of: w, at: at, layer: author, only: wanted)
+            let progress = ProgressReporter("export")
+            let exported = try FormatIO.write(format, docs, schema: try w.replica.schema(), progress: progress)
+            progress.finish()
+            for problem in exported.problems { warn("warning: \(problem)") }
+            let written = try FormatIO.save(exported, to: URL(fileURLWithPath: destination))
+            note(
+                "exported \(docs.reduce(0) { $0 + $1.annotations.count }) annotation(s) of \(docs.count) document(s) "
+                    + "to \(written) file(s) in \(destination)"
+                    + (exported.problems.isEmpty ? "" : "; \(exported.problems.count) problem(s) reported above"))
+        }
+    }
+}
