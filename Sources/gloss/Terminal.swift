@@ -16,7 +16,8 @@ enum Terminal {
     /// Whether to colour standard output.
     static var colorsStdout: Bool {
         let env = ProcessInfo.processInfo.environment
-        if env["NO_COLOR"] != nil || env["TERM"] == "dumb" { return false }
+        // no-color.org: NO_COLOR counts when set to a non-empty value.
+        if !(env["NO_COLOR"] ?? "").isEmpty || env["TERM"] == "dumb" { return false }
         if env["GLOSS_COLOR"] == "always" { return true }
         return stdoutIsTerminal
     }

@@ -44,6 +44,10 @@ struct FormatCommandTests {
         #expect(refused.err.contains("NotALabel"))
 
         #expect(try f.gloss(["export", "brat", out.path, "--doc", "no-such-doc"]).status == 6)
+        // Without a terminal, progress comes as plain lines on standard error.
+        let progress = try f.ok(["export", "brat", f.directory.url.appendingPathComponent("again").path])
+        #expect(progress.err.contains("export: 52/52 (100%)"))
+        #expect(try f.ok(["export", "brat", f.directory.url.appendingPathComponent("q").path, "-q"]).err.isEmpty)
     }
 
     @Test func doccanoImportKeepsEveryAnnotatorAsALayer() throws {
@@ -106,6 +110,33 @@ struct FormatCommandTests {
         try f.ok(["export", "conll", out.path])
         let again = try CLIFixture("conll2")
         #expect(try again.ok(["import", "conll", out.path]).out.contains("3558 annotation(s) on 145 document(s)"))
+    }
+
+    @Test func importIntoAnotherLayerNeedsTheCuratorRole() throws {
+        let f = try CLIFixture("layers")
+        try f.addSample()
+        try f.ok(["span", "add", "fed", "1", "35", "TITLE"])
+        try f.ok(["sync"])
+        let inline = f.directory.url.appendingPathComponent("inline")
+        try f.ok(["export", "inline", inline.path])
+        // An annotator may import into their own layer, not into someone else's.
+        let bob = try f.annotator("bob")
+        try f.ok(["import", "inline", inline.path, "--author", "carol"], in: bob)
+        let refused = try f.gloss(["push"], in: bob)
+        #expect(refused.status == 4)
+        #expect(refused.err.contains("writing to the layer of carol needs the curator role"))
+        let carol = try f.annotator("carol", role: "curator")
+        try f.ok(["import", "inline", inline.path, "--author", "dave"], in: carol)
+        try f.ok(["sync"], in: carol)
+        // --at exports the corpus as it was: before carol's import, one span.
+        let old = f.directory.url.appendingPathComponent("old.jsonl")
+        try f.ok(["pull"])
+        try f.ok(["export", "jsonl", old.path, "--at", "2"])
+        let now = f.directory.url.appendingPathComponent("now.jsonl")
+        try f.ok(["export", "jsonl", now.path])
+        let count = { (url: URL) in try String(contentsOf: url, encoding: .utf8).components(separatedBy: "TITLE").count - 1 }
+        #expect(try count(old) == 1)
+        #expect(try count(now) == 2)
     }
 
     @Test func w3cAndInlineRoundTrip() throws {

@@ -48,6 +48,12 @@ struct HistoryCommandTests {
         let missing = try f.gloss(["show", "fed", "--at", "99"])
         #expect(missing.status == 6)
         #expect(missing.err.contains("revision 99 is not in this workspace"))
+        // Piped: inline markup. Forced colours: ANSI codes and a legend.
+        let piped = try f.ok(["show", "fed"]).out
+        #expect(piped.contains("[The Federation of Soviet Republics](ORG)"))
+        let colored = try f.ok(["show", "fed"], env: ["NO_COLOR": "", "GLOSS_COLOR": "always"]).out
+        #expect(colored.contains("\u{1B}[") && colored.contains("■ ORG\u{1B}[0m 1") && colored.contains("■ PER\u{1B}[0m 1"))
+        #expect(!colored.contains("](ORG)"))
         let docs = try f.ok(["docs", "--json"]).jsonLines()
         #expect(docs.count == 1 && docs[0]["id"] as? String == "fed" && docs[0]["annotations"] as? Int == 2)
     }
