@@ -28,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Pure core: value types, validation, offsets, merge. No I/O, no NIO, no SQL.
@@ -73,6 +76,12 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // Observability: metrics exposed in the Prometheus text format on a local HTTP port.
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                // The configuration file (YAML, with line numbers for `glossd config check`).
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // The client side: TLS connection with pinning, requests and streams, sync engine.
@@ -97,8 +106,12 @@ let package = Package(
         .executableTarget(
             name: "glossd",
             dependencies: [
-                "GlossServer",
+                "GlossServer", "GlossStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // SIGHUP reloads the certificate.
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // The seeded synthetic corpus both benchmarks measure.

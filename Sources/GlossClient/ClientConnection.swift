@@ -16,11 +16,15 @@ public final class ClientConnection: Sendable {
         public var limits: WireLimits
         public var clientName: String
         public var connectTimeout: TimeAmount
+        /// The certificate to present to a server that requires mutual TLS.
+        public var clientCertificate: ClientCertificate?
 
         public init(
             host: String, port: Int, trust: ServerTrust, token: String, limits: WireLimits = .default,
-            clientName: String = "gloss/0.1", connectTimeout: TimeAmount = .seconds(10)
+            clientName: String = "gloss/0.1", connectTimeout: TimeAmount = .seconds(10),
+            clientCertificate: ClientCertificate? = nil
         ) {
+            self.clientCertificate = clientCertificate
             self.host = host
             self.port = port
             self.trust = trust
@@ -71,7 +75,8 @@ public final class ClientConnection: Sendable {
     public static func connect(_ options: Options, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton)
         async throws -> ClientConnection
     {
-        let evaluation = TrustEvaluation(trust: options.trust, host: options.host)
+        let evaluation = TrustEvaluation(
+            trust: options.trust, host: options.host, clientCertificate: options.clientCertificate)
         let channel: NIOAsyncChannel<Frame, WireWrite>
         do {
             channel = try await ClientBootstrap(group: group)

@@ -39,16 +39,30 @@ public struct PinMismatch: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// A client certificate and its key (PEM files), for servers that require mutual TLS.
+public struct ClientCertificate: Sendable, Hashable {
+    public var certificatePath: String
+    public var keyPath: String
+
+    public init(certificatePath: String, keyPath: String) {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+    }
+}
+
 /// Builds the TLS client handler for a trust choice, and remembers what the server presented.
 final class TrustEvaluation: Sendable {
     let trust: ServerTrust
     let host: String
+    /// This client's own certificate, for servers that require mutual TLS.
+    let clientCertificate: ClientCertificate?
     private let presented = Mutex<CertificateFingerprint?>(nil)
     private let mismatch = Mutex<PinMismatch?>(nil)
 
-    init(trust: ServerTrust, host: String) {
+    init(trust: ServerTrust, host: String, clientCertificate: ClientCertificate? = nil) {
         self.trust = trust
         self.host = host
+        self.clientCertificate = clientCertificate
     }
 
     var presentedFingerprint: CertificateFingerprint? { presented.withLock { $0 } }
@@ -59,6 +73,17 @@ final class TrustEvaluation: Sendable {
         configuration.minimumTLSVersion = .tlsv12  // NIOSSL defaults to TLS 1.0
         configuration.maximumTLSVersion = .tlsv13
         configuration.applicationProtocols = ["gloss/1"]
+        if let clientCertificate {
+            do {
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(clientCertificate.certificatePath)
+                    .map { .certificate($0) }
+                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: clientCertificate.keyPath, format: .pem))
+            } catch {
+                throw ClientError(
+                    .tlsFailed,
+                    "cannot load the client certificate \(clientCertificate.certificatePath) or key \(clientCertificate.keyPath): \(error)")
+            }
+        }
         // An IP literal cannot be an SNI name (NIOSSL throws); hostname checks still match IP SANs.
         let isIP = (try? SocketAddress(ipAddress: host, port: 0)) != nil
         let serverHostname = isIP ? nil : host

@@ -59,6 +59,32 @@ public final class AccountStore: Sendable {
         }
     }
 
+    // MARK: Backup
+
+    /// Writes a consistent copy of the account database to a new file at `path` with SQLite's
+    /// online backup API, while the server keeps using this store (and others keep writing).
+    ///
+    /// The copy is taken in one step inside one read transaction: in WAL mode that never blocks
+    /// a writer, and it cannot be restarted by one, so it finishes under load.
+    ///
+    /// - Throws: ``AccountError`` `alreadyExists` when `path` exists, `backend` when the copy fails.
+    public func backup(to path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw AccountError(.alreadyExists, "the backup destination exists", context: path)
+        }
+        do {
+            let destination = try DatabaseQueue(path: path)
+            try pool.backup(to: destination)
+            // One self-contained file (the copy would inherit WAL mode); opening it turns WAL on again.
+            try destination.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = DELETE") }
+            try destination.close()
+        } catch let error as DatabaseError {
+            throw AccountError(
+                .backend, "backup failed: SQLite error \(error.resultCode): \(error.message ?? "no message")",
+                context: path)
+        }
+    }
+
     // MARK: Users
 
     /// Creates a user.

@@ -16,9 +16,16 @@ public final class GlossServer: Service, Sendable {
     public let configuration: ServerConfiguration
     public let router: RequestRouter
     private let authenticator: Authenticator
-    private let tls: NIOSSLContext
+    /// The TLS context new connections get; replaced by ``reloadIdentity(_:)`` (SIGHUP), while
+    /// open connections keep the one they started with.
+    private let tls: Mutex<(context: NIOSSLContext, fingerprint: CertificateFingerprint)>
+    private let clientAuthentication: ClientAuthentication
     private let logger: Logger
     private let group: any EventLoopGroup
+    /// Where connections and requests are counted; nil records nothing.
+    public let metrics: ServerMetrics?
+    /// Per-user and per-address limits shared by every connection.
+    public let budgets: ClientBudgets?
     private let connections = Mutex<[UInt64: ServerConnection]>([:])
     private let nextID = Atomic<UInt64>(1)
     private let bound = Mutex<SocketAddress?>(nil)
@@ -26,15 +33,43 @@ public final class GlossServer: Service, Sendable {
 
     public init(
         configuration: ServerConfiguration, identity: ServerIdentity, accounts: AccountStore, corpora: CorpusRegistry,
-        logger: Logger = Logger(label: "glossd"), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        logger: Logger = Logger(label: "glossd"), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        clientAuthentication: ClientAuthentication = .none, metrics: ServerMetrics? = nil,
+        budgets: ClientBudgets? = ClientBudgets(limits: .init())
     ) throws {
+        self.budgets = budgets
         self.configuration = configuration
         self.router = RequestRouter(accounts: accounts, corpora: corpora, broadcaster: RevisionBroadcaster())
         self.authenticator = Authenticator(accounts: accounts)
-        self.tls = try NIOSSLContext(configuration: identity.serverTLSConfiguration())
+        self.clientAuthentication = clientAuthentication
+        self.tls = Mutex(
+            (try Self.context(identity, clientAuthentication: clientAuthentication), identity.fingerprint))
         self.logger = logger
         self.group = group
+        self.metrics = metrics
     }
+
+    static func context(_ identity: ServerIdentity, clientAuthentication: ClientAuthentication) throws -> NIOSSLContext {
+        var configuration = identity.serverTLSConfiguration()
+        clientAuthentication.apply(to: &configuration)
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    /// Presents a new certificate and key to connections accepted from now on (SIGHUP after a
+    /// certificate renewal); connections already open are not dropped.
+    public func reloadIdentity(_ identity: ServerIdentity) throws {
+        let context = try Self.context(identity, clientAuthentication: clientAuthentication)
+        let old = tls.withLock { current in
+            defer { current = (context, identity.fingerprint) }
+            return current.fingerprint
+        }
+        logger.notice(
+            "reloaded the TLS certificate",
+            metadata: ["fingerprint": "\(identity.fingerprint)", "previous": "\(old)"])
+    }
+
+    /// The fingerprint of the certificate new connections see.
+    public var fingerprint: CertificateFingerprint { tls.withLock { $0.fingerprint } }
 
     /// The address the listener is bound to, once ``run()`` has started (port 0 resolved).
     public var localAddress: SocketAddress? { bound.withLock { $0 } }
@@ -44,17 +79,31 @@ public final class GlossServer: Service, Sendable {
 
     public func run() async throws {
         let limits = configuration.limits
-        let tls = self.tls
+        let clientAuthentication = self.clientAuthentication
+        let minimumRate = configuration.minimumTransferRate
+        let metrics = self.metrics
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    let context = self.tls.withLock { $0.context }
+                    let handler =
+                        clientAuthentication.verificationCallback.map { NIOSSLServerHandler(context: context, customVerificationCallback: $0) }
+                        ?? NIOSSLServerHandler(context: context)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    // Per connection: what its pipeline saw of the TLS handshake, for the metrics.
+                    let tlsProbe = metrics.map { _ in TLSHandshakeProbe() }
+                    if let metrics, let tlsProbe {
+                        try channel.pipeline.syncOperations.addHandler(ConnectionMetricsHandler(metrics: metrics, probe: tlsProbe))
+                    }
+                    if minimumRate > 0 {
+                        try channel.pipeline.syncOperations.addHandler(SlowTransferGuard(minimumRate: minimumRate))
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(FrameDecoder(expectPreface: true, limits: limits)))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
-                    return try NIOAsyncChannel<Frame, WireWrite>(wrappingChannelSynchronously: channel)
+                    return (try NIOAsyncChannel<Frame, WireWrite>(wrappingChannelSynchronously: channel), tlsProbe)
                 }
             }
         bound.withLock { $0 = listener.channel.localAddress }
@@ -64,8 +113,8 @@ public final class GlossServer: Service, Sendable {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await listener.executeThenClose { inbound in
-                    for try await channel in inbound {
-                        group.addTask { await self.serve(channel) }
+                    for try await (channel, tlsProbe) in inbound {
+                        group.addTask { await self.serve(channel, tlsProbe: tlsProbe) }
                     }
                 }
             }
@@ -74,12 +123,12 @@ public final class GlossServer: Service, Sendable {
         }
     }
 
-    private func serve(_ channel: NIOAsyncChannel<Frame, WireWrite>) async {
+    private func serve(_ channel: NIOAsyncChannel<Frame, WireWrite>, tlsProbe: TLSHandshakeProbe?) async {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let address = channel.channel.remoteAddress?.ipAddress ?? "unknown"
         let connection = ServerConnection(
             id: id, address: address, router: router, authenticator: authenticator, configuration: configuration,
-            logger: logger)
+            logger: logger, metrics: metrics, tlsProbe: tlsProbe, budgets: budgets)
         let admitted = connections.withLock { open in
             guard open.count < configuration.maxConnections else { return false }
             open[id] = connection
@@ -87,6 +136,7 @@ public final class GlossServer: Service, Sendable {
         }
         guard admitted else {
             logger.warning("refusing a connection: too many", metadata: ["peer": "\(address)"])
+            metrics?.connection(.refusedBusy)
             await ServerConnection.refuse(
                 channel, WireError(.serverBusy, "the server has \(configuration.maxConnections) connections; try again shortly"))
             return

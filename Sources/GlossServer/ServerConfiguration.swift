@@ -13,12 +13,15 @@ public struct ServerConfiguration: Sendable {
     public var maxConnections: Int
     /// How long a graceful shutdown waits for requests in flight before closing anyway.
     public var drainTimeout: Duration
+    /// Bytes per second a frame in progress must keep arriving at (slow-loris protection); 0 disables.
+    public var minimumTransferRate: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 7743, dataDirectory: URL, limits: WireLimits = .default,
         handshakeTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(300), maxConnections: Int = 1024,
-        drainTimeout: Duration = .seconds(30)
+        drainTimeout: Duration = .seconds(30), minimumTransferRate: Int = 1024
     ) {
+        self.minimumTransferRate = minimumTransferRate
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory

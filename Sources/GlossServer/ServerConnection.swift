@@ -20,27 +20,35 @@ final class ServerConnection: Sendable {
     private let requests = Mutex<[UInt32: Task<Void, Never>]>([:])
     private let compression = Mutex(false)
     private let lastActivity = Mutex(ContinuousClock.now)
+    /// Shared per-user and per-address limits; nil: none.
+    private let budgets: ClientBudgets?
+    /// Known once authenticated, for the per-user byte rate.
+    private let authenticatedUser = Mutex<String?>(nil)
     private let outboundBox = Mutex<NIOAsyncChannelOutboundWriter<WireWrite>?>(nil)
     private let readerBox = Mutex<Task<Void, Never>?>(nil)
+    /// Logs with connection and request ids, and metrics (when the server has them).
+    private let observer: ConnectionObserver
 
     init(
         id: UInt64, address: String, router: RequestRouter, authenticator: Authenticator,
-        configuration: ServerConfiguration, logger: Logger
+        configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics? = nil,
+        tlsProbe: TLSHandshakeProbe? = nil, budgets: ClientBudgets? = nil
     ) {
+        self.budgets = budgets
         self.id = id
         self.address = address
         self.router = router
         self.authenticator = authenticator
         self.configuration = configuration
-        var logger = logger
-        logger[metadataKey: "connection"] = "\(id)"
-        logger[metadataKey: "peer"] = "\(address)"
-        self.logger = logger
+        observer = ConnectionObserver(logger: logger, peer: address, metrics: metrics, tls: tlsProbe)
+        self.logger = observer.logger
         machine = Mutex(ServerConnectionStateMachine(limits: configuration.limits))
     }
 
     /// Serves the connection until it closes.
     func run(_ channel: NIOAsyncChannel<Frame, WireWrite>) async {
+        observer.opened()
+        defer { observer.closed() }
         do {
             try await channel.executeThenClose { inbound, outbound in
                 outboundBox.withLock { $0 = outbound }
@@ -55,6 +63,7 @@ final class ServerConnection: Sendable {
                 self.cancelRequests()
             }
         } catch {
+            observer.readFailed(error)
             logger.debug("connection ended", metadata: ["error": "\(error)"])
         }
     }
@@ -83,15 +92,24 @@ final class ServerConnection: Sendable {
         do {
             for try await frame in inbound {
                 lastActivity.withLock { $0 = .now }
+                // Over its byte rate, a client waits: reading pauses and TCP pushes back.
+                if let budgets {
+                    let pause = budgets.received(
+                        Frame.headerSize + frame.payload.readableBytes, user: authenticatedUser.withLock { $0 },
+                        address: address)
+                    if pause > .zero { try await Task.sleep(for: pause) }
+                }
                 guard let assembled = try assembler.append(frame) else { continue }
                 let message = try WireMessage(assembled)
                 let action = machine.withLock { $0.received(message) }
+                observer.received(message, action: action)
                 if await perform(action) == .stop { return }
             }
         } catch let error as WireError {
             logger.info("refused input", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
             _ = await perform(machine.withLock { $0.inputFailed(error) })
         } catch {
+            observer.readFailed(error)
             logger.debug("read failed", metadata: ["error": "\(error)"])
         }
     }
@@ -123,12 +141,16 @@ final class ServerConnection: Sendable {
             }
             return await send(.welcome(welcome))
         case .authenticate(let requestID, let token):
+            let trace = observer.startedAuthentication(requestID)
             start(requestID) {
                 let result = await self.authenticator.authenticate(token: token, address: self.address)
+                trace.authenticated(result)
                 let next = self.machine.withLock { m in
                     switch result {
-                    case .success(let user): m.authenticated(requestID: requestID, user: user)
-                    case .failure(let error): m.authenticationFailed(requestID: requestID, error: error)
+                    case .success(let user):
+                        self.authenticatedUser.withLock { $0 = user }
+                        return m.authenticated(requestID: requestID, user: user)
+                    case .failure(let error): return m.authenticationFailed(requestID: requestID, error: error)
                     }
                 }
                 self.requests.withLock { _ = $0.removeValue(forKey: requestID) }
@@ -140,10 +162,13 @@ final class ServerConnection: Sendable {
             guard await send(.response(requestID, .with { $0.auth = .with { $0.user = user } })) == .go else { return .stop }
             return await perform(machine.withLock { $0.finished(requestID: requestID) })
         case .handle(let requestID, let request, let user):
+            let trace = observer.started(requestID, request, user: user)
             start(requestID) {
                 let sink = ConnectionSink(connection: self, requestID: requestID)
                 let final: WireMessage
                 do {
+                    if let refused = self.budgets?.admitRequest(user: user, address: self.address) { throw refused }
+                    defer { self.budgets?.finishRequest(user: user, address: self.address) }
                     final = .response(requestID, try await self.router.handle(request, user: user, sink: sink))
                 } catch let error as WireError {
                     final = .error(requestID, error.errorBody)
@@ -155,6 +180,7 @@ final class ServerConnection: Sendable {
                 // A cancelled request still owes its final frame, and writes from a cancelled
                 // task fail: send it from a task that is not.
                 await Task.detached { await self.send(final) }.value
+                trace.finished(final)
                 self.requests.withLock { _ = $0.removeValue(forKey: requestID) }
                 await self.perform(self.machine.withLock { $0.finished(requestID: requestID) })
             }

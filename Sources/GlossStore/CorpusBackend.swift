@@ -95,3 +95,42 @@ public struct StorageSummary: Hashable, Sendable {
     /// The versioned history: deltas, snapshots and texts.
     public var historyBytes: Int { deltaBytes + snapshotBytes + textBytes }
 }
+
+/// A backend that can be read whole, for `glossd check`, and copied while it serves, for
+/// `glossd backup`: the embedded SQLite backend.
+///
+/// Kept apart from ``CorpusBackend`` so that wrappers (such as the tests' counting backend) and
+/// future backends are not forced to implement audit reads they never serve.
+public protocol AuditableCorpusBackend: CorpusBackend {
+    /// Runs `body` on one consistent read snapshot, with the reads only an audit needs.
+    func audit<T>(_ body: (any CorpusAuditReader) throws -> T) throws -> T
+    /// The database engine's own structural check (SQLite `PRAGMA integrity_check`): one line
+    /// per problem found, at most `limit`; empty when the database passes.
+    func databaseIntegrityProblems(limit: Int) throws -> [String]
+    /// Writes a consistent copy of the whole store to a new database file at `path`, while
+    /// other connections (in this process or another) keep reading and committing.
+    func backup(to path: String) throws
+}
+
+/// Reads that walk a whole corpus for an integrity check, a bounded piece at a time.
+public protocol CorpusAuditReader: CorpusReader {
+    /// Documents ordered by id, strictly after `id` (nil: from the first), at most `limit`.
+    func documents(after id: DocumentID?, limit: Int) throws -> [DocumentRecord]
+    /// Every delta of one document in revision order, one at a time (a long chain is never held
+    /// whole), with the row's chain-base flag. Key 0 is the corpus-level chain.
+    func forEachDelta(document: Int64, _ body: (_ delta: StoredBlob, _ isBase: Bool) throws -> Void) throws
+    /// The revisions at which a document has snapshots, ascending.
+    func snapshotRevisions(document: Int64) throws -> [Int]
+    /// One document's head rows, one at a time, as stored (``HeadEntryCodec`` bodies).
+    func forEachHeadEntry(document: Int64, _ body: (_ id: AnnotationID, _ body: [UInt8]) throws -> Void) throws
+    /// Text digests exactly as stored (a damaged one may not be 32 bytes), in byte order,
+    /// strictly after `digest` (nil: from the first), at most `limit`.
+    func textDigests(after digest: [UInt8]?, limit: Int) throws -> [[UInt8]]
+    /// A text by its digest exactly as stored, compressed, with its recorded length.
+    func text(storedDigest digest: [UInt8]) throws -> (rawLength: Int, data: [UInt8])?
+    /// Rows that point at nothing: deltas, snapshots and head rows of a document key with no
+    /// document row, and deltas or snapshots of a revision with no revision row (with the
+    /// document's id when it has a row). `missing` is `"document"` or `"revision"`. At most `limit`.
+    func danglingRows(limit: Int) throws
+        -> [(table: String, documentKey: Int64, document: DocumentID?, revision: Int?, missing: String)]
+}

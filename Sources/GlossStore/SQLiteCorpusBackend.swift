@@ -343,3 +343,199 @@ struct SQLiteCorpusRows: CorpusWriter {
             data: [UInt8](row[3] as Data))
     }
 }
+
+// MARK: - Audit and backup
+
+extension SQLiteCorpusBackend: AuditableCorpusBackend {
+    public func audit<T>(_ body: (any CorpusAuditReader) throws -> T) throws -> T {
+        try translatingErrors { try pool.read { db in try body(SQLiteCorpusRows(db: db)) } }
+    }
+
+    public func databaseIntegrityProblems(limit: Int) throws -> [String] {
+        try translatingErrors { try pool.read { db in try Self.integrityProblems(db, limit: limit) } }
+    }
+
+    /// Copies the database with SQLite's online backup API, in one step: the copy is the state
+    /// of one read transaction, and in WAL mode a reader never blocks the writer, so the server
+    /// keeps committing meanwhile (those commits are simply not in the copy).
+    public func backup(to path: String) throws {
+        try Self.backup(from: pool, to: path)
+    }
+
+    /// Runs SQLite's structural checks on any database file (the account database too), on a
+    /// read-only connection of its own: `PRAGMA integrity_check`, then `PRAGMA
+    /// foreign_key_check`. One line per problem, at most `limit` of each; empty when it passes.
+    public static func integrityProblems(ofDatabaseAt path: String, limit: Int) throws -> [String] {
+        var configuration = Configuration()
+        configuration.readonly = true
+        // A server may be checkpointing: wait for it rather than failing.
+        configuration.busyMode = .timeout(10)
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            return try queue.read { db in try integrityProblems(db, limit: limit) }
+        } catch let error as DatabaseError {
+            throw StoreError(.backend, "SQLite error \(error.resultCode): \(error.message ?? "no message")", context: path)
+        }
+    }
+
+    /// Copies any SQLite database (the account database too) to a new file with the online
+    /// backup API, from a read-only connection of its own.
+    public static func backupDatabase(at source: String, to destination: String) throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        let reader: DatabaseQueue
+        do {
+            reader = try DatabaseQueue(path: source, configuration: configuration)
+        } catch let error as DatabaseError {
+            throw StoreError(
+                .backend, "cannot open for backup: SQLite error \(error.resultCode): \(error.message ?? "")",
+                context: source)
+        }
+        defer { try? reader.close() }
+        try backup(from: reader, to: destination)
+    }
+
+    static func backup(from source: any DatabaseReader, to path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(.backend, "the backup destination exists", context: path)
+        }
+        do {
+            let destination = try DatabaseQueue(path: path)
+            // All pages in one step (pagesPerStep -1) inside one read transaction: a step-wise
+            // copy would restart whenever another connection commits, never finishing under load.
+            try source.backup(to: destination)
+            // The copy inherits WAL mode from the header; a rollback journal makes it one
+            // self-contained file (readers of the backup leave no -wal/-shm beside it). Opening
+            // it as a store turns WAL on again.
+            try destination.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = DELETE") }
+            try destination.close()
+        } catch let error as DatabaseError {
+            throw StoreError(
+                .backend, "backup failed: SQLite error \(error.resultCode): \(error.message ?? "no message")",
+                context: path)
+        }
+    }
+
+    static func integrityProblems(_ db: Database, limit: Int) throws -> [String] {
+        let limit = max(1, limit)
+        var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check(\(limit))").filter { $0 != "ok" }
+        // Rows: table, rowid, referenced table, constraint index.
+        for row in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").prefix(limit) {
+            let table = String.fromDatabaseValue(row[0]) ?? "?"
+            let rowid = Int64.fromDatabaseValue(row[1])
+            let parent = String.fromDatabaseValue(row[2]) ?? "?"
+            problems.append("row \(rowid.map(String.init) ?? "?") of \(table) refers to a missing row of \(parent)")
+        }
+        return problems
+    }
+}
+
+extension SQLiteCorpusRows: CorpusAuditReader {
+    // Audit reads convert column values without trapping: GRDB's typed row subscripts stop the
+    // process on a value of the wrong type, and a checker must report damage, not die of it.
+
+    func documents(after id: DocumentID?, limit: Int) throws -> [DocumentRecord] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM documents WHERE id > ? ORDER BY id LIMIT ?"),
+            arguments: [id?.rawValue ?? "", limit]
+        ).map(Self.auditedDocument)
+    }
+
+    func forEachDelta(document: Int64, _ body: (StoredBlob, Bool) throws -> Void) throws {
+        // An uncached statement: the body runs other (cached) statements while this one steps.
+        let cursor = try Row.fetchCursor(
+            db.makeStatement(
+                sql: """
+                    SELECT d.rev, docs.id, d.raw_len, d.data, d.base FROM deltas d
+                    LEFT JOIN documents docs ON docs.key = d.doc WHERE d.doc = ? ORDER BY d.rev
+                    """), arguments: [document])
+        while let row = try cursor.next() {
+            try body(Self.auditedBlob(row, kind: .delta), Self.integer(row[4]) == 1)
+        }
+    }
+
+    func snapshotRevisions(document: Int64) throws -> [Int] {
+        try Int.fetchAll(
+            db.cachedStatement(sql: "SELECT rev FROM snapshots WHERE doc = ? ORDER BY rev"), arguments: [document])
+    }
+
+    func forEachHeadEntry(document: Int64, _ body: (AnnotationID, [UInt8]) throws -> Void) throws {
+        let cursor = try Row.fetchCursor(
+            db.makeStatement(sql: "SELECT replica, counter, body FROM head WHERE doc = ? ORDER BY replica, counter"),
+            arguments: [document])
+        while let row = try cursor.next() {
+            try body(Self.annotationID(row[0], row[1]), Self.bytes(row[2]))
+        }
+    }
+
+    func textDigests(after digest: [UInt8]?, limit: Int) throws -> [[UInt8]] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT digest FROM texts WHERE digest > ? ORDER BY digest LIMIT ?"),
+            arguments: [Data(digest ?? []), limit]
+        ).map { Self.bytes($0[0]) }
+    }
+
+    func text(storedDigest digest: [UInt8]) throws -> (rawLength: Int, data: [UInt8])? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT raw_len, data FROM texts WHERE digest = ?"), arguments: [Data(digest)]
+        ).map { (Self.integer($0[0]) ?? -1, Self.bytes($0[1])) }
+    }
+
+    func danglingRows(limit: Int) throws
+        -> [(table: String, documentKey: Int64, document: DocumentID?, revision: Int?, missing: String)]
+    {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT 'deltas', d.doc, docs.id, d.rev, 'revision' FROM deltas d
+                    LEFT JOIN documents docs ON docs.key = d.doc WHERE d.rev NOT IN (SELECT rev FROM revisions)
+                UNION ALL
+                SELECT 'deltas', doc, NULL, rev, 'document' FROM deltas
+                    WHERE doc <> 0 AND doc NOT IN (SELECT key FROM documents)
+                UNION ALL
+                SELECT 'snapshots', s.doc, docs.id, s.rev, 'revision' FROM snapshots s
+                    LEFT JOIN documents docs ON docs.key = s.doc WHERE s.rev NOT IN (SELECT rev FROM revisions)
+                UNION ALL
+                SELECT 'snapshots', doc, NULL, rev, 'document' FROM snapshots
+                    WHERE doc NOT IN (SELECT key FROM documents)
+                UNION ALL
+                SELECT DISTINCT 'head', doc, NULL, NULL, 'document' FROM head
+                    WHERE doc NOT IN (SELECT key FROM documents)
+                LIMIT ?
+                """, arguments: [limit]
+        ).map { row in
+            (
+                String.fromDatabaseValue(row[0]) ?? "?", Int64.fromDatabaseValue(row[1]) ?? -1,
+                String.fromDatabaseValue(row[2]).map(DocumentID.init(storedRawValue:)), Self.integer(row[3]),
+                String.fromDatabaseValue(row[4]) ?? "?"
+            )
+        }
+    }
+
+    static func integer(_ value: DatabaseValue) -> Int? { Int.fromDatabaseValue(value) }
+
+    static func bytes(_ value: DatabaseValue) -> [UInt8] { Data.fromDatabaseValue(value).map { [UInt8]($0) } ?? [] }
+
+    static func auditedBlob(_ row: Row, kind: StoredBlob.Kind) -> StoredBlob {
+        let id = String.fromDatabaseValue(row[1])
+        return StoredBlob(
+            kind: kind, revision: integer(row[0]) ?? -1, document: id.map(DocumentID.init(storedRawValue:)),
+            rawLength: integer(row[2]) ?? -1, data: bytes(row[3]))
+    }
+
+    /// A damaged digest (not 32 bytes) reads as all zeros, so that the check reports the
+    /// document's entry as differing from what its deltas say.
+    static func auditedDocument(_ row: Row) -> DocumentRecord {
+        let digest = TextDigest(bytes: bytes(row["digest"])) ?? TextDigest(bytes: [UInt8](repeating: 0, count: 32))!
+        let doc = Document(
+            id: DocumentID(storedRawValue: String.fromDatabaseValue(row["id"]) ?? ""), digest: digest,
+            length: integer(row["length"]) ?? -1, metadata: MetadataCodec.decode(bytes(row["metadata"])))
+        return DocumentRecord(
+            key: Int64.fromDatabaseValue(row["key"]) ?? -1,
+            entry: DocumentEntry(document: doc, addedAt: integer(row["added"]) ?? -1, removedAt: integer(row["removed"])),
+            chainLength: integer(row["chain_len"]) ?? -1, chainBytes: integer(row["chain_bytes"]) ?? -1,
+            baseBytes: integer(row["base_bytes"]) ?? -1)
+    }
+}

@@ -20,9 +20,25 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Trust servers whose certificate chains to this CA (PEM file).")
     var ca: String?
 
+    @Option(help: "Your client certificate (PEM), for servers that require mutual TLS (or GLOSS_CLIENT_CERT).")
+    var clientCert: String?
+
+    @Option(help: "The private key of --client-cert (PEM; or GLOSS_CLIENT_KEY).")
+    var clientKey: String?
+
+    /// The client certificate from the flags or the environment.
+    var clientCertificate: ClientCertificate? {
+        let env = ProcessInfo.processInfo.environment
+        guard let cert = clientCert ?? env["GLOSS_CLIENT_CERT"], let key = clientKey ?? env["GLOSS_CLIENT_KEY"] else {
+            return nil
+        }
+        return ClientCertificate(certificatePath: cert, keyPath: key)
+    }
+
     func validate() throws {
         if token != nil && tokenFile != nil { throw ValidationError("give --token or --token-file, not both") }
         if pin != nil && ca != nil { throw ValidationError("give --pin or --ca, not both") }
+        if (clientCert == nil) != (clientKey == nil) { throw ValidationError("--client-cert and --client-key go together") }
         if let pin, CertificateFingerprint(parsing: pin.trimmingCharacters(in: .whitespaces)) == nil {
             throw ValidationError("--pin must look like sha256: followed by 64 hex digits, as glossd prints it")
         }
@@ -61,7 +77,8 @@ struct ConnectionOptions: ParsableArguments {
         } else {
             return try await trustOnFirstUse(url, token: token)
         }
-        let connection = try await ClientConnection.connect(.init(host: url.host, port: url.port, trust: trust, token: token))
+        let connection = try await ClientConnection.connect(
+            .init(host: url.host, port: url.port, trust: trust, token: token, clientCertificate: clientCertificate))
         if case .pinned(let p) = trust { return (connection, p) }
         return (connection, nil)
     }
@@ -69,7 +86,9 @@ struct ConnectionOptions: ParsableArguments {
     /// ssh-style: show the fingerprint, ask, and pin it when the user says yes.
     private func trustOnFirstUse(_ url: GlossURL, token: String) async throws -> (ClientConnection, CertificateFingerprint?) {
         let probe = try await ClientConnection.connect(
-            .init(host: url.host, port: url.port, trust: .recordFingerprint, token: token))
+            .init(
+                host: url.host, port: url.port, trust: .recordFingerprint, token: token,
+                clientCertificate: clientCertificate))
         guard let fingerprint = probe.serverFingerprint else {
             probe.close()
             throw ClientError(.tlsFailed, "the server presented no certificate")

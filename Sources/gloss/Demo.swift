@@ -67,7 +67,8 @@ final class DemoServer: @unchecked Sendable {
     private init(executable: URL, data: URL) throws {
         self.data = data
         process.executableURL = executable
-        process.arguments = ["serve", "--data", data.path, "--listen", "127.0.0.1:0"]
+        // The demo needs no metrics endpoint, and another glossd may hold its default port.
+        process.arguments = ["serve", "--data", data.path, "--listen", "127.0.0.1:0", "--metrics-listen", "off"]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import GlossServer
 import Logging
+import Prometheus
 import ServiceLifecycle
+import UnixSignals
 
 /// `glossd`: the Gloss sync server and its local administration commands.
 @main
@@ -16,17 +18,40 @@ struct Glossd: AsyncParsableCommand {
             your annotators for `gloss clone --pin`) and an admin user whose token is written to
             DIR/admin.token.
             """,
-        subcommands: [Serve.self, UserCommand.self, TokenCommand.self])
+        subcommands: [
+            Serve.self, UserCommand.self, TokenCommand.self, ConfigCommand.self, CheckCommand.self, BackupCommand.self,
+            RestoreCommand.self,
+        ])
 }
 
-/// Where the server keeps its state.
+/// Where the server keeps its state: `--data`, or `data` from the configuration file or
+/// GLOSSD_DATA (flags > environment > file).
 struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "The data directory (created if missing).")
-    var data: String
+    var data: String?
 
-    var url: URL { URL(fileURLWithPath: data, isDirectory: true) }
+    @Option(name: .long, help: "A configuration file (YAML; default: $GLOSSD_CONFIG).")
+    var config: String?
+
+    /// The settings, with `extra` flags (dotted keys) on top.
+    func settings(_ extra: [String: String] = [:]) throws -> GlossdSettings {
+        var flags = extra
+        if let data { flags["data"] = data }
+        return try GlossdSettings.resolve(
+            file: config ?? ProcessInfo.processInfo.environment["GLOSSD_CONFIG"], flags: flags)
+    }
+
+    var url: URL {
+        get throws {
+            guard let url = try settings().dataDirectory else {
+                throw ValidationError("no data directory: give --data DIR, GLOSSD_DATA or `data:` in --config FILE")
+            }
+            return url
+        }
+    }
 
     func accounts() throws -> AccountStore {
+        let url = try self.url
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return try AccountStore(path: url.appendingPathComponent("server.sqlite").path)
     }
@@ -37,8 +62,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Address to listen on, HOST:PORT.")
-    var listen = "127.0.0.1:7743"
+    @Option(help: "Address to listen on, HOST:PORT (default 127.0.0.1:7743).")
+    var listen: String?
 
     @Option(help: "A PEM certificate chain to use instead of the generated self-signed one.")
     var cert: String?
@@ -46,40 +71,99 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The PEM private key of --cert.")
     var key: String?
 
-    func validate() throws {
-        guard (cert == nil) == (key == nil) else { throw ValidationError("--cert and --key go together") }
-        guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, e.g. 0.0.0.0:7743") }
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String?
+
+    @Option(help: "HOST:PORT for /metrics and /health, or off (default 127.0.0.1:9743).")
+    var metricsListen: String?
+
+    /// The flags given, by dotted setting key.
+    var flags: [String: String] {
+        var flags: [String: String] = [:]
+        flags["listen"] = listen
+        flags["tls.cert"] = cert
+        flags["tls.key"] = key
+        flags["log.level"] = logLevel
+        flags["metrics.listen"] = metricsListen
+        return flags
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let settings: GlossdSettings
+        let configuration: ServerConfiguration
+        do {
+            settings = try data.settings(flags)
+            configuration = try settings.serverConfiguration()
+        } catch let error as SettingsError {
+            throw ValidationError(error.description)
+        }
+        // One server per data directory: a second one (or a restore) is refused while this runs.
+        try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
+        let lock: DataDirectoryLock
+        do {
+            lock = try DataDirectoryLock(directory: configuration.dataDirectory)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        defer { lock.release() }
+        let observability = settings.observability
+        LoggingSystem.bootstrap(observability.makeLogHandler)
         var logger = Logger(label: "glossd")
-        logger.logLevel = .info
+        logger.logLevel = settings.logLevel
         let accounts = try data.accounts()
         let identity: ServerIdentity
-        if let cert, let key {
+        if let (cert, key) = settings.certificate {
             identity = try ServerIdentity.load(certificatePath: cert, keyPath: key)
         } else {
-            let (loaded, created) = try ServerIdentity.loadOrCreate(directory: data.url)
+            let (loaded, created) = try ServerIdentity.loadOrCreate(directory: configuration.dataDirectory)
             identity = loaded
             if created { say("created a self-signed certificate for localhost and 127.0.0.1") }
         }
         say("certificate fingerprint: \(identity.fingerprint)")
-        if let tokenPath = try AdminBootstrap.ensureAdmin(accounts: accounts, dataDirectory: data.url) {
+        if let tokenPath = try AdminBootstrap.ensureAdmin(accounts: accounts, dataDirectory: configuration.dataDirectory) {
             say("created user admin; its token is in \(tokenPath)")
         }
 
-        let address = HostPort(listen)!
-        let configuration = ServerConfiguration(host: address.host, port: address.port, dataDirectory: data.url)
+        let registry = PrometheusCollectorRegistry()
+        let metrics = ServerMetrics(registry: registry)
         let server = try GlossServer(
             configuration: configuration, identity: identity, accounts: accounts,
-            corpora: try CorpusRegistry(directory: data.url), logger: logger)
+            corpora: try CorpusRegistry(directory: configuration.dataDirectory), logger: logger,
+            clientAuthentication: settings.clientAuthentication, metrics: metrics,
+            budgets: ClientBudgets(limits: settings.budgets))
+        let metricsServer = MetricsServer(
+            configuration: observability, registry: registry, logger: logger,
+            health: { await server.healthStatus() },
+            beforeScrape: { await metrics.refreshStoreGauges(corpora: server.router.corpora) })
+        // SIGHUP: load the certificate and key again (after a renewal) for new connections.
+        let reloader = Task {
+            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                do {
+                    let renewed =
+                        try settings.certificate.map { try ServerIdentity.load(certificatePath: $0.cert, keyPath: $0.key) }
+                        ?? ServerIdentity.loadOrCreate(directory: configuration.dataDirectory).identity
+                    try server.reloadIdentity(renewed)
+                    say("reloaded the certificate: fingerprint \(renewed.fingerprint)")
+                } catch {
+                    logger.error("SIGHUP: could not reload the certificate; keeping the current one", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        defer { reloader.cancel() }
         let services = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(
+                services: [server as any Service] + (metricsServer.map { [$0 as any Service] } ?? []),
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         // Announce the bound address (port 0 picks one) once the listener is up.
         let announcer = Task {
             for _ in 0..<1000 {
                 if let address = server.localAddress, let port = address.port {
+                    if let metricsServer {
+                        for _ in 0..<200 where metricsServer.localAddress == nil { try? await Task.sleep(for: .milliseconds(10)) }
+                        if let m = metricsServer.localAddress, let mport = m.port {
+                            say("metrics and health on http://\(m.ipAddress ?? observability.metricsHost):\(mport)/")
+                        }
+                    }
                     say("listening on \(address.ipAddress ?? configuration.host):\(port)")
                     return
                 }
@@ -147,21 +231,4 @@ struct TokenCommand: ParsableCommand {
 /// even when stdout is a pipe.
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
-/// `HOST:PORT`, with IPv6 hosts in brackets.
-struct HostPort {
-    var host: String
-    var port: Int
-
-    init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (0...65535).contains(port)
-        else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { return nil }
-        self.host = host
-        self.port = port
-    }
 }

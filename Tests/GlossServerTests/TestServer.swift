@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// A real glossd (in process) on a loopback port with TLS and a temporary data directory.
 final class TestServer: Sendable {
@@ -20,7 +21,8 @@ final class TestServer: Sendable {
     private let task: Task<Void, any Error>
 
     static func start(
-        maxConnections: Int = 64, handshakeTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(300)
+        maxConnections: Int = 64, handshakeTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(300),
+        clientAuthentication: ClientAuthentication = .none, budgets: ClientBudgets.Limits = .init()
     ) async throws -> TestServer {
         let directory = try TemporaryDirectory("glossd")
         let accounts = try AccountStore(path: directory.path("server.sqlite"))
@@ -36,7 +38,8 @@ final class TestServer: Sendable {
             drainTimeout: .seconds(5))
         let server = try GlossServer(
             configuration: configuration, identity: identity, accounts: accounts,
-            corpora: try CorpusRegistry(directory: directory.url), logger: logger)
+            corpora: try CorpusRegistry(directory: directory.url), logger: logger,
+            clientAuthentication: clientAuthentication, budgets: ClientBudgets(limits: budgets))
         let task = Task { try await server.run() }
         for _ in 0..<500 where server.localAddress == nil { try await Task.sleep(for: .milliseconds(10)) }
         guard let port = server.localAddress?.port else { throw ClientError(.connectionFailed, "server did not start") }
@@ -58,9 +61,13 @@ final class TestServer: Sendable {
         self.task = task
     }
 
-    func connect(token: String? = nil, trust: ServerTrust? = nil) async throws -> ClientConnection {
+    func connect(token: String? = nil, trust: ServerTrust? = nil, clientCertificate: ClientCertificate? = nil)
+        async throws -> ClientConnection
+    {
         try await ClientConnection.connect(
-            .init(host: "127.0.0.1", port: port, trust: trust ?? .pinned(fingerprint), token: token ?? adminToken))
+            .init(
+                host: "127.0.0.1", port: port, trust: trust ?? .pinned(fingerprint), token: token ?? adminToken,
+                clientCertificate: clientCertificate))
     }
 
     /// A user with a role in a corpus, and a token.
@@ -79,8 +86,23 @@ final class TestServer: Sendable {
 
 /// Speaks raw bytes over TLS to the server, to send what a well-behaved client never would.
 enum RawClient {
+    /// Sends `opening`, waits until the server's reply to it holds a RESPONSE (the auth answer),
+    /// then sends `bytes`; returns everything the server sent, until it closes (or `timeout`).
+    /// The protocol wants a client to await the auth response before any other request.
+    static func exchange(
+        port: Int, opening: [UInt8], then bytes: [UInt8], timeout: Duration = .seconds(5)
+    ) async throws -> [UInt8] {
+        try await exchange(port: port, opening + bytes, timeout: timeout, splitAt: opening.count) { messages in
+            // Done at the first ERROR, or at the answer to the request after auth.
+            messages.contains { $0.frameType == .error } || messages.filter { $0.frameType == .response }.count >= 2
+        }
+    }
+
     /// Sends `bytes` and returns everything the server sends back until it closes (or `timeout`).
-    static func exchange(port: Int, _ bytes: [UInt8], timeout: Duration = .seconds(5)) async throws -> [UInt8] {
+    static func exchange(
+        port: Int, _ bytes: [UInt8], timeout: Duration = .seconds(5), splitAt: Int? = nil,
+        until done: (@Sendable ([WireMessage]) -> Bool)? = nil
+    ) async throws -> [UInt8] {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .noHostnameVerification
         let context = try NIOSSLContext(configuration: tls)
@@ -95,24 +117,45 @@ enum RawClient {
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(bytes: bytes))
-            return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+            let split = splitAt ?? bytes.count
+            try await outbound.write(ByteBuffer(bytes: bytes[..<split]))
+            // What arrived so far: a timeout returns it too (a request-level error leaves the
+            // connection open, so the server need not close it).
+            let received = ReceivedBytes()
+            try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    var received: [UInt8] = []
+                    var sentRest = split == bytes.count
                     do {
-                        for try await chunk in inbound { received += chunk.readableBytesView }
+                        for try await chunk in inbound {
+                            let all = received.append(chunk)
+                            if !sentRest, (try? Self.messages(all))?.contains(where: { $0.frameType == .response }) == true {
+                                sentRest = true
+                                try await outbound.write(ByteBuffer(bytes: bytes[split...]))
+                            } else if sentRest, let done, let messages = try? Self.messages(all), done(messages) {
+                                return
+                            }
+                        }
                     } catch {}
-                    return received
                 }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                let first = try await group.next()!
+                group.addTask { try await Task.sleep(for: timeout) }
+                try await group.next()
                 group.cancelAll()
-                return first ?? []
+            }
+            return received.bytes
+        }
+    }
+
+    /// Bytes collected by the reading task, readable when the timeout fires.
+    final class ReceivedBytes: @unchecked Sendable {
+        private let lock = NSLock()
+        private var all: [UInt8] = []
+        func append(_ chunk: ByteBuffer) -> [UInt8] {
+            lock.withLock {
+                all += chunk.readableBytesView
+                return all
             }
         }
+        var bytes: [UInt8] { lock.withLock { all } }
     }
 
     /// The messages in what the server sent (after its preface).

@@ -101,28 +101,69 @@ public final class GlossDaemon: @unchecked Sendable {
     public let adminToken: String
     public let data: URL
 
-    public init(data: URL) throws {
+    /// Everything glossd wrote to standard output up to "listening on".
+    public let startupOutput: String
+    private let stdout: FileHandle
+
+    /// Starts `glossd serve --data DATA` plus `arguments` (default: `--listen 127.0.0.1:0`).
+    public init(data: URL, arguments: [String] = ["--listen", "127.0.0.1:0"], environment: [String: String] = [:]) throws {
         self.data = data
         process.executableURL = GlossProcesses.products.appendingPathComponent("glossd")
-        process.arguments = ["serve", "--data", data.path, "--listen", "127.0.0.1:0"]
+        process.arguments = ["serve", "--data", data.path] + arguments
+        // Tests run many servers at once: none takes the default metrics port unless asked to.
+        process.environment = ProcessInfo.processInfo.environment
+            .merging(["GLOSSD_METRICS_LISTEN": "off"]) { $1 }.merging(environment) { $1 }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
         var text = ""
         let handle = out.fileHandleForReading
+        stdout = handle
         while !text.contains("listening on") {
             let chunk = handle.availableData
             guard !chunk.isEmpty else { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
+        startupOutput = text
         guard let pinRange = text.range(of: #"sha256:[0-9a-f]{64}"#, options: .regularExpression),
             let portRange = text.range(of: #"listening on [0-9.]+:([0-9]+)"#, options: .regularExpression)
-        else { throw CocoaError(.fileReadCorruptFile) }
+        else {
+            // Do not leave a half-started server behind.
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            throw StartFailure(output: text, status: process.terminationStatus)
+        }
         pin = String(text[pinRange])
         port = Int(text[portRange].split(separator: ":").last!)!
         adminToken = try String(contentsOf: data.appendingPathComponent("admin.token"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Reads standard output until it contains `needle` (or `seconds` pass); returns what was read.
+    public func readOutput(until needle: String, seconds: Double = 10) -> String {
+        var text = ""
+        let deadline = Date().addingTimeInterval(seconds)
+        let fd = stdout.fileDescriptor
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !text.contains(needle), Date() < deadline {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) > 0 else { continue }
+            let n = read(fd, &buffer, buffer.count)
+            guard n > 0 else { break }
+            text += String(decoding: buffer[..<n], as: UTF8.self)
+        }
+        return text
+    }
+
+    /// Sends a signal (SIGHUP to reload the certificate).
+    public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// glossd exited or said something unexpected before "listening on".
+    public struct StartFailure: Error, CustomStringConvertible {
+        public var output: String
+        public var status: Int32
+        public var description: String { "glossd did not start (status \(status)): \(output)" }
     }
 
     /// `gloss://127.0.0.1:PORT`.
