@@ -124,7 +124,10 @@ public struct RequestRouter: Sendable {
         let store = handle.store
         let head = try store.headRevision()
         guard r.sinceRevision <= UInt64(head) else {
-            throw WireError(.notFound, "revision \(r.sinceRevision) is past the head (\(head)): this replica belongs to another server or corpus")
+            throw WireError(
+                .notFound,
+                "revision \(r.sinceRevision) is past the head (\(head)): the server was restored from an older backup, "
+                    + "or this replica belongs to another server; clone again (unpushed work stays in the old .gloss/pending)")
         }
         let since = Int(r.sinceRevision)
         if since < head {
