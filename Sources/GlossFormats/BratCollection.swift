@@ -44,8 +44,7 @@ public enum BratCollection {
         }
         var result = FormatImport()
         var schemas: [String: Schema] = [:]
-        let importer = BratImporter(
-            owner: options.owner, layer: options.layer, strict: options.strict, offsetUnit: options.offsetUnit)
+        let importer = BratImporter(options: options)
         for name in names {
             let id: DocumentID
             do throws(ValidationError) {

@@ -25,21 +25,21 @@ import GlossModel
 /// the text, references to missing ids, duplicates) are reported and kept verbatim; the rest
 /// of the file still imports. With ``strict`` any problem is thrown instead.
 public struct BratImporter: Sendable {
-    /// The owner of the imported annotations.
-    public var owner: String
-    /// Their layer; nil puts them in the owner's layer.
-    public var layer: String?
-    /// Whether any problem aborts the import (the first problem, in line order, is thrown).
-    public var strict: Bool
-    /// The unit the file's offsets are in; nil detects it from the recorded texts.
-    public var offsetUnit: OffsetError.Unit?
+    /// Owner, layer (nil: the owner's), strictness (the first problem, in line order, is
+    /// thrown) and offset unit (nil: detected from the recorded texts).
+    public var options: ImportOptions
+
+    public var owner: String { options.owner }
+    public var layer: String? { options.layer }
+    public var strict: Bool { options.strict }
+    public var offsetUnit: OffsetError.Unit? { options.offsetUnit }
+
+    /// An importer with these options.
+    public init(options: ImportOptions) { self.options = options }
 
     /// An importer for annotations owned by `owner`, in `layer` (default: the owner's).
     public init(owner: String, layer: String? = nil, strict: Bool = false, offsetUnit: OffsetError.Unit? = nil) {
-        self.owner = owner
-        self.layer = layer
-        self.strict = strict
-        self.offsetUnit = offsetUnit
+        self.init(options: ImportOptions(owner: owner, layer: layer, strict: strict, offsetUnit: offsetUnit))
     }
 
     /// Imports an `.ann` file given as text, against the document's text.

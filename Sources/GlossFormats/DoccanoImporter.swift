@@ -59,12 +59,7 @@ public struct DoccanoImporter: Sendable {
     public func importFile(
         _ bytes: some Collection<UInt8>, file: String? = nil, mintID: () -> AnnotationID
     ) throws(FormatProblem) -> FormatImport {
-        let contents = try decodeUTF8(bytes, file: file)
-        var log = ProblemLog(file: file)
-        let (values, errors) = JSONReader.parseSequence(Array(contents.utf8))
-        for e in errors {
-            log.add(.malformedJSON, "\(e.message); the record is skipped", line: e.line, column: e.column)
-        }
+        let (values, log) = try ProblemLog.readJSON(bytes, file: file, skipping: "the record is")
         // A file that is one JSON array (doccano's JSON export) holds the records as its elements.
         let records = values.flatMap { $0.array ?? [$0] }
         var run = DoccanoRun(

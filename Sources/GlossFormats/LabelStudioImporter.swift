@@ -68,12 +68,7 @@ public struct LabelStudioImporter: Sendable {
     public func importFile(
         _ bytes: some Collection<UInt8>, file: String? = nil, mintID: () -> AnnotationID
     ) throws(FormatProblem) -> FormatImport {
-        let contents = try decodeUTF8(bytes, file: file)
-        var log = ProblemLog(file: file)
-        let (values, errors) = JSONReader.parseSequence(Array(contents.utf8))
-        for e in errors {
-            log.add(.malformedJSON, "\(e.message); the tasks there are skipped", line: e.line, column: e.column)
-        }
+        let (values, log) = try ProblemLog.readJSON(bytes, file: file, skipping: "the tasks there are")
         var run = LabelStudioRun(
             importer: self, file: file,
             prefix: documentPrefix ?? DocumentNaming.stem(of: file, fallback: "label-studio"), log: log)

@@ -34,3 +34,20 @@ struct ProblemLog {
         return FormatImport(documents: documents, problems: ordered)
     }
 }
+
+extension ProblemLog {
+    /// Reads a JSON-based file (UTF-8, one value, a JSON Lines sequence or a pretty-printed
+    /// object): its values, and a log that already holds one problem per stretch that did not
+    /// parse, saying what was skipped (`"the record"`, `"the tasks there"` …).
+    static func readJSON(_ bytes: some Collection<UInt8>, file: String?, skipping skipped: String) throws(FormatProblem)
+        -> (values: [JSONValue], log: ProblemLog)
+    {
+        let contents = try decodeUTF8(bytes, file: file)
+        var log = ProblemLog(file: file)
+        let (values, errors) = JSONReader.parseSequence(Array(contents.utf8))
+        for e in errors {
+            log.add(.malformedJSON, "\(e.message); \(skipped) skipped", line: e.line, column: e.column)
+        }
+        return (values, log)
+    }
+}

@@ -58,12 +58,7 @@ public struct W3CAnnotationImporter: Sendable {
     public func importFile(
         _ bytes: some Collection<UInt8>, file: String? = nil, texts: [String: String], mintID: () -> AnnotationID
     ) throws(FormatProblem) -> FormatImport {
-        let contents = try decodeUTF8(bytes, file: file)
-        var log = ProblemLog(file: file)
-        let (values, errors) = JSONReader.parseSequence(Array(contents.utf8))
-        for e in errors {
-            log.add(.malformedJSON, "\(e.message); the annotations there are skipped", line: e.line, column: e.column)
-        }
+        let (values, log) = try ProblemLog.readJSON(bytes, file: file, skipping: "the annotations there are")
         var run = W3CRun(importer: self, texts: texts, log: log)
         for v in values { run.collect(v) }
         let documents = run.importAll(mintID: mintID)

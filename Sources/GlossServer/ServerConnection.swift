@@ -214,8 +214,10 @@ final class ServerConnection: Sendable {
     }
 
     private func start(_ requestID: UInt32, _ work: @escaping @Sendable () async -> Void) {
-        let task = Task { await work() }
-        requests.withLock { $0[requestID] = task }
+        // Created under the lock: a quick request (auth) removes itself under the same lock, and
+        // must not do so before it is recorded, or it would count as in flight forever and the
+        // connection would never time out.
+        requests.withLock { $0[requestID] = Task { await work() } }
     }
 
     private func cancelRequests() {

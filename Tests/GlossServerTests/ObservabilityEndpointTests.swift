@@ -302,15 +302,7 @@ final class ObservedServer: Sendable {
     static func push(_ connection: ClientConnection, _ corpus: String, _ changeset: Gloss_V1_Changeset) async throws
         -> Gloss_V1_PushResponse
     {
-        let response = try await connection.request(
-            .with {
-                $0.push = .with {
-                    $0.corpus = corpus
-                    $0.changeset = changeset
-                }
-            })
-        guard case .push(let push)? = response.body else { throw ClientError(.protocolViolation, "not a push response") }
-        return push
+        try await ClientSyncTests.push(connection, corpus: corpus, changeset)
     }
 
     /// Scrapes `/metrics` over HTTP, again until `until` holds (events that finish after the
