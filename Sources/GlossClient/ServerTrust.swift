@@ -33,8 +33,8 @@ public struct PinMismatch: Error, Sendable, CustomStringConvertible {
             \(expected)
         but the server presented
             \(presented)
-        If the server's administrator confirms the new fingerprint, update the pin with
-        `gloss remote pin \(presented)`; otherwise do not connect.
+        If the server's administrator confirms the new fingerprint, update the pin in the
+        workspace with `gloss trust --pin \(presented)`; otherwise do not connect.
         """
     }
 }

@@ -119,6 +119,14 @@ public final class Workspace: @unchecked Sendable {
         return result
     }
 
+    /// Records how to verify the server from now on: a pin, a CA file, or (both nil) the
+    /// system's CA store (`gloss trust`).
+    public func setTrust(pin: CertificateFingerprint?, caFile: String?) throws {
+        config.pin = pin?.description
+        config.caFile = caFile
+        try saveConfig()
+    }
+
     public func saveConfig() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

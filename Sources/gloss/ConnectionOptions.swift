@@ -20,6 +20,9 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Trust servers whose certificate chains to this CA (PEM file).")
     var ca: String?
 
+    @Flag(help: "Trust servers whose certificate chains to the system's CAs (a public CA such as Let's Encrypt).")
+    var systemCa = false
+
     @Option(help: "Your client certificate (PEM), for servers that require mutual TLS (or GLOSS_CLIENT_CERT).")
     var clientCert: String?
 
@@ -37,7 +40,9 @@ struct ConnectionOptions: ParsableArguments {
 
     func validate() throws {
         if token != nil && tokenFile != nil { throw ValidationError("give --token or --token-file, not both") }
-        if pin != nil && ca != nil { throw ValidationError("give --pin or --ca, not both") }
+        if [pin != nil, ca != nil, systemCa].filter({ $0 }).count > 1 {
+            throw ValidationError("give one of --pin, --ca and --system-ca")
+        }
         if (clientCert == nil) != (clientKey == nil) { throw ValidationError("--client-cert and --client-key go together") }
         if let pin, CertificateFingerprint(parsing: pin.trimmingCharacters(in: .whitespaces)) == nil {
             throw ValidationError("--pin must look like sha256: followed by 64 hex digits, as glossd prints it")
@@ -72,6 +77,8 @@ struct ConnectionOptions: ParsableArguments {
             trust = .pinned(fingerprint)
         } else if let ca {
             trust = .certificateAuthority(path: ca)
+        } else if systemCa {
+            trust = .system
         } else if let recorded {
             trust = recorded
         } else {
@@ -121,18 +128,24 @@ func say(_ line: String) { print(line) }
 func warn(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
 /// The shortest prefix (at least 7 characters) that tells each id apart from the others.
+///
+/// Sorted, an id's nearest look-alikes are its neighbours: one character past the longest
+/// prefix it shares with either is enough. O(n log n), so a listing of 100,000 ids stays quick.
 func abbreviations(_ ids: [AnnotationID]) -> [AnnotationID: String] {
-    let texts = ids.map(\.description).sorted()
+    let sorted = Array(Set(ids)).map { ($0, Array($0.description.utf8)) }.sorted { $0.1.lexicographicallyPrecedes($1.1) }
+    func common(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        var n = 0
+        while n < a.count, n < b.count, a[n] == b[n] { n += 1 }
+        return n
+    }
     var out: [AnnotationID: String] = [:]
-    for id in ids {
-        let text = id.description
-        var length = 7
-        while length < text.count
-            && texts.contains(where: { $0 != text && $0.hasPrefix(String(text.prefix(length))) })
-        {
-            length += 1
-        }
-        out[id] = String(text.prefix(length))
+    out.reserveCapacity(sorted.count)
+    for (i, (id, text)) in sorted.enumerated() {
+        var shared = 0
+        if i > 0 { shared = max(shared, common(text, sorted[i - 1].1)) }
+        if i + 1 < sorted.count { shared = max(shared, common(text, sorted[i + 1].1)) }
+        let length = min(text.count, max(7, shared + 1))
+        out[id] = String(decoding: text[..<length], as: UTF8.self)
     }
     return out
 }

@@ -18,7 +18,7 @@ struct Gloss: AsyncParsableCommand {
         subcommands: [
             Clone.self, CorpusCommand.self, DocCommand.self, Status.self, SpanCommand.self, RelCommand.self,
             Annotations.self, Pull.self, Push.self, Sync.self, Conflicts.self, Resolve.self,
-            Docs.self, Show.self, Log.self, Diff.self, Blame.self, Revert.self, Watch.self, Import.self, Export.self, Edit.self, Agree.self, Curate.self, Demo.self,
+            Docs.self, Show.self, Log.self, Diff.self, Blame.self, Revert.self, Watch.self, Import.self, Export.self, Edit.self, Agree.self, Curate.self, Demo.self, Trust.self,
         ])
 
     /// Parses and runs a command; usage errors exit with 2 (as the README documents, like

@@ -246,3 +246,36 @@ struct Sync: AsyncParsableCommand {
         }
     }
 }
+
+struct Trust: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Change how this workspace verifies its server (after a certificate change).",
+        discussion: """
+            Like removing a host from ssh's known_hosts: only do it when the server's administrator
+            confirms the new certificate. The next command connects with the new trust.
+            Examples:
+              gloss trust --pin sha256:…          the fingerprint glossd printed
+              gloss trust --ca /etc/ssl/my-ca.pem
+              gloss trust --system-ca             a certificate from a public CA (Let's Encrypt)
+            """)
+    @Option(help: "The server certificate's fingerprint (sha256:HEX).") var pin: String?
+    @Option(help: "A CA certificate file (PEM).") var ca: String?
+    @Flag(help: "The system's CA store.") var systemCa = false
+
+    func validate() throws {
+        guard [pin != nil, ca != nil, systemCa].filter({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --pin, --ca and --system-ca")
+        }
+        if let pin, CertificateFingerprint(parsing: pin) == nil {
+            throw ValidationError("--pin must look like sha256: followed by 64 hex digits, as glossd prints it")
+        }
+    }
+
+    func run() async throws {
+        try await Gloss.guarded {
+            let w = try currentWorkspace()
+            try w.setTrust(pin: pin.flatMap(CertificateFingerprint.init(parsing:)), caFile: ca)
+            say("this workspace now trusts " + (pin.map { "the certificate \($0)" } ?? ca.map { "certificates from \($0)" } ?? "the system's CAs"))
+        }
+    }
+}

@@ -66,7 +66,9 @@ struct GlossdConfigTests {
             data: dir.url.appendingPathComponent("srv"),
             arguments: ["--listen", "127.0.0.1:0", "--cert", dir.path("cert.pem"), "--key", dir.path("key.pem")])
         let admin = ["GLOSS_TOKEN": daemon.adminToken]
-        #expect(try GlossProcesses.gloss(["corpus", "list", daemon.url, "--pin", daemon.pin], in: dir.url, env: admin).status == 0)
+        #expect(try GlossProcesses.gloss(["corpus", "create", daemon.url, "news", "--pin", daemon.pin], in: dir.url, env: admin).status == 0)
+        let workspace = dir.url.appendingPathComponent("w")
+        #expect(try GlossProcesses.gloss(["clone", "\(daemon.url)/news", workspace.path, "--pin", daemon.pin], in: dir.url, env: admin).status == 0)
 
         try makeCertificate()  // renewed
         daemon.signal(SIGHUP)
@@ -76,6 +78,12 @@ struct GlossdConfigTests {
         #expect(try GlossProcesses.gloss(["corpus", "list", daemon.url, "--pin", renewed], in: dir.url, env: admin).status == 0)
         let old = try GlossProcesses.gloss(["corpus", "list", daemon.url, "--pin", daemon.pin], in: dir.url, env: admin)
         #expect(old.status == 3)
+        // The workspace pinned the old certificate: a loud refusal that says what to do.
+        let refused = try GlossProcesses.gloss(["pull"], in: workspace)
+        #expect(refused.status == 3)
+        #expect(refused.err.contains("CERTIFICATE HAS CHANGED") && refused.err.contains("gloss trust --pin \(renewed)"))
+        #expect(try GlossProcesses.gloss(["trust", "--pin", renewed], in: workspace).status == 0)
+        #expect(try GlossProcesses.gloss(["pull"], in: workspace).status == 0)
         #expect(daemon.process.isRunning)
         #expect(daemon.terminate() == 0)
     }
