@@ -1,4 +1,5 @@
 import GlossClient
+import GlossTestSupport
 import GlossWire
 import Testing
 
@@ -65,5 +66,27 @@ struct ClientBudgetsTests {
             if !accepted { try await Task.sleep(for: .milliseconds(20)) }
         }
         #expect(accepted)
+    }
+
+    @Test func anAddressOverItsByteRateIsSlowedNotRefused() async throws {
+        // 50 kB/s per address: a second's burst, then the rest of the push at that rate.
+        let server = try await TestServer.start(budgets: .init(addressBytesPerSecond: 50_000))
+        defer { Task { await server.stop() } }
+        let admin = try await server.connect()
+        _ = try await admin.request(.with { $0.createCorpus = .with { $0.name = "big" } })
+        var minter = Minter("admin", replica: 3)
+        // Random letters: frames are deflated, and only what crosses the wire counts.
+        var rng = SplitMix64(seed: 7)
+        let letters = Array("abcdefghijklmnopqrstuvwxyz ".unicodeScalars)
+        var scalars = String.UnicodeScalarView()
+        for _ in 0..<200_000 { scalars.append(letters[Int(rng.next() % UInt64(letters.count))]) }
+        let text = String(scalars)
+        let started = ContinuousClock.now
+        let answer = try await ClientSyncTests.push(admin, corpus: "big", minter.documents(base: 1, [("d", text)]))
+        let elapsed = ContinuousClock.now - started
+        #expect(answer.acceptedRevision > 0, "the push was refused: \(answer)")
+        // 200,000 random letters deflate to about 120 kB: (120 - 50) kB at 50 kB/s is 1.4 s at
+        // least (a lower bound, which a loaded machine cannot break).
+        #expect(elapsed >= .seconds(1), "a 120 kB push took only \(elapsed) at 50 kB/s")
     }
 }
