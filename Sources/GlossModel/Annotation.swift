@@ -91,6 +91,35 @@ public struct Annotation: Hashable, Sendable {
         }
     }
 
+    /// The fields whose values differ from `other`'s (the same annotation at another time), in
+    /// a stable order: label, ranges, from, to, text, then attributes by key; only fields that
+    /// apply to the annotation's kind.
+    public func changedFields(to other: Annotation) -> [Field] {
+        var fields: [Field] = [.label, .ranges, .from, .to, .text]
+        fields += Set(attributes.keys).union(other.attributes.keys).sorted().map(Field.attribute)
+        return fields.filter { $0.applies(to: other.kind) && value(of: $0) != other.value(of: $0) }
+    }
+
+    /// `annotations` ordered so that each comes after the ones in the list it references
+    /// (relations after their endpoints, notes after what they annotate, at any depth); ties
+    /// in id order. What `create` ops need, since a reference must resolve when it is created.
+    public static func referencesFirst(_ annotations: [Annotation]) -> [Annotation] {
+        let byID = Dictionary(annotations.map { ($0.id, $0) }) { a, _ in a }
+        var placed = Set<AnnotationID>()
+        var out: [Annotation] = []
+        out.reserveCapacity(annotations.count)
+        func place(_ a: Annotation, depth: Int) {
+            guard placed.insert(a.id).inserted else { return }
+            // A cycle cannot be valid; the depth bound only keeps bad input from recursing forever.
+            if depth < annotations.count {
+                for r in a.references.sorted() { if let target = byID[r] { place(target, depth: depth + 1) } }
+            }
+            out.append(a)
+        }
+        for a in annotations.sorted(by: { $0.id < $1.id }) { place(a, depth: 0) }
+        return out
+    }
+
     /// Every field that currently holds a value (for conflict checks on delete, and what a
     /// creation sets).
     public var populatedFields: [Field] {

@@ -60,9 +60,7 @@ extension DocumentState {
                 continue
             }
             guard a != b else { continue }
-            var fields: [Field] = [.label, .ranges, .from, .to, .text].filter { a.value(of: $0) != b.value(of: $0) }
-            fields += Set(a.attributes.keys).union(b.attributes.keys).sorted()
-                .map(Field.attribute).filter { a.value(of: $0) != b.value(of: $0) }
+            let fields = a.changedFields(to: b)
             changes.append(.changed(before: a, after: b, fields: fields))
         }
         for (id, b) in after where before[id] == nil { changes.append(.added(b)) }

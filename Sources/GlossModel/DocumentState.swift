@@ -61,18 +61,14 @@ extension DocumentState {
         let doc = document.id
         let gone = annotations.values.filter { target.annotations[$0.id] == nil }
         let new = target.annotations.values.filter { annotations[$0.id] == nil }
-        // Referrers go first when deleting and last when creating.
+        // Referrers go first when deleting (the check settles deletes at the end, so one level
+        // is enough) and after everything they reference, at any depth, when creating.
         let deletes = gone.sorted { ($0.references.isEmpty ? 1 : 0, $0.id) < ($1.references.isEmpty ? 1 : 0, $1.id) }
-        let creates = new.sorted { ($0.references.isEmpty ? 0 : 1, $0.id) < ($1.references.isEmpty ? 0 : 1, $1.id) }
+        let creates = Annotation.referencesFirst(Array(new))
         var sets: [Op] = []
         for (id, before) in annotations.sorted(by: { $0.key < $1.key }) {
             guard let after = target.annotations[id], after != before else { continue }
-            var fields: [Field] = [.label, .ranges, .from, .to, .text]
-            fields += Set(before.attributes.keys).union(after.attributes.keys).sorted().map(Field.attribute)
-            for field in fields where field.applies(to: after.kind) {
-                let value = after.value(of: field)
-                if value != before.value(of: field) { sets.append(.set(doc, id, field, value)) }
-            }
+            for field in before.changedFields(to: after) { sets.append(.set(doc, id, field, after.value(of: field))) }
         }
         return deletes.map { .delete(doc, $0.id) } + creates.map(Op.create) + sets
     }

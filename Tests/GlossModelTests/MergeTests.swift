@@ -214,3 +214,23 @@ struct MergeFixture {
     #expect(try head.apply(m.changeset(base: 2, DocumentState(document: base, annotations: [a.id: a, b.id: b, rel.id: rel]).ops(toReach: after)), as: 3).conflicts.isEmpty)
     #expect(head.liveAnnotations(in: doc) == after.sortedAnnotations)
 }
+
+@Test func diffOpsCreateAReferrerOfAReferrerAfterIt() throws {
+    // A note on a relation, minted by a replica whose ids sort before the relation's: a
+    // one-level "referrers last" order would create the note first, and the check refuses it.
+    var early = Minter("m", replica: 1), late = Minter("m", replica: 9)
+    let doc: DocumentID = "d"
+    let base = Document(id: doc, text: SampleTexts.news)
+    let a = late.span(doc, 0, 5, "PER"), b = late.span(doc, 6, 9, "ORG")
+    let rel = late.relation(doc, a.id, b.id, "r")
+    let note = Annotation(
+        id: early.nextID(), document: doc, kind: .note, layer: "m", owner: "m", target: rel.id, text: "why?")
+    #expect(note.id < rel.id)
+    let after = DocumentState(document: base, annotations: [a.id: a, b.id: b, rel.id: rel, note.id: note])
+    let ops = DocumentState(document: base).ops(toReach: after)
+    #expect(ops.firstIndex(of: .create(rel))! < ops.firstIndex(of: .create(note))!)
+    var head = HeadState()
+    try head.apply(late.documents(base: 0, [(doc, SampleTexts.news)]), as: 1)
+    #expect(try head.apply(late.changeset(base: 1, ops), as: 2).conflicts.isEmpty)
+    #expect(head.liveAnnotations(in: doc) == after.sortedAnnotations)
+}
