@@ -95,9 +95,8 @@ extension Workspace {
                 if let d = delta.document { touched.insert(d) }
             }
         }
-        if to == nil {
-            for changeset in try rebased().changesets { touched.formUnion(changeset.ops.compactMap(\.document)) }
-        }
+        let pending = to == nil ? try rebased().changesets : []
+        for changeset in pending { touched.formUnion(changeset.ops.compactMap(\.document)) }
         // Documents whose skipped revisions fall in the range: their reconstruction says so.
         for (id, gaps) in try replica.historyGaps()
         where gaps.contains(where: { $0.overlaps(after: min(from, upper), through: max(from, upper)) }) {
@@ -107,7 +106,7 @@ extension Workspace {
         var out: [DocumentChange] = []
         for id in touched.sorted() {
             let before = try replica.reconstruct(id, at: from)
-            let after = try to.map { try replica.reconstruct(id, at: $0) } ?? localState(of: id)
+            let after = try to.map { try replica.reconstruct(id, at: $0) } ?? localState(of: id, pending: pending)
             if let change = before.change(to: after) { out.append(change) }
         }
         return out
@@ -122,8 +121,9 @@ extension Workspace {
 
     /// The live annotations of a document in the local view, each with the revision and author
     /// of its last change; pending local changes show as `revision: nil` by this workspace's user.
-    public func blame(_ document: DocumentID) throws -> [BlameEntry] {
-        let local = try localState(of: document)
+    /// - Parameter localState: the document's local state, when the caller has it already.
+    public func blame(_ document: DocumentID, localState known: DocumentState? = nil) throws -> [BlameEntry] {
+        let local = try known ?? localState(of: document)
         guard local.document != nil else {
             throw WorkspaceError(.unknownDocument, "no document \(document); `gloss docs` lists them")
         }
@@ -184,11 +184,12 @@ extension Workspace {
         }
         var ops: [Op] = []
         var texts: [TextDigest: String] = [:]
+        let pending = try rebased().changesets
         for id in Set(deltas.compactMap(\.document)).sorted() {
             let before = try replica.reconstruct(id, at: revision - 1)
             let after = try replica.reconstruct(id, at: revision)
             // What is already undone in the working state needs no op (and would be refused).
-            let now = try localState(of: id)
+            let now = try localState(of: id, pending: pending)
             let undo = after.ops(toReach: before).filter { op in
                 switch op {
                 case .delete(_, let a): now.annotations[a] != nil

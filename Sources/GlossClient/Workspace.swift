@@ -257,7 +257,9 @@ public final class Workspace: @unchecked Sendable {
         try localDocuments(pending: try rebased().changesets)
     }
 
-    private func localState(of document: DocumentID, pending: [Changeset]) throws -> DocumentState {
+    /// A document of the local view given the pending work already rebased (commands that
+    /// look at several documents rebase once, not once per document).
+    func localState(of document: DocumentID, pending: [Changeset]) throws -> DocumentState {
         var state = DocumentState()
         if let entry = try replica.document(document), entry.isLive {
             state.document = entry.document

@@ -87,12 +87,14 @@ struct CoNLLFile {
 
     /// How a token may appear in a text: as written, or unescaped (Penn Treebank brackets and quotes).
     static func forms(of token: String) -> [[Unicode.Scalar]] {
-        let escapes: [String: [String]] = [
-            "-LRB-": ["("], "-RRB-": [")"], "-LSB-": ["["], "-RSB-": ["]"], "-LCB-": ["{"], "-RCB-": ["}"],
-            "``": ["\"", "\u{201C}"], "''": ["\"", "\u{201D}"],
-        ]
-        return ([token] + (escapes[token] ?? [])).map { Array($0.unicodeScalars) }
+        ([token] + (escapes[token] ?? [])).map { Array($0.unicodeScalars) }
     }
+
+    /// Built once: `forms(of:)` runs for every token of an import.
+    private static let escapes: [String: [String]] = [
+        "-LRB-": ["("], "-RRB-": [")"], "-LSB-": ["["], "-RSB-": ["]"], "-LCB-": ["{"], "-RCB-": ["}"],
+        "``": ["\"", "\u{201C}"], "''": ["\"", "\u{201D}"],
+    ]
 
     /// The scheme of the file's tags and, for a file mixing IOB1 and IOB2 starts, the minority.
     static func detect(_ documents: [Document]) -> (

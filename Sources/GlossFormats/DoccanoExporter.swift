@@ -77,12 +77,17 @@ public struct DoccanoExporter: Sendable {
             }
             let names = Self.fileNames(found.sorted())
             var files: [FormatExport.File] = []
+            // Each document's text index and layers once, not once per layer file.
+            let sources = documents.map { SourceText($0.text) }
+            let byLayer = documents.map { Dictionary(grouping: $0.annotations, by: \.layer) }
             for layer in found.sorted() {
                 let name = names[layer]!
                 var lines: [String] = []
-                for document in documents {
-                    let annotations = document.annotations.filter { $0.layer == layer }
-                    lines.append(sequenceRecord(document, annotations, file: name, problems: &problems).rendered())
+                for (i, document) in documents.enumerated() {
+                    lines.append(
+                        sequenceRecord(
+                            document, byLayer[i][layer] ?? [], file: name, source: sources[i], problems: &problems
+                        ).rendered())
                 }
                 files.append(Self.file(name, lines))
             }
@@ -94,9 +99,10 @@ public struct DoccanoExporter: Sendable {
 
     /// The current doccano shapes: `label` triples, or entities and relations.
     private func sequenceRecord(
-        _ document: ExportDocument, _ annotations: [Annotation], file: String, problems: inout [FormatProblem]
+        _ document: ExportDocument, _ annotations: [Annotation], file: String, source: SourceText? = nil,
+        problems: inout [FormatProblem]
     ) -> JSONValue {
-        let source = SourceText(document.text)
+        let source = source ?? SourceText(document.text)
         var omitted = Omissions()
         var spans: [(annotation: Annotation, range: TextRange, fragment: Int)] = []
         var documentLabels: [String] = []

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import GlossStore
 
 /// Users, bearer tokens, corpora and per-corpus grants, in one SQLite file.
 ///
@@ -73,15 +74,10 @@ public final class AccountStore: Sendable {
             throw AccountError(.alreadyExists, "the backup destination exists", context: path)
         }
         do {
-            let destination = try DatabaseQueue(path: path)
-            try pool.backup(to: destination)
-            // One self-contained file (the copy would inherit WAL mode); opening it turns WAL on again.
-            try destination.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = DELETE") }
-            try destination.close()
-        } catch let error as DatabaseError {
-            throw AccountError(
-                .backend, "backup failed: SQLite error \(error.resultCode): \(error.message ?? "no message")",
-                context: path)
+            // The same copy as the corpus stores' (one step, rollback-journal mode).
+            try SQLiteCorpusBackend.backup(from: pool, to: path)
+        } catch let error as StoreError {
+            throw AccountError(.backend, "backup failed: \(error.message)", context: path)
         }
     }
 

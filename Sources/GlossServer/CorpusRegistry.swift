@@ -6,17 +6,20 @@ import Synchronization
 /// directory, each with its own group committer so corpora commit independently.
 public final class CorpusRegistry: Sendable {
     public let directory: URL
+    /// The data directory the corpora live under (``DataDirectory`` names the layout).
+    private let data: URL
     private let open = Mutex<[String: CorpusHandle]>([:])
 
     public init(directory: URL) throws {
-        self.directory = directory.appendingPathComponent("corpora")
+        data = directory
+        self.directory = directory.appendingPathComponent(DataDirectory.corporaDirectory)
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
     }
 
     /// The store and committer of a corpus the account store knows about.
     public func handle(for name: String) throws -> CorpusHandle {
         if let handle = open.withLock({ $0[name] }) { return handle }
-        let store = try CorpusStore.sqlite(path: directory.appendingPathComponent("\(name).sqlite").path)
+        let store = try CorpusStore.sqlite(path: data.appendingPathComponent(DataDirectory.corpusFile(name)).path)
         let fresh = CorpusHandle(name: name, store: store)
         return open.withLock { opened in
             if let raced = opened[name] { return raced }

@@ -24,7 +24,8 @@ final class SlowTransferGuard: ChannelInboundHandler, RemovableChannelHandler {
     /// When the frame in progress began arriving, and how many of its bytes came since.
     private var started: NIODeadline?
     private var received = 0
-    private var check: Scheduled<Void>?
+    /// One check a second for the connection's life (not one scheduled per frame).
+    private var check: RepeatedTask?
 
     init(minimumRate: Int, grace: TimeAmount = .seconds(10)) {
         self.minimumRate = minimumRate
@@ -40,7 +41,6 @@ final class SlowTransferGuard: ChannelInboundHandler, RemovableChannelHandler {
             if started == nil {
                 started = now
                 received = 0
-                schedule(context)
             }
             let available = bytes.endIndex - index
             let consumed: Int
@@ -60,29 +60,25 @@ final class SlowTransferGuard: ChannelInboundHandler, RemovableChannelHandler {
             }
             received += consumed
             index += consumed
-            if !inFrame {
-                started = nil
-                check?.cancel()
-                check = nil
-            }
+            if !inFrame { started = nil }
         }
         context.fireChannelRead(data)
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        check = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
+            self.evaluate(context)
+        }
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
         check?.cancel()
+        check = nil
     }
 
     /// Whether a frame (or the preface) has started and not yet finished.
     private var inFrame: Bool {
         (prefaceRemaining > 0 && prefaceRemaining < Preface.bytes.count) || !header.isEmpty || payloadRemaining > 0
-    }
-
-    private func schedule(_ context: ChannelHandlerContext) {
-        check?.cancel()
-        check = context.eventLoop.scheduleTask(in: .seconds(1)) { [self] in
-            self.evaluate(context)
-        }
     }
 
     private func evaluate(_ context: ChannelHandlerContext) {
@@ -92,14 +88,14 @@ final class SlowTransferGuard: ChannelInboundHandler, RemovableChannelHandler {
             let seconds = Double(elapsed.nanoseconds) / 1e9
             let rate = Double(received) / seconds
             if rate < Double(minimumRate) {
+                check?.cancel()
+                check = nil
                 context.fireErrorCaught(
                     WireError(
                         .timeout,
                         "a frame has been arriving at \(Int(rate)) bytes/s for \(Int(seconds)) s; the minimum is \(minimumRate) bytes/s"
                     ))
-                return
             }
         }
-        schedule(context)
     }
 }

@@ -397,7 +397,9 @@ extension SQLiteCorpusBackend: AuditableCorpusBackend {
         try backup(from: reader, to: destination)
     }
 
-    static func backup(from source: any DatabaseReader, to path: String) throws {
+    /// Copies an open database (a store's or the account store's pool) to a new file: one
+    /// read transaction, all pages in one step, the copy in rollback-journal mode.
+    public static func backup(from source: any DatabaseReader, to path: String) throws {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw StoreError(.backend, "the backup destination exists", context: path)
         }

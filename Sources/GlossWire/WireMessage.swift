@@ -41,6 +41,17 @@ public enum WireMessage: Sendable, Equatable {
     /// Decodes an assembled message; a body that is not valid protobuf is `bad-message`.
     public init(_ message: AssembledMessage) throws(WireError) {
         let id = message.requestID
+        // STREAM payloads (nearly all of a clone) are kept as they are: no copy.
+        switch message.type {
+        case .stream:
+            self = .stream(id, message.payload)
+            return
+        case .cancel:
+            self = .cancel(id)
+            return
+        default:
+            break
+        }
         let bytes = Array(message.payload.readableBytesView)
         do {
             switch message.type {
@@ -48,12 +59,11 @@ public enum WireMessage: Sendable, Equatable {
             case .welcome: self = .welcome(try Gloss_V1_Welcome(serializedBytes: bytes))
             case .request: self = .request(id, try Gloss_V1_Request(serializedBytes: bytes))
             case .response: self = .response(id, try Gloss_V1_Response(serializedBytes: bytes))
-            case .stream: self = .stream(id, message.payload)
+            case .stream, .cancel: preconditionFailure("handled above")
             case .error: self = .error(id, try Gloss_V1_Error(serializedBytes: bytes))
             case .ping: self = .ping(try Gloss_V1_Ping(serializedBytes: bytes).opaque)
             case .pong: self = .pong(try Gloss_V1_Ping(serializedBytes: bytes).opaque)
             case .goaway: self = .goaway(try Gloss_V1_Goaway(serializedBytes: bytes))
-            case .cancel: self = .cancel(id)
             }
         } catch {
             throw WireError(.badMessage, "the \(message.type) message of request \(id) is not valid: \(error)")

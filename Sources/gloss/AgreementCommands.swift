@@ -4,17 +4,6 @@ import GlossClient
 import GlossFormats
 import GlossModel
 
-/// Documents of the working state (or a revision) with the annotations of each layer.
-func layeredDocuments(_ w: Workspace, at revision: Int?, only: Set<DocumentID>) throws
-    -> [(document: Document, text: String, state: DocumentState)]
-{
-    let docs = try FormatIO.documents(of: w, at: revision, layer: nil, only: only)
-    return try docs.map { d in
-        let state = try w.state(of: d.id, at: revision)
-        return (state.document!, d.text, state)
-    }
-}
-
 struct Agree: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure agreement between annotators' layers.",
@@ -42,7 +31,7 @@ struct Agree: AsyncParsableCommand {
         try await Gloss.guarded {
             let w = try currentWorkspace()
             let only = Set(try documents.map { try DocumentID(validating: $0) })
-            let docs = try layeredDocuments(w, at: at, only: only)
+            let docs = try FormatIO.states(of: w, at: at, only: only)
             let input = docs.map { d in
                 AgreementDocument(text: d.text, layers: Dictionary(grouping: d.state.annotations.values, by: \.layer))
             }

@@ -123,6 +123,17 @@ enum FormatIO {
     static func documents(of w: Workspace, at revision: Int?, layer: String?, only: Set<DocumentID>) throws
         -> [ExportDocument]
     {
+        try states(of: w, at: revision, only: only).map { doc, text, state in
+            let annotations = state.sortedAnnotations.filter { layer == nil || $0.layer == layer }
+            return ExportDocument(id: doc.id, text: text, annotations: annotations, metadata: doc.metadata)
+        }
+    }
+
+    /// Documents of the working state (pending work rebased once) or of a past revision, with
+    /// their texts and states, sorted by id; `only` (when not empty) must all exist.
+    static func states(of w: Workspace, at revision: Int?, only: Set<DocumentID>) throws
+        -> [(document: Document, text: String, state: DocumentState)]
+    {
         var states: [(Document, DocumentState)] = []
         if let revision {
             for entry in try w.replica.documents() where only.isEmpty || only.contains(entry.document.id) {
@@ -136,10 +147,7 @@ enum FormatIO {
         if let first = missing.sorted().first {
             throw WorkspaceError(.unknownDocument, "no document \(first); `gloss docs` lists them")
         }
-        return try states.sorted { $0.0.id < $1.0.id }.map { doc, state in
-            let annotations = state.sortedAnnotations.filter { layer == nil || $0.layer == layer }
-            return ExportDocument(id: doc.id, text: try w.text(of: doc), annotations: annotations, metadata: doc.metadata)
-        }
+        return try states.sorted { $0.0.id < $1.0.id }.map { doc, state in (doc, try w.text(of: doc), state) }
     }
 
     /// Renders documents in a format.

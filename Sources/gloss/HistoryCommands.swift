@@ -134,9 +134,10 @@ struct Diff: AsyncParsableCommand {
                 labels = ("r\(a)", b.map { "r\($0)" } ?? "working")
             }
             let colors = Terminal.colorsStdout && !json
+            // Covered texts come from the working state's documents (read once, not per change).
+            let documents = changes.isEmpty ? [:] : Dictionary(try w.localDocuments().map { ($0.id, $0) }) { a, _ in a }
             for change in changes {
-                let text = try? w.localDocuments().first { $0.id == change.document }.map { try w.text(of: $0) }
-                let index = (text ?? nil).map(TextIndex.init)
+                let index = documents[change.document].flatMap { try? w.text(of: $0) }.map(TextIndex.init)
                 let covered = { (a: Annotation) in index.map { AnnotationJSON.covered(a, in: $0) } ?? "" }
                 if json {
                     try printJSON(
@@ -218,10 +219,9 @@ struct Blame: AsyncParsableCommand {
     func run() async throws {
         try await Gloss.guarded {
             let w = try currentWorkspace()
-            let id = try DocumentID(validating: document)
-            let entries = try w.blame(id)
-            guard let doc = try w.localDocuments().first(where: { $0.id == id }) else { return }
-            let index = TextIndex(try w.text(of: doc))
+            let (id, state, text) = try workingDocument(w, document)
+            let entries = try w.blame(id, localState: state)
+            let index = TextIndex(text)
             let short = abbreviations(entries.map(\.annotation.id))
             for e in entries {
                 if json {

@@ -50,10 +50,12 @@ struct DataOptions: ParsableArguments {
         }
     }
 
-    func accounts() throws -> AccountStore {
-        let url = try self.url
+    func accounts() throws -> AccountStore { try Self.accounts(in: try url) }
+
+    /// The account store of a data directory (created if missing).
+    static func accounts(in url: URL) throws -> AccountStore {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return try AccountStore(path: url.appendingPathComponent("server.sqlite").path)
+        return try AccountStore(path: url.appendingPathComponent(DataDirectory.accountsFile).path)
     }
 }
 
@@ -110,7 +112,8 @@ struct Serve: AsyncParsableCommand {
         LoggingSystem.bootstrap(observability.makeLogHandler)
         var logger = Logger(label: "glossd")
         logger.logLevel = settings.logLevel
-        let accounts = try data.accounts()
+        // From the settings already resolved (with the flags), not resolved again.
+        let accounts = try DataOptions.accounts(in: configuration.dataDirectory)
         let identity: ServerIdentity
         if let (cert, key) = settings.certificate {
             identity = try ServerIdentity.load(certificatePath: cert, keyPath: key)

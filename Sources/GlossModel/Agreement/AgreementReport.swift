@@ -92,7 +92,6 @@ public struct AgreementReport: Hashable, Sendable, Codable {
     /// For each token of the text, the labels of each annotator's spans that share a scalar with it.
     static func tokenCoverage(text: String, spans: [[Annotation]]) -> [[Set<String>]] {
         let tokens = AgreementTokenizer.tokens(in: text)
-        let starts = tokens.map(\.start)
         var coverage = [[Set<String>]](
             repeating: [Set<String>](repeating: [], count: spans.count), count: tokens.count)
         for (a, layer) in spans.enumerated() {
@@ -100,7 +99,7 @@ public struct AgreementReport: Hashable, Sendable, Codable {
                 for range in span.ranges where range.length > 0 {
                     // The first token that ends after the range starts, then on while tokens
                     // start before it ends: tokens are sorted and disjoint.
-                    var t = firstToken(endingAfter: range.start, tokens: tokens, starts: starts)
+                    var t = firstToken(endingAfter: range.start, tokens: tokens)
                     while t < tokens.count, tokens[t].start < range.end {
                         coverage[t][a].insert(span.label)
                         t += 1
@@ -111,7 +110,7 @@ public struct AgreementReport: Hashable, Sendable, Codable {
         return coverage
     }
 
-    private static func firstToken(endingAfter offset: Int, tokens: [TextRange], starts: [Int]) -> Int {
+    private static func firstToken(endingAfter offset: Int, tokens: [TextRange]) -> Int {
         var low = 0
         var high = tokens.count
         while low < high {
