@@ -193,8 +193,8 @@ struct HostileInputMatrixTests {
         for c in cases {
             let reply =
                 c.opening.isEmpty
-                ? try await RawClient.exchange(port: server.port, c.bytes, timeout: .seconds(10))
-                : try await RawClient.exchange(port: server.port, opening: c.opening, then: c.bytes, timeout: .seconds(3))
+                ? try await RawClient.exchange(port: server.port, c.bytes, timeout: .seconds(20))
+                : try await RawClient.exchange(port: server.port, opening: c.opening, then: c.bytes, timeout: .seconds(20))
             let messages = try RawClient.messages(reply)
             let errors = messages.compactMap { if case .error(_, let e) = $0 { WireError(e).code.rawValue } else { nil } }
             let invalid = messages.compactMap { message -> String? in
