@@ -235,6 +235,10 @@ public final class ClientConnection: Sendable {
         try await outbound.write(contentsOf: WireMessage.ping(opaque).frames(limits: limits).map(WireWrite.frame))
     }
 
+    /// Why the connection ended (the server's connection-level ERROR, or the close), or nil
+    /// while it is open.
+    public var closedError: ClientError? { shared.state.withLock { $0.closedError } }
+
     /// Closes the connection; requests still waiting fail with `connection-closed`.
     public func close() {
         outbound.finish()

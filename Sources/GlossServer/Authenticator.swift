@@ -19,7 +19,7 @@ public final class Authenticator: Sendable {
         }
         let user: User?
         do {
-            user = try accounts.authenticate(token: token)
+            user = try await offload { [accounts] in try accounts.authenticate(token: token) }
         } catch {
             return .failure(WireError(.internal, "cannot check the token: \(error)"))
         }

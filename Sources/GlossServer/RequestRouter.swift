@@ -26,14 +26,14 @@ public struct RequestRouter: Sendable {
     {
         do {
             switch request.body {
-            case .listCorpora: return try listCorpora(user: user)
-            case .listDocuments(let r): return try listDocuments(r, user: user)
+            case .listCorpora: return try await offload { try listCorpora(user: user) }
+            case .listDocuments(let r): return try await offload { try listDocuments(r, user: user) }
             case .clone(let r): return try await clone(r, user: user, sink: sink)
             case .pull(let r): return try await pull(r, user: user, sink: sink)
             case .push(let r): return try await push(r, user: user)
             case .subscribe(let r): return try await subscribe(r, user: user, sink: sink)
-            case .createCorpus(let r): return try createCorpus(r, user: user)
-            case .grant(let r): return try grant(r, user: user)
+            case .createCorpus(let r): return try await offload { try createCorpus(r, user: user) }
+            case .grant(let r): return try await offload { try grant(r, user: user) }
             case .auth: throw WireError(.protocolError, "this connection is already authenticated")
             case nil: throw WireError(.badMessage, "the request has no body this server knows")
             }
@@ -83,46 +83,58 @@ public struct RequestRouter: Sendable {
     private func clone(_ r: Gloss_V1_CloneRequest, user: String, sink: any ResponseSink) async throws
         -> Gloss_V1_Response
     {
-        let (handle, _) = try open(r.corpus, user: user, needs: .viewer)
+        let (handle, _) = try await offload { try open(r.corpus, user: user, needs: .viewer) }
         let store = handle.store
-        let head = try store.headRevision()
-        try await sink.stream(item { $0.schema = try schemaItem(store) })
+        let (head, schema) = try await offload { (try store.headRevision(), try schemaItem(store)) }
+        try await sink.stream(item { $0.schema = schema })
         // Where each live document's chain starts: metadata only, no blobs yet.
-        var firstDelta: [DocumentID: Int] = [:]
-        var snapshotsDue: [Int: [DocumentID]] = [:]
-        var textsDue: [Int: [DocumentEntry]] = [:]
-        for doc in try store.documents() where doc.isLive && doc.addedAt <= head {
-            try Task.checkCancellation()
-            guard let start = try store.chainStart(of: doc.document.id, atOrBefore: head) else { continue }
-            firstDelta[doc.document.id] = start.firstDelta
-            let due = start.snapshot?.revision ?? start.firstDelta
-            if start.snapshot != nil { snapshotsDue[due, default: []].append(doc.document.id) }
-            textsDue[due, default: []].append(doc)
-        }
+        let plan = try await offload { try Self.clonePlan(store, head: head) }
         var sentTexts: Set<TextDigest> = []
         try await streamRevisions(store, after: 0, through: head, sink: sink) { blob in
             guard let document = blob.document else { return true }
-            guard let first = firstDelta[document] else { return false }  // removed since
+            guard let first = plan.firstDelta[document] else { return false }  // removed since
             return blob.revision >= first
         } before: { revision in
-            for doc in textsDue[revision] ?? [] where sentTexts.insert(doc.document.digest).inserted {
-                try await sink.stream(try textItem(store, doc.document.digest))
+            for doc in plan.textsDue[revision] ?? [] where sentTexts.insert(doc.document.digest).inserted {
+                let digest = doc.document.digest
+                try await sink.stream(try await offload { try textItem(store, digest) })
             }
-            for document in snapshotsDue[revision] ?? [] {
-                guard let snapshot = try store.storedSnapshot(of: document, atOrBefore: head) else { continue }
+            for document in plan.snapshotsDue[revision] ?? [] {
+                guard let snapshot = try await offload({ try store.storedSnapshot(of: document, atOrBefore: head) })
+                else { continue }
                 try await sink.stream(item { $0.snapshot = Self.blob(snapshot) })
             }
         }
         return .with { $0.streamEnd = .with { $0.headRevision = UInt64(head) } }
     }
 
+    /// Where each live document's chain starts, and the revision before which its text and
+    /// snapshot go out.
+    struct ClonePlan: Sendable {
+        var firstDelta: [DocumentID: Int] = [:]
+        var snapshotsDue: [Int: [DocumentID]] = [:]
+        var textsDue: [Int: [DocumentEntry]] = [:]
+    }
+
+    static func clonePlan(_ store: CorpusStore, head: Int) throws -> ClonePlan {
+        var plan = ClonePlan()
+        for doc in try store.documents() where doc.isLive && doc.addedAt <= head {
+            guard let start = try store.chainStart(of: doc.document.id, atOrBefore: head) else { continue }
+            plan.firstDelta[doc.document.id] = start.firstDelta
+            let due = start.snapshot?.revision ?? start.firstDelta
+            if start.snapshot != nil { plan.snapshotsDue[due, default: []].append(doc.document.id) }
+            plan.textsDue[due, default: []].append(doc)
+        }
+        return plan
+    }
+
     /// The revisions after `since`, with the texts their new documents need.
     private func pull(_ r: Gloss_V1_PullRequest, user: String, sink: any ResponseSink) async throws
         -> Gloss_V1_Response
     {
-        let (handle, _) = try open(r.corpus, user: user, needs: .viewer)
+        let (handle, _) = try await offload { try open(r.corpus, user: user, needs: .viewer) }
         let store = handle.store
-        let head = try store.headRevision()
+        let head = try await offload { try store.headRevision() }
         guard r.sinceRevision <= UInt64(head) else {
             throw WireError(
                 .notFound,
@@ -131,12 +143,14 @@ public struct RequestRouter: Sendable {
         }
         let since = Int(r.sinceRevision)
         if since < head {
-            let added = try store.documents(addedAfter: since, through: head)
+            let added = try await offload { try store.documents(addedAfter: since, through: head) }
             var sent: Set<TextDigest> = []
             for doc in added where sent.insert(doc.document.digest).inserted {
-                try await sink.stream(try textItem(store, doc.document.digest))
+                let digest = doc.document.digest
+                try await sink.stream(try await offload { try textItem(store, digest) })
             }
-            try await sink.stream(item { $0.schema = try schemaItem(store) })
+            let schema = try await offload { try schemaItem(store) }
+            try await sink.stream(item { $0.schema = schema })
             let replaced = try await sendSmallerSnapshots(store, after: since, through: head, sink: sink)
             try await streamRevisions(store, after: since, through: head, sink: sink) { blob in
                 guard let document = blob.document, let snapshot = replaced[document] else { return true }
@@ -156,14 +170,15 @@ public struct RequestRouter: Sendable {
         var from = after
         while from < head {
             let to = min(head, from + pageSize)
-            for blob in try store.storedDeltas(after: from, through: to) {
+            for blob in try await offload({ [from] in try store.storedDeltas(after: from, through: to) }) {
                 if let document = blob.document { sizes[document, default: []].append((blob.revision, blob.data.count)) }
             }
             from = to
         }
         var replaced: [DocumentID: Int] = [:]
         for (document, deltas) in sizes.sorted(by: { $0.key < $1.key }) {
-            guard let snapshot = try store.storedSnapshot(of: document, atOrBefore: head), snapshot.revision > after
+            guard let snapshot = try await offload({ try store.storedSnapshot(of: document, atOrBefore: head) }),
+                snapshot.revision > after
             else { continue }
             let all = deltas.reduce(0) { $0 + $1.bytes }
             let past = deltas.filter { $0.revision > snapshot.revision }.reduce(0) { $0 + $1.bytes }
@@ -182,9 +197,11 @@ public struct RequestRouter: Sendable {
         while from < head {
             try Task.checkCancellation()
             let to = min(head, from + pageSize)
-            let revisions = try store.revisions(after: from, through: to)
+            let (revisions, deltas) = try await offload { [from] in
+                (try store.revisions(after: from, through: to), try store.storedDeltas(after: from, through: to))
+            }
             var blobs: [Int: [StoredBlob]] = [:]
-            for blob in try store.storedDeltas(after: from, through: to) where include(blob) {
+            for blob in deltas where include(blob) {
                 blobs[blob.revision, default: []].append(blob)
             }
             for revision in revisions {
@@ -200,11 +217,15 @@ public struct RequestRouter: Sendable {
     // MARK: Push and subscribe
 
     private func push(_ r: Gloss_V1_PushRequest, user: String) async throws -> Gloss_V1_Response {
-        let (handle, role) = try open(r.corpus, user: user, needs: .viewer)
         var changeset = try r.changeset.changeset()
         changeset.author = user  // the authenticated user, whatever the client claims
-        let policy = try accounts.corpus(named: r.corpus)?.policy ?? .shared
-        try PushAuthorizer(user: user, role: role, policy: policy, store: handle.store).check(changeset)
+        let checked = changeset
+        let handle = try await offload {
+            let (handle, role) = try open(r.corpus, user: user, needs: .viewer)
+            let policy = try accounts.corpus(named: r.corpus)?.policy ?? .shared
+            try PushAuthorizer(user: user, role: role, policy: policy, store: handle.store).check(checked)
+            return handle
+        }
         let outcome = try await handle.committer.append(changeset)
         var response = Gloss_V1_PushResponse()
         switch outcome {
@@ -218,8 +239,9 @@ public struct RequestRouter: Sendable {
         case .duplicate(let revision):
             response.duplicateRevision = UInt64(revision)
         case .conflicts(let conflicts):
+            let head = (try? await offload { try handle.store.headRevision() }) ?? 0
             response.conflicts = .with {
-                $0.headRevision = UInt64((try? handle.store.headRevision()) ?? 0)
+                $0.headRevision = UInt64(head)
                 $0.conflicts = conflicts.map(Self.conflictInfo)
             }
         case .invalid(let error):
@@ -238,10 +260,10 @@ public struct RequestRouter: Sendable {
     private func subscribe(_ r: Gloss_V1_SubscribeRequest, user: String, sink: any ResponseSink) async throws
         -> Gloss_V1_Response
     {
-        let (handle, _) = try open(r.corpus, user: user, needs: .viewer)
+        let (handle, _) = try await offload { try open(r.corpus, user: user, needs: .viewer) }
         let (id, events) = broadcaster.subscribe(corpus: r.corpus)
         defer { broadcaster.unsubscribe(id) }
-        let head = UInt64(try handle.store.headRevision())
+        let head = UInt64(try await offload { try handle.store.headRevision() })
         try await sink.interim(.with { $0.subscribe = .with { $0.headRevision = head } })
         var last = head
         for await event in events {

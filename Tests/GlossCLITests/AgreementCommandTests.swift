@@ -7,24 +7,24 @@ import Testing
 struct AgreementCommandTests {
     /// alice and bob agree on "The Federation of Soviet Republics" (ORG) and disagree on the
     /// label of "Moscow" (LOC vs ORG); only alice marked "J. Stalin".
-    static func twoAnnotators() throws -> (CLIFixture, alice: URL, bob: URL) {
-        let f = try CLIFixture("agree")
-        try f.addSample()
-        let alice = try f.annotator("alice"), bob = try f.annotator("bob")
+    static func twoAnnotators() async throws -> (CLIFixture, alice: URL, bob: URL) {
+        let f = try await CLIFixture("agree")
+        try await f.addSample()
+        let alice = try await f.annotator("alice"), bob = try await f.annotator("bob")
         for (dir, moscow) in [(alice, "LOC"), (bob, "ORG")] {
-            try f.ok(["pull"], in: dir)
-            try f.ok(["span", "add", "fed", "5", "35", "ORG"], in: dir)
-            try f.ok(["span", "add", "fed", "66", "72", moscow], in: dir)
-            if dir == alice { try f.ok(["span", "add", "fed", "98", "107", "PER"], in: alice) }
-            try f.ok(["sync"], in: dir)
+            try await f.ok(["pull"], in: dir)
+            try await f.ok(["span", "add", "fed", "5", "35", "ORG"], in: dir)
+            try await f.ok(["span", "add", "fed", "66", "72", moscow], in: dir)
+            if dir == alice { try await f.ok(["span", "add", "fed", "98", "107", "PER"], in: alice) }
+            try await f.ok(["sync"], in: dir)
         }
-        try f.ok(["pull"])
+        try await f.ok(["pull"])
         return (f, alice, bob)
     }
 
-    @Test func agreeReportsF1AndKappaPerLabel() throws {
-        let (f, _, _) = try Self.twoAnnotators()
-        let json = try f.ok(["agree", "alice", "bob", "--json"]).out
+    @Test func agreeReportsF1AndKappaPerLabel() async throws {
+        let (f, _, _) = try await Self.twoAnnotators()
+        let json = try await f.ok(["agree", "alice", "bob", "--json"]).out
         let report = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
         let overall = report["overall"] as! [String: Any]
         // Exact: 1 match; alice has 3 spans, bob 2 → F1 = 2·1/(3+2) = 0.4.
@@ -34,34 +34,34 @@ struct AgreementCommandTests {
         #expect(tokens["cohensKappa"] != nil)
         let labels = (report["labels"] as! [[String: Any]]).map { $0["label"] as! String }
         #expect(labels == ["LOC", "ORG", "PER"])
-        let table = try f.ok(["agree", "alice", "bob", "--label", "ORG"]).out
+        let table = try await f.ok(["agree", "alice", "bob", "--label", "ORG"]).out
         #expect(table.contains("Cohen κ") && table.contains("(all)"))
-        #expect(try f.gloss(["agree", "alice"]).status == 2)
+        #expect(try await f.gloss(["agree", "alice"]).status == 2)
     }
 
-    @Test func curateTakesAgreementsAndAsksAboutEachDisagreement() throws {
-        let (f, _, _) = try Self.twoAnnotators()
+    @Test func curateTakesAgreementsAndAsksAboutEachDisagreement() async throws {
+        let (f, _, _) = try await Self.twoAnnotators()
         // Two disagreements in text order: Moscow (LOC vs ORG), then alice's J. Stalin.
-        let result = try f.ok(["curate", "fed", "--annotators", "alice", "bob"], input: "2\nn\n")
+        let result = try await f.ok(["curate", "fed", "--annotators", "alice", "bob"], input: "2\nn\n")
         #expect(result.out.contains("[1/2]") && result.out.contains("[2/2]"))
         #expect(result.out.contains("1) alice: [Moscow](LOC)"))
         #expect(result.out.contains("recorded 2 span(s) in the curated layer (1 agreed, 2 decided"))
-        try f.ok(["sync"])
-        let curated = try f.ok(["annotations", "--json"]).jsonLines().filter { $0["layer"] as? String == "curated" }
+        try await f.ok(["sync"])
+        let curated = try await f.ok(["annotations", "--json"]).jsonLines().filter { $0["layer"] as? String == "curated" }
         #expect(Set(curated.map { "\($0["text"]!)/\($0["label"]!)" }) == ["Federation of Soviet Republics/ORG", "Moscow/ORG"])
         // A second run asks only about the place decided as "neither" (nothing covers it);
         // the end of the input stops it without recording anything.
-        let again = try f.ok(["curate", "fed", "--annotators", "alice", "bob"], input: "")
+        let again = try await f.ok(["curate", "fed", "--annotators", "alice", "bob"], input: "")
         #expect(again.out.contains("nothing to record"))
         #expect(again.out.contains("[1/1]") && again.out.contains("J. Stalin"))
         #expect(!again.out.contains("Moscow](LOC)"))
     }
 
-    @Test func curateEditsAPlaceAsInlineMarkupAndStopsOnQuit() throws {
-        let (f, _, _) = try Self.twoAnnotators()
-        let result = try f.ok(["curate", "fed", "--annotators", "alice", "bob"], input: "e\n[Moscow](LOC)\nq\n")
+    @Test func curateEditsAPlaceAsInlineMarkupAndStopsOnQuit() async throws {
+        let (f, _, _) = try await Self.twoAnnotators()
+        let result = try await f.ok(["curate", "fed", "--annotators", "alice", "bob"], input: "e\n[Moscow](LOC)\nq\n")
         #expect(result.out.contains("recorded 2 span(s)"), "\(result.out)")
-        let curated = try f.ok(["annotations", "--json"]).jsonLines().filter { $0["layer"] as? String == "curated" }
+        let curated = try await f.ok(["annotations", "--json"]).jsonLines().filter { $0["layer"] as? String == "curated" }
         #expect(curated.contains { $0["text"] as? String == "Moscow" && $0["label"] as? String == "LOC" })
         #expect(!curated.contains { $0["label"] as? String == "PER" })
     }

@@ -10,9 +10,9 @@ final class CLIFixture {
     /// The admin's workspace.
     let a: URL
 
-    init(_ name: String, schema: String? = nil) throws {
+    init(_ name: String, schema: String? = nil) async throws {
         directory = try TemporaryDirectory(name)
-        daemon = try GlossDaemon(data: directory.url.appendingPathComponent("srv"))
+        daemon = try await GlossDaemon(data: directory.url.appendingPathComponent("srv"))
         admin = ["GLOSS_TOKEN": daemon.adminToken]
         var create = ["corpus", "create", daemon.url, "news", "--pin", daemon.pin]
         if let schema {
@@ -20,29 +20,29 @@ final class CLIFixture {
             try Data(schema.utf8).write(to: file)
             create += ["--schema", file.path]
         }
-        try Self.expectOK(GlossProcesses.gloss(create, in: directory.url, env: admin), create)
+        try Self.expectOK(await GlossProcesses.gloss(create, in: directory.url, env: admin), create)
         a = directory.url.appendingPathComponent("a")
         try Self.expectOK(
-            GlossProcesses.gloss(["clone", "\(daemon.url)/news", a.path, "--pin", daemon.pin], in: directory.url, env: admin),
+            await GlossProcesses.gloss(["clone", "\(daemon.url)/news", a.path, "--pin", daemon.pin], in: directory.url, env: admin),
             ["clone"])
     }
 
     /// Adds the sample document as `fed` and syncs.
-    func addSample() throws {
-        try ok(["doc", "add", GlossProcesses.sampleDocument.path, "--id", "fed"])
-        try ok(["sync"])
+    func addSample() async throws {
+        try await ok(["doc", "add", GlossProcesses.sampleDocument.path, "--id", "fed"])
+        try await ok(["sync"])
     }
 
     /// Adds a user with a role on `news` and clones a workspace for them; returns its directory.
-    func annotator(_ name: String, role: String = "annotator") throws -> URL {
-        let token = try daemon.addUser(name)
+    func annotator(_ name: String, role: String = "annotator") async throws -> URL {
+        let token = try await daemon.addUser(name)
         try Self.expectOK(
-            GlossProcesses.gloss(
+            await GlossProcesses.gloss(
                 ["corpus", "grant", daemon.url, "news", name, role, "--pin", daemon.pin], in: directory.url, env: admin),
             ["grant"])
         let dir = directory.url.appendingPathComponent(name)
         try Self.expectOK(
-            GlossProcesses.gloss(
+            await GlossProcesses.gloss(
                 ["clone", "\(daemon.url)/news", dir.path, "--pin", daemon.pin, "--token", token], in: directory.url),
             ["clone", name])
         return dir
@@ -50,18 +50,18 @@ final class CLIFixture {
 
     /// Runs gloss in `dir` (default: the admin's workspace).
     @discardableResult
-    func gloss(_ args: [String], in dir: URL? = nil, env: [String: String] = [:], input: String? = nil) throws
+    func gloss(_ args: [String], in dir: URL? = nil, env: [String: String] = [:], input: String? = nil) async throws
         -> GlossProcesses.Result
     {
-        try GlossProcesses.gloss(args, in: dir ?? a, env: env, input: input)
+        try await GlossProcesses.gloss(args, in: dir ?? a, env: env, input: input)
     }
 
     /// Runs gloss and requires exit status 0.
     @discardableResult
-    func ok(_ args: [String], in dir: URL? = nil, env: [String: String] = [:], input: String? = nil) throws
+    func ok(_ args: [String], in dir: URL? = nil, env: [String: String] = [:], input: String? = nil) async throws
         -> GlossProcesses.Result
     {
-        try Self.expectOK(gloss(args, in: dir, env: env, input: input), args)
+        try Self.expectOK(await gloss(args, in: dir, env: env, input: input), args)
     }
 
     struct CommandFailed: Error, CustomStringConvertible {
@@ -77,7 +77,8 @@ final class CLIFixture {
     }
 
     deinit {
-        _ = daemon.terminate()
+        daemon.process.terminate()
+        daemon.process.waitUntilExit()
         directory.remove()
     }
 }

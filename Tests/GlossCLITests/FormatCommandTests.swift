@@ -18,20 +18,20 @@ struct FormatCommandTests {
         return out
     }
 
-    @Test func bratImportThenExportIsByteIdenticalAfterASync() throws {
-        let f = try CLIFixture("brat")
+    @Test func bratImportThenExportIsByteIdenticalAfterASync() async throws {
+        let f = try await CLIFixture("brat")
         let source = Self.data.appendingPathComponent("brat-example-data")
-        let imported = try f.ok(["import", "brat", source.path])
+        let imported = try await f.ok(["import", "brat", source.path])
         #expect(imported.out.contains("imported 4069 annotation(s) on 52 document(s) (52 new)"))
         #expect(imported.out.contains("offsets counted in code points in 52 document(s)"))
         // The configurations' lines Gloss cannot hold are reported with file and line.
         #expect(imported.err.contains("tutorials/news/annotation.conf:37: ignored-configuration"))
-        try f.ok(["sync"])
+        try await f.ok(["sync"])
 
         // A second annotator's fresh clone exports the same bytes: the round trip lives in the corpus.
-        let bob = try f.annotator("bob", role: "viewer")
+        let bob = try await f.annotator("bob", role: "viewer")
         let out = f.directory.url.appendingPathComponent("out")
-        try f.ok(["export", "brat", out.path], in: bob)
+        try await f.ok(["export", "brat", out.path], in: bob)
         let original = try Self.files(source, suffixes: [".ann", ".txt"])
         let exported = try Self.files(out, suffixes: [".ann", ".txt"])
         #expect(original.count == 104)
@@ -39,42 +39,42 @@ struct FormatCommandTests {
         for (path, bytes) in original { #expect(exported[path] == bytes, "\(path) differs after the round trip") }
 
         // The schema came from annotation.conf: a label it does not know is refused.
-        let refused = try f.gloss(["span", "add", "tutorials/news/000-introduction", "0", "4", "NotALabel"])
+        let refused = try await f.gloss(["span", "add", "tutorials/news/000-introduction", "0", "4", "NotALabel"])
         #expect(refused.status == 5)
         #expect(refused.err.contains("NotALabel"))
 
-        #expect(try f.gloss(["export", "brat", out.path, "--doc", "no-such-doc"]).status == 6)
+        #expect(try await f.gloss(["export", "brat", out.path, "--doc", "no-such-doc"]).status == 6)
         // Without a terminal, progress comes as plain lines on standard error.
-        let progress = try f.ok(["export", "brat", f.directory.url.appendingPathComponent("again").path])
+        let progress = try await f.ok(["export", "brat", f.directory.url.appendingPathComponent("again").path])
         #expect(progress.err.contains("export: 52/52 (100%)"))
-        #expect(try f.ok(["export", "brat", f.directory.url.appendingPathComponent("q").path, "-q"]).err.isEmpty)
+        #expect(try await f.ok(["export", "brat", f.directory.url.appendingPathComponent("q").path, "-q"]).err.isEmpty)
     }
 
-    @Test func doccanoImportKeepsEveryAnnotatorAsALayer() throws {
-        let f = try CLIFixture("doccano")
+    @Test func doccanoImportKeepsEveryAnnotatorAsALayer() async throws {
+        let f = try await CLIFixture("doccano")
         let novels = Self.data.appendingPathComponent("doccano-english-novels/original_data")
-        let result = try f.ok(["import", "jsonl", novels.path])
+        let result = try await f.ok(["import", "jsonl", novels.path])
         #expect(result.out.contains("on 124 document(s) (124 new)"))
         #expect(result.out.contains("8123 annotation(s)"))
         #expect(result.out.contains("into layer(s) user-1, user-2, user-3"))
-        try f.ok(["sync"])
-        let docs = try f.ok(["docs", "--json"]).jsonLines()
+        try await f.ok(["sync"])
+        let docs = try await f.ok(["docs", "--json"]).jsonLines()
         #expect(docs.count == 124)
         #expect(docs.allSatisfy { ($0["layers"] as? [String]) == ["user-1", "user-2", "user-3"] })
 
         // Agreement between the three users runs on the imported layers.
-        let agree = try f.ok(["agree", "user-1", "user-2", "user-3", "--json"]).out
+        let agree = try await f.ok(["agree", "user-1", "user-2", "user-3", "--json"]).out
         let report = try JSONSerialization.jsonObject(with: Data(agree.utf8)) as! [String: Any]
         #expect(report["documents"] as? Int == 124)
 
         // Export and import again into another corpus: same spans.
         let out = f.directory.url.appendingPathComponent("novels.jsonl")
-        try f.ok(["export", "jsonl", out.path, "--author", "user-2"])
-        let again = try CLIFixture("doccano2")
-        let reimported = try again.ok(["import", "jsonl", out.path])
+        try await f.ok(["export", "jsonl", out.path, "--author", "user-2"])
+        let again = try await CLIFixture("doccano2")
+        let reimported = try await again.ok(["import", "jsonl", out.path])
         #expect(reimported.out.contains("on 124 document(s)"))
-        let before = try f.ok(["annotations", "--json"]).jsonLines().filter { $0["layer"] as? String == "user-2" }
-        let after = try again.ok(["annotations", "--json"]).jsonLines()
+        let before = try await f.ok(["annotations", "--json"]).jsonLines().filter { $0["layer"] as? String == "user-2" }
+        let after = try await again.ok(["annotations", "--json"]).jsonLines()
         func spans(_ rows: [[String: Any]]) -> Set<String> {
             Set(rows.map { "\($0["document"]!) \($0["ranges"]!) \($0["label"]!)" })
         }
@@ -82,88 +82,88 @@ struct FormatCommandTests {
         #expect(spans(before).count == spans(after).count)
     }
 
-    @Test func labelStudioImportReportsStoredTextMismatches() throws {
-        let f = try CLIFixture("labelstudio")
+    @Test func labelStudioImportReportsStoredTextMismatches() async throws {
+        let f = try await CLIFixture("labelstudio")
         let file = Self.data.appendingPathComponent("labelstudio-leoka/LEOKA_team_6.pseudonymised.json")
-        let result = try f.ok(["import", "labelstudio", file.path])
+        let result = try await f.ok(["import", "labelstudio", file.path])
         #expect(result.out.contains("on 130 document(s) (130 new)"))
         let mismatches = result.err.split(separator: "\n").filter { $0.contains("text-mismatch") }
         #expect(mismatches.count == 10, "\(result.err)")
         #expect(mismatches.allSatisfy { $0.contains("LEOKA_team_6.pseudonymised.json:") })
-        let layers = Set(try f.ok(["docs", "--json"]).jsonLines().flatMap { $0["layers"] as! [String] })
+        let layers = Set(try await f.ok(["docs", "--json"]).jsonLines().flatMap { $0["layers"] as! [String] })
         #expect(layers.isSuperset(of: ["annotator-19157", "annotator-19159", "annotator-19173"]))
         // --strict: the first problem is fatal and nothing is imported.
-        let again = try CLIFixture("labelstudio-strict")
-        let strict = try again.gloss(["import", "labelstudio", file.path, "--strict"])
+        let again = try await CLIFixture("labelstudio-strict")
+        let strict = try await again.gloss(["import", "labelstudio", file.path, "--strict"])
         #expect(strict.status == 5)
-        #expect(try again.ok(["docs"]).out.isEmpty)
+        #expect(try await again.ok(["docs"]).out.isEmpty)
     }
 
-    @Test func conllImportsIOB1AndRoundTripsThroughExport() throws {
-        let f = try CLIFixture("conll")
+    @Test func conllImportsIOB1AndRoundTripsThroughExport() async throws {
+        let f = try await CLIFixture("conll")
         let file = Self.data.appendingPathComponent("wikigold-conll/wikigold.conll.txt")
-        let result = try f.ok(["import", "conll", file.path, "--author", "gold"])
+        let result = try await f.ok(["import", "conll", file.path, "--author", "gold"])
         #expect(result.out.contains("3558 annotation(s) on 145 document(s)"), "\(result.out)\(result.err)")
         #expect(result.out.contains("into layer(s) gold"))
-        try f.ok(["sync"])
+        try await f.ok(["sync"])
         let out = f.directory.url.appendingPathComponent("export.conll")
-        try f.ok(["export", "conll", out.path])
-        let again = try CLIFixture("conll2")
-        #expect(try again.ok(["import", "conll", out.path]).out.contains("3558 annotation(s) on 145 document(s)"))
+        try await f.ok(["export", "conll", out.path])
+        let again = try await CLIFixture("conll2")
+        #expect(try await again.ok(["import", "conll", out.path]).out.contains("3558 annotation(s) on 145 document(s)"))
     }
 
-    @Test func importIntoAnotherLayerNeedsTheCuratorRole() throws {
-        let f = try CLIFixture("layers")
-        try f.addSample()
-        try f.ok(["span", "add", "fed", "1", "35", "TITLE"])
-        try f.ok(["sync"])
+    @Test func importIntoAnotherLayerNeedsTheCuratorRole() async throws {
+        let f = try await CLIFixture("layers")
+        try await f.addSample()
+        try await f.ok(["span", "add", "fed", "1", "35", "TITLE"])
+        try await f.ok(["sync"])
         let inline = f.directory.url.appendingPathComponent("inline")
-        try f.ok(["export", "inline", inline.path])
+        try await f.ok(["export", "inline", inline.path])
         // An annotator may import into their own layer, not into someone else's.
-        let bob = try f.annotator("bob")
-        try f.ok(["import", "inline", inline.path, "--author", "carol"], in: bob)
-        let refused = try f.gloss(["push"], in: bob)
+        let bob = try await f.annotator("bob")
+        try await f.ok(["import", "inline", inline.path, "--author", "carol"], in: bob)
+        let refused = try await f.gloss(["push"], in: bob)
         #expect(refused.status == 4)
         #expect(refused.err.contains("writing to the layer of carol needs the curator role"))
-        let carol = try f.annotator("carol", role: "curator")
-        try f.ok(["import", "inline", inline.path, "--author", "dave"], in: carol)
-        try f.ok(["sync"], in: carol)
+        let carol = try await f.annotator("carol", role: "curator")
+        try await f.ok(["import", "inline", inline.path, "--author", "dave"], in: carol)
+        try await f.ok(["sync"], in: carol)
         // --at exports the corpus as it was: before carol's import, one span.
         let old = f.directory.url.appendingPathComponent("old.jsonl")
-        try f.ok(["pull"])
-        try f.ok(["export", "jsonl", old.path, "--at", "2"])
+        try await f.ok(["pull"])
+        try await f.ok(["export", "jsonl", old.path, "--at", "2"])
         let now = f.directory.url.appendingPathComponent("now.jsonl")
-        try f.ok(["export", "jsonl", now.path])
+        try await f.ok(["export", "jsonl", now.path])
         let count = { (url: URL) in try String(contentsOf: url, encoding: .utf8).components(separatedBy: "TITLE").count - 1 }
         #expect(try count(old) == 1)
         #expect(try count(now) == 2)
     }
 
-    @Test func w3cAndInlineRoundTrip() throws {
-        let f = try CLIFixture("w3c")
-        try f.addSample()
-        try f.ok(["span", "add", "fed", "1", "35", "TITLE"])
-        try f.ok(["span", "add", "fed", "86", "95", "PER", "--attr", "role=author"])
+    @Test func w3cAndInlineRoundTrip() async throws {
+        let f = try await CLIFixture("w3c")
+        try await f.addSample()
+        try await f.ok(["span", "add", "fed", "1", "35", "TITLE"])
+        try await f.ok(["span", "add", "fed", "86", "95", "PER", "--attr", "role=author"])
         let w3c = f.directory.url.appendingPathComponent("w3c")
-        try f.ok(["export", "w3c", w3c.path])
+        try await f.ok(["export", "w3c", w3c.path])
         let json = try Self.files(w3c, suffixes: [".json", ".jsonld"])
         let text = String(decoding: try #require(json.values.first), as: UTF8.self)
         #expect(text.contains("TextPositionSelector") && text.contains("TextQuoteSelector"))
         #expect(text.contains("The Federation of Soviet Republics"))
 
         let inline = f.directory.url.appendingPathComponent("inline")
-        try f.ok(["export", "inline", inline.path])
+        try await f.ok(["export", "inline", inline.path])
         let markup = String(decoding: try Data(contentsOf: inline.appendingPathComponent("fed.inline.txt")), as: UTF8.self)
         #expect(markup.contains("[The Federation of Soviet Republics](TITLE)"))
         #expect(markup.contains("(PER role=author)"))
 
         // Both import back into a corpus that has the document, as another layer.
         for (format, path) in [("w3c", w3c), ("inline", inline)] {
-            let g = try CLIFixture("w3c-\(format)")
-            try g.addSample()
-            let result = try g.ok(["import", format, path.path, "--author", "admin"])
+            let g = try await CLIFixture("w3c-\(format)")
+            try await g.addSample()
+            let result = try await g.ok(["import", format, path.path, "--author", "admin"])
             #expect(result.out.contains("imported 2 annotation(s) on 1 document(s)"), "\(format): \(result.out) \(result.err)")
-            let labels = try g.ok(["annotations", "--json"]).jsonLines().map { $0["label"] as! String }.sorted()
+            let labels = try await g.ok(["annotations", "--json"]).jsonLines().map { $0["label"] as! String }.sorted()
             #expect(labels == ["PER", "TITLE"])
         }
     }

@@ -34,11 +34,11 @@ struct WatchCommandTests {
         var errorOutput: String { lock.withLock { errors } }
 
         /// Waits up to `seconds` for a condition on the output.
-        func waitFor(_ seconds: Double = 10, _ condition: (String, String) -> Bool) -> Bool {
+        func waitFor(_ seconds: Double = 60, _ condition: (String, String) -> Bool) async -> Bool {
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
                 if condition(output, errorOutput) { return true }
-                usleep(20_000)
+                try? await Task.sleep(for: .milliseconds(20))
             }
             return false
         }
@@ -49,10 +49,10 @@ struct WatchCommandTests {
         }
     }
 
-    @Test func watchPrintsOthersRevisionsAndPullAppliesThem() throws {
-        let f = try CLIFixture("watch")
-        try f.addSample()
-        let bob = try f.annotator("bob")
+    @Test func watchPrintsOthersRevisionsAndPullAppliesThem() async throws {
+        let f = try await CLIFixture("watch")
+        try await f.addSample()
+        let bob = try await f.annotator("bob")
         let plain = try Watcher(["--json"], in: f.a)
         defer { plain.stop() }
         let pulling = try Watcher(["fed", "--pull"], in: f.a)
@@ -60,16 +60,16 @@ struct WatchCommandTests {
         let other = try Watcher(["other-doc"], in: f.a)
         defer { other.stop() }
         for w in [plain, pulling, other] {
-            #expect(w.waitFor { _, err in err.contains("watching") }, "watch never confirmed: \(w.errorOutput)")
+            #expect(await w.waitFor { _, err in err.contains("watching") }, "watch never confirmed: \(w.errorOutput)")
         }
 
         // The admin's own revision is not announced to the admin.
-        try f.ok(["span", "add", "fed", "1", "4", "DET"])
-        try f.ok(["sync"])
-        try f.ok(["span", "add", "fed", "5", "15", "ORG"], in: bob)
-        try f.ok(["sync"], in: bob)
+        try await f.ok(["span", "add", "fed", "1", "4", "DET"])
+        try await f.ok(["sync"])
+        try await f.ok(["span", "add", "fed", "5", "15", "ORG"], in: bob)
+        try await f.ok(["sync"], in: bob)
 
-        #expect(plain.waitFor { out, _ in out.contains("\"author\":\"bob\"") }, "no notice: \(plain.output) \(plain.errorOutput)")
+        #expect(await plain.waitFor { out, _ in out.contains("\"author\":\"bob\"") }, "no notice: \(plain.output) \(plain.errorOutput)")
         let line = try #require(plain.output.split(separator: "\n").first)
         let notice = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
         #expect(notice["revision"] as? Int == 3)
@@ -77,9 +77,9 @@ struct WatchCommandTests {
         #expect(notice["summary"] as? String == "1 op on 1 document")
         #expect(!plain.output.contains("\"author\":\"admin\""))
 
-        #expect(pulling.waitFor { out, _ in out.contains("r3\tbob") }, "no notice: \(pulling.output)")
+        #expect(await pulling.waitFor { out, _ in out.contains("r3\tbob") }, "no notice: \(pulling.output)")
         // --pull applied it: the admin's workspace has bob's span without running pull.
-        #expect(try f.ok(["annotations", "--json"]).jsonLines().contains { $0["label"] as? String == "ORG" })
+        #expect(try await f.ok(["annotations", "--json"]).jsonLines().contains { $0["label"] as? String == "ORG" })
         // A watcher of another document heard nothing.
         #expect(other.output.isEmpty)
     }

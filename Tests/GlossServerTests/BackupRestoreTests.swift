@@ -169,7 +169,7 @@ struct BackupRestoreTests {
 
     // MARK: In-process copies
 
-    @Test func storesCopyThemselvesWhileOpen() throws {
+    @Test func storesCopyThemselvesWhileOpen() async throws {
         let scratch = try TemporaryDirectory("backup")
         defer { scratch.remove() }
         let store = try CorpusStore.sqlite(path: scratch.path("c.sqlite"))
@@ -223,7 +223,7 @@ struct BackupRestoreTests {
         }
     }
 
-    @Test func backupRefusesADestinationThatIsNotEmpty() throws {
+    @Test func backupRefusesADestinationThatIsNotEmpty() async throws {
         let scratch = try TemporaryDirectory("backup")
         defer { scratch.remove() }
         let data = try Self.dataDirectory(in: scratch)
@@ -242,12 +242,12 @@ struct BackupRestoreTests {
         #expect(try DataDirectory.backup(data: data, to: empty).corpora.map(\.headRevision) == [2])
     }
 
-    @Test func aDamagedSourceFailsItsBackupLoudlyAndLeavesNoManifest() throws {
+    @Test func aDamagedSourceFailsItsBackupLoudlyAndLeavesNoManifest() async throws {
         let scratch = try TemporaryDirectory("backup")
         defer { scratch.remove() }
         let data = try Self.dataDirectory(in: scratch)
         let queue = try DatabaseQueue(path: data.appendingPathComponent("corpora/c.sqlite").path)
-        try queue.write { db in try db.execute(sql: "UPDATE documents SET chain_len = chain_len + 5") }
+        try await queue.write { db in try db.execute(sql: "UPDATE documents SET chain_len = chain_len + 5") }
         try queue.close()
         let destination = scratch.url.appendingPathComponent("b")
         do {
@@ -264,7 +264,7 @@ struct BackupRestoreTests {
         }
     }
 
-    @Test func restoreRefusesANonEmptyDirectoryUnlessForcedAndKeepsTheOldOne() throws {
+    @Test func restoreRefusesANonEmptyDirectoryUnlessForcedAndKeepsTheOldOne() async throws {
         let scratch = try TemporaryDirectory("backup")
         defer { scratch.remove() }
         let data = try Self.dataDirectory(in: scratch)
@@ -291,7 +291,7 @@ struct BackupRestoreTests {
         #expect(!FileManager.default.fileExists(atPath: data.path + ".restore-tmp"))
     }
 
-    @Test func restoreRefusesWhileAServerHoldsTheDirectory() throws {
+    @Test func restoreRefusesWhileAServerHoldsTheDirectory() async throws {
         let scratch = try TemporaryDirectory("backup")
         defer { scratch.remove() }
         let data = try Self.dataDirectory(in: scratch)
@@ -304,7 +304,7 @@ struct BackupRestoreTests {
         #expect(try DataDirectory.restore(from: backup, to: data, force: true).previous != nil)
     }
 
-    @Test func restoreChecksTheBackupBeforeTouchingTheDirectory() throws {
+    @Test func restoreChecksTheBackupBeforeTouchingTheDirectory() async throws {
         let scratch = try TemporaryDirectory("backup")
         defer { scratch.remove() }
         let data = try Self.dataDirectory(in: scratch)
@@ -312,7 +312,7 @@ struct BackupRestoreTests {
         try DataDirectory.backup(data: data, to: backup)
         // A bit flipped in the backup after it was written.
         let queue = try DatabaseQueue(path: backup.appendingPathComponent("corpora/c.sqlite").path)
-        try queue.write { db in
+        try await queue.write { db in
             let data = try #require(try Data.fetchOne(db, sql: "SELECT data FROM deltas WHERE rev = 2"))
             var bytes = [UInt8](data)
             bytes[0] |= 0b110
@@ -349,7 +349,7 @@ struct BackupRestoreTests {
 
     // MARK: Lock
 
-    @Test func theDataDirectoryLockIsExclusiveAndReleasedWithItsHolder() throws {
+    @Test func theDataDirectoryLockIsExclusiveAndReleasedWithItsHolder() async throws {
         let scratch = try TemporaryDirectory("lock")
         defer { scratch.remove() }
         #expect(!DataDirectoryLock.isHeld(in: scratch.url))
@@ -376,29 +376,29 @@ struct BackupRestoreTests {
 /// and `restore` are registered in `Glossd.subcommands`.
 @Suite(.serialized)
 struct BackupCommandProcessTests {
-    static func glossd(_ args: [String], in dir: URL) throws -> GlossProcesses.Result {
-        try GlossProcesses.glossd(args, in: dir)
+    static func glossd(_ args: [String], in dir: URL) async throws -> GlossProcesses.Result {
+        try await GlossProcesses.glossd(args, in: dir)
     }
 
-    @Test func checkReportsCleanAndDamagedDirectoriesWithDistinctStatuses() throws {
+    @Test func checkReportsCleanAndDamagedDirectoriesWithDistinctStatuses() async throws {
         let scratch = try TemporaryDirectory("check-cli")
         defer { scratch.remove() }
         let data = try BackupRestoreTests.dataDirectory(in: scratch)
-        let clean = try Self.glossd(["check", "--data", data.path], in: scratch.url)
+        let clean = try await Self.glossd(["check", "--data", data.path], in: scratch.url)
         #expect(clean.status == 0, "\(clean.err)")
         #expect(clean.out.contains("no problems found"))
-        let json = try Self.glossd(["check", "--data", data.path, "--json"], in: scratch.url)
+        let json = try await Self.glossd(["check", "--data", data.path, "--json"], in: scratch.url)
         let report = try JSONDecoder().decode(IntegrityReport.self, from: Data(json.out.utf8))
         #expect(report.isClean && report.headRevisions["c"] == 2)
 
         let queue = try DatabaseQueue(path: data.appendingPathComponent("corpora/c.sqlite").path)
-        try queue.write { db in try db.execute(sql: "DELETE FROM revisions WHERE rev = 1") }
+        try await queue.write { db in try db.execute(sql: "DELETE FROM revisions WHERE rev = 1") }
         try queue.close()
-        let damaged = try Self.glossd(["check", "--data", data.path, "--corpus", "c", "--json"], in: scratch.url)
+        let damaged = try await Self.glossd(["check", "--data", data.path, "--corpus", "c", "--json"], in: scratch.url)
         #expect(damaged.status == 7)
         let found = try JSONDecoder().decode(IntegrityReport.self, from: Data(damaged.out.utf8))
         #expect(found.problems.contains { $0.kind == .revisionGap && $0.revision == 1 })
-        let missing = try Self.glossd(["check", "--data", scratch.url.appendingPathComponent("none").path], in: scratch.url)
+        let missing = try await Self.glossd(["check", "--data", scratch.url.appendingPathComponent("none").path], in: scratch.url)
         #expect(missing.status == 1)
     }
 
@@ -406,7 +406,7 @@ struct BackupCommandProcessTests {
         let scratch = try TemporaryDirectory("backup-cli")
         defer { scratch.remove() }
         let data = scratch.url.appendingPathComponent("data")
-        let daemon = try GlossDaemon(data: data)
+        let daemon = try await GlossDaemon(data: data)
         let pin = try #require(CertificateFingerprint(parsing: daemon.pin))
         let admin = try await ClientConnection.connect(
             .init(host: "127.0.0.1", port: daemon.port, trust: .pinned(pin), token: daemon.adminToken))
@@ -423,45 +423,45 @@ struct BackupCommandProcessTests {
         #expect(acknowledged == Array(1...6))
 
         let backup = scratch.url.appendingPathComponent("b")
-        let made = try Self.glossd(["backup", backup.path, "--data", data.path], in: scratch.url)
+        let made = try await Self.glossd(["backup", backup.path, "--data", data.path], in: scratch.url)
         #expect(made.status == 0, "\(made.err)")
         let manifest = try BackupManifest.read(from: backup)
         #expect(manifest.corpora.map(\.headRevision) == [Int(acknowledged.last!)])
-        let again = try Self.glossd(["backup", backup.path, "--data", data.path], in: scratch.url)
+        let again = try await Self.glossd(["backup", backup.path, "--data", data.path], in: scratch.url)
         #expect(again.status == 1)
 
         // Refused while the server holds the directory, even with --force.
-        let refused = try Self.glossd(["restore", backup.path, "--data", data.path, "--force"], in: scratch.url)
+        let refused = try await Self.glossd(["restore", backup.path, "--data", data.path, "--force"], in: scratch.url)
         #expect(refused.status == 1)
         #expect(refused.err.contains("in use"), "\(refused.err)")
         admin.close()
-        #expect(daemon.terminate() == 0)
+        #expect(await daemon.terminate() == 0)
 
         let fresh = scratch.url.appendingPathComponent("fresh")
-        let restored = try Self.glossd(["restore", backup.path, "--data", fresh.path], in: scratch.url)
+        let restored = try await Self.glossd(["restore", backup.path, "--data", fresh.path], in: scratch.url)
         #expect(restored.status == 0, "\(restored.err)")
-        #expect(try Self.glossd(["check", "--data", fresh.path], in: scratch.url).status == 0)
-        let notEmpty = try Self.glossd(["restore", backup.path, "--data", fresh.path], in: scratch.url)
+        #expect(try await Self.glossd(["check", "--data", fresh.path], in: scratch.url).status == 0)
+        let notEmpty = try await Self.glossd(["restore", backup.path, "--data", fresh.path], in: scratch.url)
         #expect(notEmpty.status == 1)
-        let forced = try Self.glossd(["restore", backup.path, "--data", fresh.path, "--force"], in: scratch.url)
+        let forced = try await Self.glossd(["restore", backup.path, "--data", fresh.path, "--force"], in: scratch.url)
         #expect(forced.status == 0, "\(forced.err)")
         #expect(forced.out.contains("fresh.before-restore-"))
         // The restored directory serves, with the same identity.
-        let served = try GlossDaemon(data: fresh)
+        let served = try await GlossDaemon(data: fresh)
         #expect(served.pin == daemon.pin)
-        #expect(served.terminate() == 0)
+        #expect(await served.terminate() == 0)
     }
 
-    @Test func aDamagedBackupIsRefusedWithTheDamageStatus() throws {
+    @Test func aDamagedBackupIsRefusedWithTheDamageStatus() async throws {
         let scratch = try TemporaryDirectory("restore-cli")
         defer { scratch.remove() }
         let data = try BackupRestoreTests.dataDirectory(in: scratch)
         let backup = scratch.url.appendingPathComponent("b")
-        #expect(try Self.glossd(["backup", backup.path, "--data", data.path], in: scratch.url).status == 0)
+        #expect(try await Self.glossd(["backup", backup.path, "--data", data.path], in: scratch.url).status == 0)
         let queue = try DatabaseQueue(path: backup.appendingPathComponent("corpora/c.sqlite").path)
-        try queue.write { db in try db.execute(sql: "UPDATE documents SET length = length + 1") }
+        try await queue.write { db in try db.execute(sql: "UPDATE documents SET length = length + 1") }
         try queue.close()
-        let refused = try Self.glossd(
+        let refused = try await Self.glossd(
             ["restore", backup.path, "--data", scratch.url.appendingPathComponent("fresh").path], in: scratch.url)
         #expect(refused.status == 7)
         #expect(refused.err.contains("document-mismatch"))

@@ -72,17 +72,17 @@ struct HostileInputTests {
 @Suite(.serialized)
 struct ServerLimitTests {
     @Test func silentClientsAreCutOffAfterTheHandshakeTimeout() async throws {
-        // Long enough that the well-behaved client below finishes its own handshake on a loaded
-        // machine (the first CI run builds and tests everything at once).
-        let server = try await TestServer.start(handshakeTimeout: .seconds(3))
+        let server = try await TestServer.start(handshakeTimeout: .seconds(5))
         defer { Task { await server.stop() } }
+        // The well-behaved client finishes its handshake first, so that the timeout under test
+        // never races it.
+        let good = try await server.connect()
         // Preface and HELLO, then nothing: no auth ever comes. The server's own `timeout` error
         // proves its timer fired (the client's read timeout is much longer and sends nothing);
         // how long that took is not asserted, since a loaded machine stretches it.
-        let reply = try await RawClient.exchange(port: server.port, Preface.bytes + RawClient.hello, timeout: .seconds(30))
+        let reply = try await RawClient.exchange(port: server.port, Preface.bytes + RawClient.hello, timeout: .seconds(60))
         let errors = try RawClient.messages(reply).compactMap { if case .error(0, let e) = $0 { WireError(e) } else { nil } }
         #expect(errors.map(\.code) == [.timeout])
-        let good = try await server.connect()
         _ = try await good.request(.with { $0.listCorpora = .init() })
     }
 
@@ -132,22 +132,27 @@ struct ServerLimitTests {
     }
 
     @Test func idleConnectionsAreClosedWithATimeoutError() async throws {
-        let server = try await TestServer.start(idleTimeout: .milliseconds(400))
+        let server = try await TestServer.start(idleTimeout: .seconds(1))
         defer { Task { await server.stop() } }
-        let idle = try await server.connect()
+        // A connection with a request in flight is never idle: this one holds a subscription
+        // open for the whole test, so its fate does not depend on how fast this task runs.
         let busy = try await server.connect()
-        // Keep one connection active; let the other sit idle well past the timeout (a loaded
-        // machine delays the server's timer, so leave it five times the timeout).
-        for _ in 0..<20 {
-            try await Task.sleep(for: .milliseconds(100))
-            _ = try await busy.request(.with { $0.listCorpora = .init() })
+        _ = try await busy.request(.with { $0.createCorpus = .with { $0.name = "c" } })
+        let subscribed = AsyncStream<Void>.makeStream()
+        let subscription = Task {
+            try await busy.streaming(.with { $0.subscribe = .with { $0.corpus = "c" } }) { event in
+                if case .interim = event { subscribed.continuation.yield() }
+            }
         }
-        do {
-            _ = try await idle.request(.with { $0.listCorpora = .init() })
-            Issue.record("an idle connection outlived the idle timeout")
-        } catch let error as ClientError {
-            #expect(error.server?.code == .timeout || error.code == .closed)
-        }
+        for await _ in subscribed.stream { break }
+        let idle = try await server.connect()
+        // The idle one is closed once the timeout passes. Wait for that without sending
+        // anything on it (a request would make it active), rather than guess how long a loaded
+        // machine takes.
+        for _ in 0..<600 where idle.closedError == nil { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(idle.closedError?.server?.code == .timeout, "not closed by the idle timeout: \(String(describing: idle.closedError))")
+        await #expect(throws: ClientError.self) { _ = try await idle.request(.with { $0.listCorpora = .init() }) }
+        subscription.cancel()
         _ = try await busy.request(.with { $0.listCorpora = .init() })
     }
 }

@@ -252,7 +252,8 @@ final class ObservedServer: Sendable {
         let metrics = ServerMetrics(registry: registry)
         let server = try GlossServer(
             configuration: ServerConfiguration(
-                port: 0, dataDirectory: directory.url, maxConnections: maxConnections, drainTimeout: .seconds(5)),
+                port: 0, dataDirectory: directory.url, handshakeTimeout: .seconds(120), idleTimeout: .seconds(600),
+                maxConnections: maxConnections, drainTimeout: .seconds(5)),
             identity: identity, accounts: accounts, corpora: try CorpusRegistry(directory: directory.url),
             logger: logger ?? quiet, metrics: metrics)
         let endpoint = MetricsServer(

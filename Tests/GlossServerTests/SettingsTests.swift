@@ -12,7 +12,7 @@ struct SettingsTests {
         return (dir, path)
     }
 
-    @Test func flagsBeatEnvironmentBeatFileBeatDefaults() throws {
+    @Test func flagsBeatEnvironmentBeatFileBeatDefaults() async throws {
         let (dir, path) = try Self.file(
             """
             data: /srv/gloss
@@ -50,7 +50,7 @@ struct SettingsTests {
         #expect(configuration.dataDirectory.path == "/srv/gloss")
     }
 
-    @Test func badFilesNameTheKeyAndLine() throws {
+    @Test func badFilesNameTheKeyAndLine() async throws {
         let cases: [(yaml: String, code: SettingsError.Code, line: Int, mentions: String)] = [
             ("data: /x\nlimits:\n  idle_timout: 5m\n", .unknownKey, 3, "limits.idle_timout is not a setting (did you mean limits.idle_timeout?)"),
             ("data: /x\nlisten: nowhere\n", .invalidValue, 2, "expected HOST:PORT"),
@@ -84,7 +84,7 @@ struct SettingsTests {
         #expect(try GlossdSettings.check(file: emptyPath) == 0)
     }
 
-    @Test func environmentAndFlagsAreCheckedToo() throws {
+    @Test func environmentAndFlagsAreCheckedToo() async throws {
         #expect(throws: SettingsError.self) { try GlossdSettings.resolve(environment: ["GLOSSD_LIMITS_IDLE_TIMEOUT": "soon"]) }
         do {
             _ = try GlossdSettings.resolve(environment: [:], flags: ["listen": "x"])
@@ -95,7 +95,7 @@ struct SettingsTests {
         #expect(throws: SettingsError.self) { try GlossdSettings.resolve(environment: [:]).serverConfiguration() }
     }
 
-    @Test func everySettingIsDocumentedInDeployReadme() throws {
+    @Test func everySettingIsDocumentedInDeployReadme() async throws {
         let readme = try String(
             contentsOf: GlossProcesses.repositoryRoot.appendingPathComponent("deploy/README.md"), encoding: .utf8)
         for key in SettingKey.all {

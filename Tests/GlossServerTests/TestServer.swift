@@ -11,6 +11,8 @@ import NIOSSL
 import Synchronization
 
 /// A real glossd (in process) on a loopback port with TLS and a temporary data directory.
+/// Its handshake and idle timeouts are generous, since a loaded machine stretches both; only
+/// the tests of those timeouts set short ones.
 final class TestServer: Sendable {
     let server: GlossServer
     let accounts: AccountStore
@@ -21,7 +23,7 @@ final class TestServer: Sendable {
     private let task: Task<Void, any Error>
 
     static func start(
-        maxConnections: Int = 64, handshakeTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(300),
+        maxConnections: Int = 64, handshakeTimeout: Duration = .seconds(120), idleTimeout: Duration = .seconds(600),
         clientAuthentication: ClientAuthentication = .none, budgets: ClientBudgets.Limits = .init()
     ) async throws -> TestServer {
         let directory = try TemporaryDirectory("glossd")

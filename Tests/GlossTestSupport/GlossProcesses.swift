@@ -42,16 +42,34 @@ public enum GlossProcesses {
     /// Runs `gloss` with arguments in a directory, with extra environment and optional input.
     public static func gloss(
         _ args: [String], in dir: URL, env: [String: String] = [:], input: String? = nil
-    ) throws -> Result {
-        try run(products.appendingPathComponent("gloss"), args, in: dir, env: env, input: input)
+    ) async throws -> Result {
+        try await run(products.appendingPathComponent("gloss"), args, in: dir, env: env, input: input)
     }
 
     /// Runs `glossd` with arguments.
-    public static func glossd(_ args: [String], in dir: URL, env: [String: String] = [:]) throws -> Result {
-        try run(products.appendingPathComponent("glossd"), args, in: dir, env: env, input: nil)
+    public static func glossd(_ args: [String], in dir: URL, env: [String: String] = [:]) async throws -> Result {
+        try await run(products.appendingPathComponent("glossd"), args, in: dir, env: env, input: nil)
     }
 
-    static func run(_ executable: URL, _ args: [String], in dir: URL, env: [String: String], input: String?) throws
+    /// Runs a process to its end. The waiting happens on a thread of its own: a test that held
+    /// one of the cooperative pool's threads (two on a 2-core machine) for the life of a child
+    /// process would stall every other test's tasks, in-process servers' timeouts included.
+    static func run(_ executable: URL, _ args: [String], in dir: URL, env: [String: String], input: String?) async throws
+        -> Result
+    {
+        try await onOwnThread {
+            try runBlocking(executable, args, in: dir, env: env, input: input)
+        }
+    }
+
+    /// Runs `body` on a new thread and resumes with its result, leaving the cooperative pool free.
+    public static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Swift.Result { try body() }) }
+        }
+    }
+
+    static func runBlocking(_ executable: URL, _ args: [String], in dir: URL, env: [String: String], input: String?) throws
         -> Result
     {
         let process = Process()
@@ -74,11 +92,15 @@ public enum GlossProcesses {
         }
         // Read both pipes concurrently so that a chatty stderr cannot block the child.
         let errData = LockedData()
-        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+        let done = DispatchSemaphore(value: 0)
+        let reader = Thread {
+            errData.set(err.fileHandleForReading.readDataToEndOfFile())
+            done.signal()
+        }
         reader.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !errData.isSet { usleep(1000) }
+        done.wait()
         return Result(
             status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
             err: String(decoding: errData.value, as: UTF8.self))
@@ -88,14 +110,13 @@ public enum GlossProcesses {
         private let lock = NSLock()
         private var data: Data?
         func set(_ d: Data) { lock.withLock { data = d } }
-        var isSet: Bool { lock.withLock { data != nil } }
         var value: Data { lock.withLock { data ?? Data() } }
     }
 }
 
 /// A running `glossd serve` on a free loopback port, with its pin and admin token.
 public final class GlossDaemon: @unchecked Sendable {
-    public let process = Process()
+    public let process: Process
     public let port: Int
     public let pin: String
     public let adminToken: String
@@ -106,24 +127,34 @@ public final class GlossDaemon: @unchecked Sendable {
     private let stdout: FileHandle
 
     /// Starts `glossd serve --data DATA` plus `arguments` (default: `--listen 127.0.0.1:0`).
-    public init(data: URL, arguments: [String] = ["--listen", "127.0.0.1:0"], environment: [String: String] = [:]) throws {
+    public init(data: URL, arguments: [String] = ["--listen", "127.0.0.1:0"], environment: [String: String] = [:])
+        async throws
+    {
         self.data = data
+        let process = Process()
+        self.process = process
         process.executableURL = GlossProcesses.products.appendingPathComponent("glossd")
         process.arguments = ["serve", "--data", data.path] + arguments
         // Tests run many servers at once: none takes the default metrics port unless asked to.
+        // A loaded machine stretches a handshake: test servers wait generously for one.
         process.environment = ProcessInfo.processInfo.environment
-            .merging(["GLOSSD_METRICS_LISTEN": "off"]) { $1 }.merging(environment) { $1 }
+            .merging(["GLOSSD_METRICS_LISTEN": "off", "GLOSSD_LIMITS_HANDSHAKE_TIMEOUT": "2m"]) { $1 }
+            .merging(environment) { $1 }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var text = ""
         let handle = out.fileHandleForReading
         stdout = handle
-        while !text.contains("listening on") {
-            let chunk = handle.availableData
-            guard !chunk.isEmpty else { break }
-            text += String(decoding: chunk, as: UTF8.self)
+        // Starting takes a while on a loaded machine: wait off the cooperative pool.
+        let text = try await GlossProcesses.onOwnThread {
+            var text = ""
+            while !text.contains("listening on") {
+                let chunk = handle.availableData
+                guard !chunk.isEmpty else { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return text
         }
         startupOutput = text
         guard let pinRange = text.range(of: #"sha256:[0-9a-f]{64}"#, options: .regularExpression),
@@ -131,8 +162,12 @@ public final class GlossDaemon: @unchecked Sendable {
         else {
             // Do not leave a half-started server behind.
             if process.isRunning { process.terminate() }
-            process.waitUntilExit()
-            throw StartFailure(output: text, status: process.terminationStatus)
+            nonisolated(unsafe) let process = process
+            let status = try await GlossProcesses.onOwnThread {
+                process.waitUntilExit()
+                return process.terminationStatus
+            }
+            throw StartFailure(output: text, status: status)
         }
         pin = String(text[pinRange])
         port = Int(text[portRange].split(separator: ":").last!)!
@@ -141,19 +176,21 @@ public final class GlossDaemon: @unchecked Sendable {
     }
 
     /// Reads standard output until it contains `needle` (or `seconds` pass); returns what was read.
-    public func readOutput(until needle: String, seconds: Double = 10) -> String {
-        var text = ""
-        let deadline = Date().addingTimeInterval(seconds)
+    public func readOutput(until needle: String, seconds: Double = 60) async -> String {
         let fd = stdout.fileDescriptor
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while !text.contains(needle), Date() < deadline {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, 100) > 0 else { continue }
-            let n = read(fd, &buffer, buffer.count)
-            guard n > 0 else { break }
-            text += String(decoding: buffer[..<n], as: UTF8.self)
-        }
-        return text
+        return (try? await GlossProcesses.onOwnThread {
+            var text = ""
+            let deadline = Date().addingTimeInterval(seconds)
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !text.contains(needle), Date() < deadline {
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&poller, 1, 100) > 0 else { continue }
+                let n = read(fd, &buffer, buffer.count)
+                guard n > 0 else { break }
+                text += String(decoding: buffer[..<n], as: UTF8.self)
+            }
+            return text
+        }) ?? ""
     }
 
     /// Sends a signal (SIGHUP to reload the certificate).
@@ -170,17 +207,20 @@ public final class GlossDaemon: @unchecked Sendable {
     public var url: String { "gloss://127.0.0.1:\(port)" }
 
     /// Adds a user and returns their token.
-    public func addUser(_ name: String, admin: Bool = false) throws -> String {
-        let result = try GlossProcesses.glossd(
+    public func addUser(_ name: String, admin: Bool = false) async throws -> String {
+        let result = try await GlossProcesses.glossd(
             ["user", "add", name, "--data", data.path] + (admin ? ["--admin"] : []), in: data.deletingLastPathComponent())
         return result.line
     }
 
     /// SIGTERM, and the exit status once it has drained.
-    public func terminate() -> Int32 {
+    public func terminate() async -> Int32 {
         process.terminate()
-        process.waitUntilExit()
-        return process.terminationStatus
+        nonisolated(unsafe) let process = self.process
+        return (try? await GlossProcesses.onOwnThread {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }) ?? -1
     }
 
     deinit {
