@@ -288,15 +288,18 @@ public struct RequestRouter: Sendable {
         guard try accounts.user(named: user)?.isAdmin == true else {
             throw WireError(.permissionDenied, "only server admins create corpora; ask one, or use glossd's admin token")
         }
+        // Checked before anything is created: a refused schema leaves no corpus behind.
+        var schema: Schema?
+        if !r.schemaJson.isEmpty {
+            do {
+                schema = try SchemaFile.parse(Data(r.schemaJson.utf8))
+            } catch {
+                throw WireError(.badMessage, "schema_json: \(error)")
+            }
+        }
         try accounts.createCorpus(name: r.name, owner: user, policy: r.policy == .own ? .own : .shared)
         let handle = try corpora.handle(for: r.name)
-        if !r.schemaJson.isEmpty {
-            let schema: Schema
-            do {
-                schema = try JSONDecoder().decode(Schema.self, from: Data(r.schemaJson.utf8))
-            } catch {
-                throw WireError(.badMessage, "the schema is not valid JSON of the documented shape: \(error)")
-            }
+        if let schema {
             let replica = ReplicaID.random()
             let outcome = try handle.store.append(
                 Changeset(author: user, replica: replica, base: 0, message: "schema", ops: [.setSchema(schema)]))

@@ -4,42 +4,6 @@ import GlossClient
 import GlossModel
 import GlossWire
 
-struct Clone: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Copy a corpus and its whole history into a new workspace.",
-        discussion: "Example: gloss clone gloss://annot.example.org:7743/news --pin sha256:… --token-file ~/.gloss-token")
-
-    @Argument(help: "gloss://HOST:PORT/CORPUS") var url: String
-    @Argument(help: "The directory to create (default: the corpus name).") var directory: String?
-    @OptionGroup var connection: ConnectionOptions
-    @OptionGroup var output: OutputOptions
-
-    func validate() throws {
-        guard let parsed = GlossURL(url), !parsed.corpus.isEmpty else {
-            throw ValidationError("expected gloss://HOST:PORT/CORPUS, got \(url)")
-        }
-    }
-
-    func run() async throws {
-        output.apply()
-        try await Gloss.guarded {
-            let url = GlossURL(self.url)!
-            let target = URL(fileURLWithPath: directory ?? url.corpus)
-            let token = try connection.resolvedToken()
-            let (client, pin) = try await connection.connect(to: url, token: token)
-            defer { client.close() }
-            let progress = ProgressReporter("clone")
-            let workspace = try await SyncEngine.clone(
-                url: url, into: target, connection: client, pin: pin, caFile: connection.ca, token: token,
-                progress: { progress.update($0, of: $1) })
-            progress.finish()
-            let head = try workspace.replica.headRevision()
-            let documents = try workspace.replica.documents().filter(\.isLive).count
-            note("cloned \(url) into \(target.path): \(documents) document(s), revision \(head)")
-        }
-    }
-}
-
 struct CorpusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "corpus", abstract: "Create corpora and grant roles on a server.",
@@ -49,10 +13,19 @@ struct CorpusCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a corpus (server admins).",
             discussion: """
-                The schema file is JSON: {"spanLabels": ["PER", "ORG"], "documentLabels": [],
-                "relations": [{"label": "works_for", "fromLabels": ["PER"], "toLabels": ["ORG"]}],
-                "attributes": [{"name": "negated", "values": ["yes", "no"]}], "isOpen": false}.
-                Empty lists allow anything; without a schema the corpus accepts any label.
+                The schema file is JSON: {"spanLabels": ["PER", "ORG"], "documentLabels": ["politics"], \
+                "relations": [{"label": "works_for", "fromLabels": ["PER"], "toLabels": ["ORG"]}], \
+                "attributes": [{"name": "negated", "values": ["yes", "no"]}]}.
+
+                Only the labels listed are allowed: an empty or missing spanLabels, documentLabels, \
+                relations or attributes allows none of that kind. In a relation rule an empty or \
+                missing fromLabels or toLabels allows any span label, and in an attribute rule empty \
+                values allow any value. "isOpen": true allows any label and attribute, and so does a \
+                corpus created without --schema. Unknown keys are refused, with the key named.
+
+                Examples:
+                  gloss corpus create gloss://annot.example.org:7743 news --schema schema.json
+                  gloss corpus create gloss://annot.example.org:7743 scratch --own-layers
                 """)
 
         @Argument(help: "gloss://HOST:PORT") var url: String
@@ -70,9 +43,9 @@ struct CorpusCommand: AsyncParsableCommand {
                         throw WorkspaceError(.io, "cannot read the schema file \(schema)")
                     }
                     do {
-                        _ = try JSONDecoder().decode(Schema.self, from: data)
+                        _ = try SchemaFile.parse(data)
                     } catch {
-                        throw WorkspaceError(.io, "\(schema) is not a valid schema: \(error); see `gloss corpus create --help`")
+                        throw ValidationError("\(schema): \(error); see `gloss corpus create --help`")
                     }
                     json = String(decoding: data, as: UTF8.self)
                 }

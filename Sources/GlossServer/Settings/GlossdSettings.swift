@@ -1,4 +1,5 @@
 import Foundation
+import GlossModel
 import GlossWire
 import Logging
 import Yams
@@ -239,19 +240,5 @@ public struct GlossdSettings: Sendable {
         }
     }
 
-    /// Levenshtein distance, for "did you mean".
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var row = Array(0...b.count)
-        for i in 1...max(1, a.count) where !a.isEmpty {
-            var previous = row[0]
-            row[0] = i
-            for j in stride(from: 1, through: b.count, by: 1) {
-                let old = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-                previous = old
-            }
-        }
-        return row[b.count]
-    }
+    static func editDistance(_ a: String, _ b: String) -> Int { EditDistance.between(a, b) }
 }
