@@ -25,6 +25,9 @@ public struct BlameEntry: Sendable {
     public var timestamp: Int64
     /// The fields changed in that revision (every field, when it created the annotation).
     public var fields: [Field]
+    /// Set when ``revision`` is where this replica caught up from a snapshot: the real change
+    /// happened somewhere in `knownThrough+1 ... revision`, by an author the replica does not know.
+    public var caughtUp: HistoryGap?
 }
 
 /// Reading history: the log, states at past revisions, differences, blame and revert. Server
@@ -128,6 +131,7 @@ extension Workspace {
             throw WorkspaceError(.unknownDocument, "no document \(document); `gloss docs` lists them")
         }
         let head = Dictionary(try replica.headEntries(of: document).map { ($0.annotation.id, $0) }) { a, _ in a }
+        let gaps = try replica.historyGaps(of: document)
         var authors: [Int: Revision] = [:]
         func revisionInfo(_ number: Int) throws -> Revision? {
             if let known = authors[number] { return known }
@@ -144,6 +148,14 @@ extension Workspace {
                     last == entry.createdAt
                     ? annotation.populatedFields
                     : entry.fieldRevisions.filter { $0.value == last }.map(\.key).sorted { $0.description < $1.description }
+                // The catch-up revision's delta is the replica's own, not the server's change:
+                // who changed the annotation, and when, is not known here.
+                if let gap = gaps.first(where: { $0.rewrote(last) }) {
+                    out.append(
+                        BlameEntry(
+                            annotation: annotation, revision: last, author: "?", timestamp: 0, fields: fields, caughtUp: gap))
+                    continue
+                }
                 out.append(
                     BlameEntry(
                         annotation: annotation, revision: last, author: info?.author ?? "?",

@@ -149,22 +149,127 @@ public final class Workspace: @unchecked Sendable {
             author: config.user, replica: claimed ?? ReplicaID(config.replica), base: try base ?? replica.headRevision(),
             message: message,
             timestamp: Int64(Date().timeIntervalSince1970), ops: ops, texts: texts)
+        // What the server would refuse for this user's role is refused now, not at push.
+        if let rights = config.rights,
+            let denial = try rights.check(changeset, head: { try replica.headEntry($0).map { ($0.annotation, $0.isLive) } })
+        {
+            throw WorkspaceError(.notPermitted, "\(denial); nothing was recorded")
+        }
         // The same check the server runs, against the replica plus the earlier pending work.
-        _ = try replica.rebase(try pending() + [changeset])
+        _ = try rebase(try pending() + [changeset], newest: changeset)
         try savePending(changeset)
         return changeset
     }
 
+    /// Rebases pending work; a changeset that breaks a rule of the corpus is named, with the
+    /// way out (`gloss drop`), instead of failing every command that looks at the local view.
+    private func rebase(_ changesets: [Changeset], newest: Changeset? = nil) throws -> Rebaser.Result {
+        do {
+            return try replica.rebase(changesets)
+        } catch let error as ValidationError {
+            // Find the first changeset that breaks it: a rare path, so rebase prefixes again.
+            var culprit = changesets.count - 1
+            for k in 0..<changesets.count where (try? replica.rebase(Array(changesets[...k]))) == nil {
+                culprit = k
+                break
+            }
+            if let newest, changesets[culprit].id == newest.id { throw error }
+            let entry = (try? pendingEntries())?.first { $0.changeset.id == changesets[culprit].id }
+            let name = entry.map { "#\($0.number)" } ?? "a pending change"
+            throw WorkspaceError(
+                .pendingInvalid,
+                "your pending change \(name) (\(PendingEntry.summary(changesets[culprit]))) breaks a rule of the corpus: \(error); "
+                    + "drop it with `gloss drop \(entry.map { String($0.number) } ?? "N")` (`gloss status` lists your pending changes)")
+        }
+    }
+
+    /// Records the role and policy the server reported, for the checks ``commit(_:texts:message:base:replica:)`` makes.
+    public func setRights(role: String, ownLayersOnly: Bool) throws {
+        guard config.role != role || config.ownLayersOnly != ownLayersOnly else { return }
+        config.role = role
+        config.ownLayersOnly = ownLayersOnly
+        try saveConfig()
+    }
+
     /// Pending changesets, oldest first.
-    public func pending() throws -> [Changeset] {
+    public func pending() throws -> [Changeset] { try pendingEntries().map(\.changeset) }
+
+    /// Pending changesets with the numbers `gloss status` shows and `gloss drop` takes.
+    public func pendingEntries() throws -> [PendingEntry] {
         let files = try FileManager.default.contentsOfDirectory(atPath: pendingDirectory.path).filter { $0.hasSuffix(".cs") }.sorted()
+        let refusals = refusals()
         return try files.map { name in
             let data = try Data(contentsOf: pendingDirectory.appendingPathComponent(name))
+            let changeset: Changeset
             do {
-                return try Gloss_V1_Changeset(serializedBytes: data).changeset()
+                changeset = try Gloss_V1_Changeset(serializedBytes: data).changeset()
             } catch {
-                throw WorkspaceError(.corrupt, "pending changeset \(name) does not decode: \(error)")
+                throw WorkspaceError(
+                    .corrupt, "pending changeset \(name) does not decode: \(error); `gloss drop \(Int(name.dropLast(3)) ?? 0)` removes it")
             }
+            return PendingEntry(
+                number: Int(name.dropLast(3)) ?? 0, file: name, changeset: changeset,
+                refusal: refusals[changeset.id.description])
+        }
+    }
+
+    // MARK: Refusals and dropping
+
+    private var refusalsFile: URL { meta.appendingPathComponent("refused.json") }
+    private var droppedDirectory: URL { meta.appendingPathComponent("dropped") }
+
+    /// Why the server refused pending changesets, by changeset id.
+    func refusals() -> [String: PendingEntry.Refusal] {
+        guard let data = try? Data(contentsOf: refusalsFile) else { return [:] }
+        return (try? JSONDecoder().decode([String: PendingEntry.Refusal].self, from: data)) ?? [:]
+    }
+
+    /// Remembers that the server refused a changeset, so `gloss status` can say so until it is
+    /// dropped (the refusal holds back everything after it).
+    public func recordRefusal(of changeset: ChangesetID, code: String, message: String) throws {
+        var all = refusals()
+        all[changeset.description] = PendingEntry.Refusal(code: code, message: message)
+        try atomicWrite(JSONEncoder().encode(all), to: refusalsFile)
+    }
+
+    /// Removes pending changesets, keeping a copy of each in `.gloss/dropped/` (as git keeps
+    /// what a reset discards reachable for a while). Returns what was dropped.
+    @discardableResult
+    public func drop(_ entries: [PendingEntry]) throws -> [URL] {
+        try FileManager.default.createDirectory(at: droppedDirectory, withIntermediateDirectories: true)
+        let stamp = Int(Date().timeIntervalSince1970)
+        var kept: [URL] = []
+        var all = refusals()
+        for entry in entries {
+            let target = droppedDirectory.appendingPathComponent("\(stamp)-\(entry.changeset.id.description.prefix(12)).cs")
+            try? FileManager.default.removeItem(at: target)
+            try FileManager.default.moveItem(at: pendingDirectory.appendingPathComponent(entry.file), to: target)
+            all[entry.changeset.id.description] = nil
+            kept.append(target)
+        }
+        try atomicWrite(JSONEncoder().encode(all), to: refusalsFile)
+        // Resolutions chosen for conflicts of dropped work no longer apply to anything.
+        if try pendingEntries().isEmpty { try? FileManager.default.removeItem(at: resolutionsFile) }
+        return kept
+    }
+
+    /// The pending entries named by number (`3`, `#3`) or by a unique prefix of the changeset id.
+    public func pendingEntries(named names: [String]) throws -> [PendingEntry] {
+        let entries = try pendingEntries()
+        return try names.map { name in
+            let trimmed = name.hasPrefix("#") ? String(name.dropFirst()) : name
+            if let number = Int(trimmed), trimmed.count < 8, let entry = entries.first(where: { $0.number == number }) {
+                return entry
+            }
+            let matches = entries.filter { $0.changeset.id.description.hasPrefix(trimmed.lowercased()) }
+            guard matches.count == 1 else {
+                throw WorkspaceError(
+                    matches.isEmpty ? .unknownChangeset : .ambiguous,
+                    matches.isEmpty
+                        ? "no pending change \(name); `gloss status` lists them"
+                        : "\(name) matches \(matches.count) pending changes; give more characters")
+            }
+            return matches[0]
         }
     }
 
@@ -188,7 +293,7 @@ public final class Workspace: @unchecked Sendable {
 
     /// The pending changesets rebased on the replica's head, with the conflicts that hold
     /// part of them back.
-    public func rebased() throws -> Rebaser.Result { try replica.rebase(try pending()) }
+    public func rebased() throws -> Rebaser.Result { try rebase(try pending()) }
 
     /// Conflicts not yet resolved.
     public func conflicts() throws -> [Conflict] {
@@ -207,7 +312,19 @@ public final class Workspace: @unchecked Sendable {
                     ? "no conflict \(prefix); `gloss conflicts` lists them"
                     : "\(prefix) matches \(matches.count) conflicts; give more characters")
         }
-        _ = try conflict.ops(resolving: resolution)  // refuse a resolution that does not fit now
+        // Refuse a resolution that does not fit now, or that breaks a rule of the corpus (a
+        // value the schema does not allow): recorded, it would poison every later command.
+        let ops = try conflict.ops(resolving: resolution)
+        let result = try rebased()
+        var trial = result.changesets
+        if let index = trial.firstIndex(where: { result.conflicts[$0.id]?.contains { $0.id == conflict.id } == true }) {
+            trial[index].ops += ops
+            do {
+                _ = try replica.rebase(trial)
+            } catch let error as ValidationError {
+                throw WorkspaceError(.invalidResolution, "cannot resolve \(conflict.id.prefix(8)) that way: \(error.message); nothing was recorded")
+            }
+        }
         var stored = try resolutions()
         stored[conflict.id] = StoredResolution(resolution)
         try atomicWrite(JSONEncoder().encode(stored), to: resolutionsFile)
@@ -379,6 +496,13 @@ extension ErrorCode where Domain == WorkspaceError {
     /// A document, revision or range the workspace does not have.
     public static let unknownDocument = Self(rawValue: "unknown-document")
     public static let unknownRevision = Self(rawValue: "unknown-revision")
+    /// A role that may not make this change (checked before it is recorded).
+    public static let notPermitted = Self(rawValue: "not-permitted")
+    /// A pending changeset that breaks a rule of the corpus.
+    public static let pendingInvalid = Self(rawValue: "pending-invalid")
+    /// A resolution whose value the schema or the data model does not allow.
+    public static let invalidResolution = Self(rawValue: "invalid-resolution")
+    public static let unknownChangeset = Self(rawValue: "unknown-changeset")
     /// A revision `revert` cannot undo (a schema change).
     public static let cannotRevert = Self(rawValue: "cannot-revert")
 }

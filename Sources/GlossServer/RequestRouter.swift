@@ -302,7 +302,9 @@ public struct RequestRouter: Sendable {
         if let schema {
             let replica = ReplicaID.random()
             let outcome = try handle.store.append(
-                Changeset(author: user, replica: replica, base: 0, message: "schema", ops: [.setSchema(schema)]))
+                Changeset(
+                    author: user, replica: replica, base: 0, message: "schema",
+                    timestamp: Int64(Date().timeIntervalSince1970), ops: [.setSchema(schema)]))
             guard outcome.revision != nil else { throw WireError(.internal, "could not store the schema: \(outcome)") }
         }
         return .with { $0.createCorpus = .with { $0.name = r.name } }

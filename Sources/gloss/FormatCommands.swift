@@ -99,7 +99,13 @@ struct Export: AsyncParsableCommand {
             let progress = ProgressReporter("export")
             let exported = try FormatIO.write(format, docs, schema: try w.replica.schema(), progress: progress)
             progress.finish()
-            for problem in exported.problems { warn("warning: \(problem)") }
+            // A one-file export is written to DEST itself: name that in the warnings, not the
+            // exporter's default file name.
+            let asFile = FormatIO.savesAsOneFile(exported, to: URL(fileURLWithPath: destination))
+            for var problem in exported.problems {
+                if asFile, problem.file == exported.files.first?.path { problem.file = destination }
+                warn("warning: \(problem)")
+            }
             let written = try FormatIO.save(exported, to: URL(fileURLWithPath: destination))
             note(
                 "exported \(docs.reduce(0) { $0 + $1.annotations.count }) annotation(s) of \(docs.count) document(s) "

@@ -169,9 +169,7 @@ enum FormatIO {
     /// Writes the files: into `destination` as a directory, or as that file when the export is
     /// one file and `destination` is not a directory. Returns how many were written.
     static func save(_ export: FormatExport, to destination: URL) throws -> Int {
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: destination.path, isDirectory: &isDirectory)
-        if export.files.count == 1, !(exists && isDirectory.boolValue), !destination.pathExtension.isEmpty {
+        if savesAsOneFile(export, to: destination) {
             try writeFile(Data(export.files[0].contents), to: destination)
             return 1
         }
@@ -179,6 +177,13 @@ enum FormatIO {
             try writeFile(Data(file.contents), to: destination.appendingPathComponent(file.path))
         }
         return export.files.count
+    }
+
+    /// Whether ``save(_:to:)`` writes the export as the file `destination` itself.
+    static func savesAsOneFile(_ export: FormatExport, to destination: URL) -> Bool {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: destination.path, isDirectory: &isDirectory)
+        return export.files.count == 1 && !(exists && isDirectory.boolValue) && !destination.pathExtension.isEmpty
     }
 
     /// A document id from a file's path under the import root: without the format's suffix.

@@ -2,10 +2,14 @@ import ArgumentParser
 import Foundation
 import GlossClient
 import GlossFormats
+import enum GlossModel.EditDistance
 
 /// `gloss`: the annotator's command line.
 @main
 struct Gloss: AsyncParsableCommand {
+    /// This release; `gloss --version` prints it.
+    static let version = "0.2.0"
+
     static let configuration = CommandConfiguration(
         commandName: "gloss",
         abstract: "Annotate a text corpus with others, offline or online, and sync through glossd.",
@@ -15,15 +19,17 @@ struct Gloss: AsyncParsableCommand {
             reach or trust the server; 4 authentication or permission refused; 5 the server or the
             data model refused a change; 6 workspace problem.
             """,
+        version: Gloss.version,
         subcommands: [
             Clone.self, CorpusCommand.self, DocCommand.self, Status.self, SpanCommand.self, RelCommand.self,
-            Annotations.self, Pull.self, Push.self, Sync.self, Conflicts.self, Resolve.self,
+            Annotations.self, Pull.self, Push.self, Sync.self, Conflicts.self, Resolve.self, Drop.self, Reset.self,
             Docs.self, Show.self, Log.self, Diff.self, Blame.self, Revert.self, Watch.self, Import.self, Export.self, Edit.self, Agree.self, Curate.self, Demo.self, Trust.self,
         ])
 
     /// Parses and runs a command; usage errors exit with 2 (as the README documents, like
     /// most Unix tools) rather than ArgumentParser's EX_USAGE (64).
     static func main() async {
+        refuseUnknownCommand(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -38,6 +44,33 @@ struct Gloss: AsyncParsableCommand {
             }
             exit(withError: error)
         }
+    }
+
+    /// The names `gloss` knows as its first argument.
+    static var commandNames: [String] {
+        configuration.subcommands.compactMap { $0.configuration.commandName ?? $0._commandName } + ["help"]
+    }
+
+    /// Like git: `gloss stauts` and `gloss help stauts` name the unknown command, suggest the
+    /// closest one, and exit 2 (ArgumentParser would print the whole help and exit 0 for the
+    /// second).
+    static func refuseUnknownCommand(_ arguments: [String]) {
+        // ArgumentParser reads `-1` as an option and then blames the next argument ("The value
+        // 'PER' is invalid for '<end>'"); no gloss argument is ever negative, so say so.
+        if let negative = arguments.prefix(while: { $0 != "--" }).first(where: { $0.count > 1 && $0.dropFirst().allSatisfy(\.isNumber) && $0.hasPrefix("-") }) {
+            FileHandle.standardError.write(
+                Data("gloss: \(negative) is negative: offsets, revisions and counts start at 0\n".utf8))
+            Foundation.exit(2)
+        }
+        var candidate = arguments.first
+        if candidate == "help", arguments.count > 1 { candidate = arguments[1] }
+        guard let word = candidate, !word.hasPrefix("-"), !commandNames.contains(word) else { return }
+        var message = "gloss: '\(word)' is not a gloss command. See 'gloss --help'."
+        if let close = EditDistance.suggestion(for: word, among: commandNames) {
+            message += "\n\nThe most similar command is\n\t\(close)"
+        }
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        Foundation.exit(2)
     }
 
     /// Runs a command body, turning failures into a message that says what to do and an exit code.
@@ -79,7 +112,12 @@ enum Failure {
             }
             return (e.message, e.code == .server ? refused : connection)
         case let e as WorkspaceError:
-            return (e.message, e.code == .conflictsPending ? conflicts : workspace)
+            switch e.code {
+            case .conflictsPending: return (e.message, conflicts)
+            case .notPermitted, .wrongUser: return (e.message, auth)
+            case .pendingInvalid, .invalidResolution: return (e.message, refused)
+            default: return (e.message, workspace)
+            }
         case let e as ModelValidationError:
             return ("\(e)", refused)
         case let e as FormatProblem:

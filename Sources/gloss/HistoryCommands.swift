@@ -12,11 +12,28 @@ func formatTime(_ seconds: Int64) -> String {
     return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
 }
 
+/// Text in double quotes on one line: a newline, tab or quote inside is escaped as in JSON, so
+/// that a covered text spanning lines does not break the listing.
+func quoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}
+
 /// One annotation in a line of text: kind, label, where, and the covered text.
 func describe(_ a: Annotation, index: TextIndex?, short: (AnnotationID) -> String) -> String {
     switch a.kind {
     case .span:
-        let covered = index.map { "\"\(AnnotationJSON.covered(a, in: $0))\"" } ?? ""
+        let covered = index.map { quoted(AnnotationJSON.covered(a, in: $0)) } ?? ""
         return "span \(short(a.id)) \(a.label) \(a.ranges.map(\.description).joined(separator: ",")) \(covered)"
     case .relation:
         return "relation \(short(a.id)) \(a.label) \(a.from.map(short) ?? "?") → \(a.to.map(short) ?? "?")"
@@ -55,7 +72,7 @@ struct Log: AsyncParsableCommand {
     func run() async throws {
         try await Gloss.guarded {
             let w = try currentWorkspace()
-            let id = try document.map { try DocumentID(validating: $0) }
+            let id = try document.map { try knownDocument(w, $0) }
             for gap in try id.map(w.replica.historyGaps(of:)) ?? [] where !json {
                 warn(
                     "note: this workspace caught up from a snapshot at r\(gap.caughtUpAt), so revisions "
@@ -118,7 +135,7 @@ struct Diff: AsyncParsableCommand {
                 documentName = s
                 spec = nil
             }
-            let id = try documentName.map { try DocumentID(validating: $0) }
+            let id = try documentName.map { try knownDocument(w, $0) }
             let changes: [DocumentChange]
             let labels: (String, String)
             switch try Self.parse(spec) {
@@ -210,6 +227,9 @@ struct Blame: AsyncParsableCommand {
 
     struct Row: Encodable {
         var revision: Int?
+        /// When the replica caught up from a snapshot: the change was made after this revision,
+        /// at or before `revision`, and `author` is unknown ("?").
+        var after: Int?
         var author: String
         var timestamp: Int64
         var fields: [String]
@@ -223,17 +243,25 @@ struct Blame: AsyncParsableCommand {
             let entries = try w.blame(id, localState: state)
             let index = TextIndex(text)
             let short = abbreviations(entries.map(\.annotation.id))
+            for gap in Set(entries.compactMap(\.caughtUp)).sorted(by: { $0.caughtUpAt < $1.caughtUpAt }) where !json {
+                warn(
+                    "note: this workspace caught up from a snapshot at r\(gap.caughtUpAt), so the history of \(id) "
+                        + "in r\(gap.knownThrough + 1)...r\(gap.caughtUpAt) is not in it: annotations last changed there show "
+                        + "r\(gap.knownThrough + 1)-\(gap.caughtUpAt) and no author (the server keeps the whole history)")
+            }
             for e in entries {
                 if json {
                     try printJSON(
                         Row(
-                            revision: e.revision, author: e.author, timestamp: e.timestamp,
+                            revision: e.revision, after: e.caughtUp?.knownThrough, author: e.author, timestamp: e.timestamp,
                             fields: e.fields.map(\.description),
                             annotation: AnnotationJSON(e.annotation, covered: AnnotationJSON.covered(e.annotation, in: index))))
                 } else {
-                    let rev = e.revision.map { "r\($0)" } ?? "pending"
+                    var rev = e.revision.map { "r\($0)" } ?? "pending"
+                    if let gap = e.caughtUp { rev = "r\(gap.knownThrough + 1)-\(gap.caughtUpAt)" }
                     let what = describe(e.annotation, index: index) { short[$0] ?? String($0.description.prefix(7)) }
-                    say("\(rev)\t\(e.author)\t\(formatTime(e.timestamp))\t\(what)")
+                    let when = e.caughtUp == nil ? formatTime(e.timestamp) : "?"
+                    say("\(rev)\t\(e.author)\t\(when)\t\(what)")
                 }
             }
         }

@@ -46,3 +46,47 @@ struct AnnotationJSON: Encodable {
         a.ranges.compactMap { try? index.text(in: $0) }.joined(separator: " … ")
     }
 }
+
+/// A conflict as `gloss conflicts --json` and `gloss status --json` write it. Values are JSON
+/// values (a label is a string, ranges are [[start, end]], no value is null), never the quoted
+/// text the table shows.
+struct ConflictJSON: Encodable {
+    var type = "conflict"
+    var id: String
+    var kind: String
+    var document: String
+    var annotation: String
+    var field: String?
+    var mine: FieldValueJSON?
+    var theirs: FieldValueJSON?
+    var theirRevision: Int
+    var description: String
+
+    init(_ c: Conflict) {
+        id = c.id
+        kind = c.kindName
+        document = c.document?.rawValue ?? ""
+        annotation = c.annotation?.description ?? ""
+        if case .field(let f) = c.kind { field = f.description }
+        mine = c.mine.map(FieldValueJSON.init)
+        theirs = c.theirs.map(FieldValueJSON.init)
+        theirRevision = c.theirRevision
+        description = c.description
+    }
+}
+
+/// A field's value as plain JSON.
+struct FieldValueJSON: Encodable {
+    var value: FieldValue
+    init(_ value: FieldValue) { self.value = value }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch value {
+        case .string(let s): try c.encode(s)
+        case .ranges(let r): try c.encode(r.map { [$0.start, $0.end] })
+        case .reference(let id): try c.encode(id.description)
+        case .none: try c.encodeNil()
+        }
+    }
+}

@@ -12,12 +12,25 @@ func currentWorkspace() throws -> Workspace {
 
 /// A document of the working state by id, with its text; a clear error when there is none.
 func workingDocument(_ w: Workspace, _ name: String) throws -> (id: DocumentID, state: DocumentState, text: String) {
-    let id = try DocumentID(validating: name)
+    let id = try knownDocument(w, name)
     let state = try w.localState(of: id)
     guard let doc = state.document else {
         throw WorkspaceError(.unknownDocument, "no document \(name); `gloss docs` lists them")
     }
     return (id, state, try w.text(of: doc))
+}
+
+/// A document named on the command line that this workspace knows: in the local view, or in
+/// the replica's history (a removed document still has a history to show).
+func knownDocument(_ w: Workspace, _ name: String) throws -> DocumentID {
+    let id: DocumentID
+    do {
+        id = try DocumentID(validating: name)
+    } catch {
+        throw WorkspaceError(.unknownDocument, "no document \(name): \(error.message); `gloss docs` lists them")
+    }
+    if try w.replica.document(id) != nil || w.localDocuments().contains(where: { $0.id == id }) { return id }
+    throw WorkspaceError(.unknownDocument, "no document \(name); `gloss docs` lists them")
 }
 
 func parseAttributes(_ pairs: [String]) throws -> [String: String] {
@@ -29,26 +42,6 @@ func parseAttributes(_ pairs: [String]) throws -> [String: String] {
         out[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
     }
     return out
-}
-
-struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show where the workspace stands.")
-
-    func run() async throws {
-        try await Gloss.guarded {
-            let w = try currentWorkspace()
-            say("corpus \(try w.url), as \(w.config.user)")
-            say("at revision \(try w.replica.headRevision()); \(try w.localDocuments().count) document(s)")
-            let pending = try w.pending()
-            let ops = pending.reduce(0) { $0 + $1.ops.count }
-            say(pending.isEmpty ? "nothing to push" : "\(pending.count) changeset(s) to push (\(ops) op(s))")
-            let conflicts = try w.conflicts()
-            if !conflicts.isEmpty {
-                say("\(conflicts.count) conflict(s) to resolve: `gloss conflicts`")
-                throw ExitCode(Failure.conflicts)
-            }
-        }
-    }
 }
 
 struct DocCommand: AsyncParsableCommand {
@@ -103,7 +96,7 @@ struct SpanCommand: AsyncParsableCommand {
         func run() async throws {
             try await Gloss.guarded {
                 let w = try currentWorkspace()
-                let doc = try DocumentID(validating: document)
+                let doc = try knownDocument(w, document)
                 let id = try w.mintID()
                 let span = Annotation.span(
                     id, in: doc, [TextRange(start, end)], label: label, owner: w.config.user,
@@ -209,8 +202,10 @@ struct Annotations: AsyncParsableCommand {
         try await Gloss.guarded {
             let w = try currentWorkspace()
             var view = try w.localView()
-            if let document { view = view.filter { $0.document.id.rawValue == document } }
-            if let document, view.isEmpty { throw WorkspaceError(.io, "no document \(document); `gloss status` counts them") }
+            if let document {
+                let id = try knownDocument(w, document)
+                view = view.filter { $0.document.id == id }
+            }
             var rows: [(Annotation, String)] = []
             for (doc, state) in view {
                 let index = TextIndex(try w.text(of: doc))
@@ -227,7 +222,7 @@ struct Annotations: AsyncParsableCommand {
                         ? "\(short[a.from!] ?? "?") → \(short[a.to!] ?? "?")"
                         : a.ranges.map(\.description).joined(separator: ",")
                     let attrs = a.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                    say([short[a.id]!, a.document.rawValue, where_, covered.isEmpty ? "" : "\"\(covered)\"", a.label, attrs, a.owner]
+                    say([short[a.id]!, a.document.rawValue, where_, covered.isEmpty ? "" : quoted(covered), a.label, attrs, a.owner]
                         .filter { !$0.isEmpty }.joined(separator: "\t"))
                 }
             }
@@ -248,12 +243,7 @@ struct Conflicts: AsyncParsableCommand {
             let conflicts = try currentWorkspace().conflicts()
             for c in conflicts {
                 if json {
-                    let object: [String: Any] = [
-                        "id": c.id, "kind": c.kindName, "document": c.document?.rawValue ?? "",
-                        "annotation": c.annotation?.description ?? "", "mine": c.mine?.description ?? "",
-                        "theirs": c.theirs?.description ?? "", "theirRevision": c.theirRevision,
-                    ]
-                    say(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                    try printJSON(ConflictJSON(c))
                 } else {
                     say("\(c.id.prefix(8))\t\(c.description)")
                 }

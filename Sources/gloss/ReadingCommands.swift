@@ -63,7 +63,7 @@ struct Show: AsyncParsableCommand {
     func run() async throws {
         try await Gloss.guarded {
             let w = try currentWorkspace()
-            let id = try DocumentID(validating: document)
+            let id = try knownDocument(w, document)
             let state = try w.state(of: id, at: at)
             guard let doc = state.document else {
                 throw WorkspaceError(
