@@ -113,6 +113,29 @@ public final class AccountStore: Sendable {
         try read { db in try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY name").map(Self.user) }
     }
 
+    /// Every user with their grants and token counts, by name, read in one transaction (for
+    /// `glossd user list`).
+    public func userSummaries() throws -> [UserSummary] {
+        try read { db in
+            var grants: [String: [UserSummary.Grant]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT user, corpus, role FROM grants ORDER BY user, corpus") {
+                grants[row["user"], default: []].append(UserSummary.Grant(corpus: row["corpus"], role: try Self.role(row["role"])))
+            }
+            var counts: [String: (active: Int, revoked: Int)] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT user, SUM(revoked = 0) AS active, SUM(revoked != 0) AS revoked FROM tokens GROUP BY user")
+            {
+                counts[row["user"]] = (row["active"], row["revoked"])
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY name").map { row in
+                let user = Self.user(row)
+                let count = counts[user.name] ?? (0, 0)
+                return UserSummary(
+                    user: user, grants: grants[user.name] ?? [], activeTokens: count.active, revokedTokens: count.revoked)
+            }
+        }
+    }
+
     // MARK: Tokens
 
     /// Issues a new bearer token for `user`. Its secret is in the result and nowhere else.
@@ -188,11 +211,16 @@ public final class AccountStore: Sendable {
             return try Row.fetchAll(
                 db, sql: "SELECT id, user, label, created, revoked FROM tokens WHERE user = ? ORDER BY created, id",
                 arguments: [user]
-            ).map { row in
-                TokenInfo(
-                    id: row["id"], user: row["user"], label: row["label"], createdAt: Self.date(row["created"]),
-                    isRevoked: row["revoked"])
-            }
+            ).map(Self.tokenInfo)
+        }
+    }
+
+    /// Every user's tokens, oldest first (then by id), revoked ones included. Only what a
+    /// listing may show: the store has no secrets.
+    public func tokens() throws -> [TokenInfo] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, user, label, created, revoked FROM tokens ORDER BY created, id")
+                .map(Self.tokenInfo)
         }
     }
 
@@ -373,6 +401,11 @@ public final class AccountStore: Sendable {
 
     private static func user(_ row: Row) -> User {
         User(name: row["name"], isAdmin: row["is_admin"], createdAt: date(row["created"]))
+    }
+
+    private static func tokenInfo(_ row: Row) -> TokenInfo {
+        TokenInfo(
+            id: row["id"], user: row["user"], label: row["label"], createdAt: date(row["created"]), isRevoked: row["revoked"])
     }
 
     private static func corpus(_ row: Row) -> CorpusRecord {

@@ -26,11 +26,8 @@ extension DataDirectory {
     public static func backup(data: URL, to destination: URL) throws -> BackupManifest {
         let startedAt = Date()
         let manager = FileManager.default
+        try requireStore(data)
         let accounts = data.appendingPathComponent(accountsFile)
-        guard manager.fileExists(atPath: accounts.path) else {
-            throw DataDirectoryError(
-                .notADataDirectory, "no \(accountsFile): not a glossd data directory", context: data.path)
-        }
         let existed = manager.fileExists(atPath: destination.path)
         if existed {
             let contents = (try? manager.contentsOfDirectory(atPath: destination.path)) ?? ["?"]

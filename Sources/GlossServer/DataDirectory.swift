@@ -49,11 +49,8 @@ public enum DataDirectory {
     ///   `server.sqlite`, `notFound` when `corpus` has no database. Damage is not thrown: it
     ///   is in the report.
     public static func check(data: URL, corpus: String? = nil, maxProblems: Int = 1000) throws -> IntegrityReport {
+        try requireStore(data)
         let accounts = data.appendingPathComponent(accountsFile)
-        guard FileManager.default.fileExists(atPath: accounts.path) else {
-            throw DataDirectoryError(
-                .notADataDirectory, "no \(accountsFile): not a glossd data directory", context: data.path)
-        }
         var report = IntegrityReport(maxProblems: maxProblems)
         let names: [String]
         if let corpus {

@@ -77,35 +77,42 @@ public final class GlossServer: Service, Sendable {
     /// Live connections.
     public var connectionCount: Int { connections.withLock { $0.count } }
 
+    /// Listens and serves until graceful shutdown.
+    ///
+    /// - Throws: ``ListenError`` when the address cannot be bound (in use, not local, no
+    ///   permission).
     public func run() async throws {
         let limits = configuration.limits
         let clientAuthentication = self.clientAuthentication
         let minimumRate = configuration.minimumTransferRate
         let metrics = self.metrics
-        let listener = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let context = self.tls.withLock { $0.context }
-                    let handler =
-                        clientAuthentication.verificationCallback.map { NIOSSLServerHandler(context: context, customVerificationCallback: $0) }
-                        ?? NIOSSLServerHandler(context: context)
-                    try channel.pipeline.syncOperations.addHandler(handler)
-                    // Per connection: what its pipeline saw of the TLS handshake, for the metrics.
-                    let tlsProbe = metrics.map { _ in TLSHandshakeProbe() }
-                    if let metrics, let tlsProbe {
-                        try channel.pipeline.syncOperations.addHandler(ConnectionMetricsHandler(metrics: metrics, probe: tlsProbe))
+        // A clash names the address and the flag, not just the socket call that failed.
+        let listener = try await ListenError.naming(host: configuration.host, port: configuration.port, setting: "--listen") {
+            try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: configuration.host, port: configuration.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let context = self.tls.withLock { $0.context }
+                        let handler =
+                            clientAuthentication.verificationCallback.map { NIOSSLServerHandler(context: context, customVerificationCallback: $0) }
+                            ?? NIOSSLServerHandler(context: context)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        // Per connection: what its pipeline saw of the TLS handshake, for the metrics.
+                        let tlsProbe = metrics.map { _ in TLSHandshakeProbe() }
+                        if let metrics, let tlsProbe {
+                            try channel.pipeline.syncOperations.addHandler(ConnectionMetricsHandler(metrics: metrics, probe: tlsProbe))
+                        }
+                        if minimumRate > 0 {
+                            try channel.pipeline.syncOperations.addHandler(SlowTransferGuard(minimumRate: minimumRate))
+                        }
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(FrameDecoder(expectPreface: true, limits: limits)))
+                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
+                        return (try NIOAsyncChannel<Frame, WireWrite>(wrappingChannelSynchronously: channel), tlsProbe)
                     }
-                    if minimumRate > 0 {
-                        try channel.pipeline.syncOperations.addHandler(SlowTransferGuard(minimumRate: minimumRate))
-                    }
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(FrameDecoder(expectPreface: true, limits: limits)))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
-                    return (try NIOAsyncChannel<Frame, WireWrite>(wrappingChannelSynchronously: channel), tlsProbe)
                 }
-            }
+        }
         bound.withLock { $0 = listener.channel.localAddress }
         listening.withLock { $0 = listener.channel }
         logger.info("listening", metadata: ["address": "\(listener.channel.localAddress.map { "\($0)" } ?? "?")"])

@@ -9,18 +9,22 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Verify the stored data: blobs, delta chains, snapshots, the head table, revisions, SQLite files.",
         discussion: """
-            Runs SQLite's integrity and foreign-key checks on server.sqlite, then checks every corpus in full:
-            every text, delta and snapshot inflates to its recorded length and decodes (a text must hash to
-            its digest); every document's delta chain starts with its addition, applies in order and matches
-            the row's chain bookkeeping; every snapshot equals the deltas' state at its revision; the head
-            table equals the state at the head; revisions run 1...head; no row points at nothing; and
-            SQLite's integrity check passes on each corpus file.
+            Runs SQLite's integrity and foreign-key checks on server.sqlite, then checks every corpus in \
+            full: every text, delta and snapshot inflates to its recorded length and decodes (a text must \
+            hash to its digest); every document's delta chain starts with its addition, applies in order \
+            and matches the row's chain bookkeeping; every snapshot equals the deltas' state at its \
+            revision; the head table equals the state at the head; revisions run 1...head; no row points \
+            at nothing; and SQLite's integrity check passes on each corpus file.
 
-            It only reads, one document per read transaction, so it is safe (and consistent) while the
+            It only reads, one document per read transaction, so it is safe (and consistent) while the \
             server runs.
 
-            Exit status: 0 when nothing is wrong, 7 when damage is found, 1 when the check cannot run
+            Exit status: 0 when nothing is wrong, 7 when damage is found, 1 when the check cannot run \
             (no such data directory or corpus).
+
+            Examples:
+              glossd check --data /var/lib/glossd
+              glossd check --data /var/lib/glossd --corpus news --json
             """)
 
     /// The exit status when damage is found; `backup` and `restore` use it too when a copy

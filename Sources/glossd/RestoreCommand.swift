@@ -9,14 +9,18 @@ struct RestoreCommand: ParsableCommand {
         commandName: "restore",
         abstract: "Replace a data directory with a backup made by `glossd backup`.",
         discussion: """
-            Reads SRC/manifest.json, copies the files it lists into DIR.restore-tmp, checks that copy in
-            full (and each corpus's head revision against the manifest), and only then renames it to DIR.
-            A non-empty DIR is refused unless --force is given; its old contents are then kept as
-            DIR.before-restore-<UTC time>. Stop the server first: restore refuses to run while a server
-            holds DIR's lock.
+            Reads SRC/manifest.json, copies the files it lists into DIR.restore-tmp, checks that copy \
+            in full (and each corpus's head revision against the manifest), and only then renames it \
+            to DIR. A non-empty DIR is refused unless --force is given; its old contents are then kept \
+            as DIR.before-restore-<UTC time>. Stop the server first: restore refuses to run while a \
+            server holds DIR's lock.
 
-            Exit status: 0 on success, 7 when the backup fails its check (DIR is untouched), 1 on any
+            Exit status: 0 on success, 7 when the backup fails its check (DIR is untouched), 1 on any \
             other failure (no manifest, missing files, DIR not empty, DIR in use).
+
+            Examples:
+              glossd restore /srv/backups/glossd-2026-01-31 --data /var/lib/glossd
+              glossd restore /srv/backups/glossd-2026-01-31 --data /var/lib/glossd --force
             """)
 
     @Argument(help: "The backup directory (made by glossd backup).")

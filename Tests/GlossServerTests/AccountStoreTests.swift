@@ -57,6 +57,31 @@ private func expectAccountError(
         expectAccountError(.unsupportedFormat, context: path) { _ = try AccountStore(path: path) }
     }
 
+    @Test func adminCommandsOpenOnlyAnExistingStore() throws {
+        let directory = try TemporaryDirectory("accounts")
+        defer { directory.remove() }
+        // No such directory, and a directory without a store: refused, naming the path and
+        // how to create a store, and nothing is created.
+        let typo = directory.url.appendingPathComponent("srv-typo")
+        let empty = directory.url.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        for data in [typo, empty] {
+            let error = #expect(throws: DataDirectoryError.self) { _ = try DataDirectory.openAccounts(data: data) }
+            #expect(error?.code == .notADataDirectory)
+            #expect(error?.context == data.path)
+            #expect(error?.message.contains(data.path) == true)
+            #expect(error?.message.contains("glossd serve --data") == true)
+        }
+        #expect(!FileManager.default.fileExists(atPath: typo.path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: empty.path).isEmpty)
+
+        // The server creates one; from then on it opens, with what the server wrote.
+        let created = try DataDirectory.createAccounts(data: empty)
+        try created.addUser("admin", isAdmin: true)
+        #expect(DataDirectory.holdsStore(empty))
+        #expect(try DataDirectory.openAccounts(data: empty).users().map(\.name) == ["admin"])
+    }
+
     // MARK: Users
 
     @Test func addsAndListsUsers() throws {
@@ -232,6 +257,32 @@ private func expectAccountError(
         #expect(try f.store.tokens(for: "bob").count == 1)
     }
 
+    @Test func listsEveryUsersTokensOldestFirstWithoutSecrets() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        #expect(try f.store.tokens().isEmpty)
+        try f.store.addUser("bob")
+        try f.store.addUser("ann")
+        let first = try f.store.issueToken(for: "bob", label: "desktop")
+        let second = try f.store.issueToken(for: "ann", label: "laptop")
+        let third = try f.store.issueToken(for: "bob", label: "ci")
+        try f.store.revokeToken(id: third.id)
+
+        let all = try f.store.tokens()
+        #expect(Set(all.map(\.id)) == [first.id, second.id, third.id])
+        // Oldest first; tokens issued in the same millisecond by id.
+        for (a, b) in zip(all, all.dropFirst()) {
+            #expect(a.createdAt < b.createdAt || (a.createdAt == b.createdAt && a.id < b.id))
+        }
+        let listed = try #require(all.first { $0.id == second.id })
+        #expect(listed.user == "ann" && listed.label == "laptop" && !listed.isRevoked)
+        #expect(all.first { $0.id == third.id }?.isRevoked == true)
+        // The same rows as the per-user listing.
+        #expect(all.filter { $0.user == "bob" } == (try f.store.tokens(for: "bob")))
+        // A listing has no field that could hold a secret.
+        #expect(!String(describing: all).contains(AccountStore.tokenPrefix))
+    }
+
     // MARK: Corpora
 
     @Test func createsCorporaOwnedByTheirCreator() throws {
@@ -399,6 +450,42 @@ private func expectAccountError(
         #expect(root.allSatisfy { $0.1 == .owner })
         #expect(try f.store.corpora(visibleTo: "nobody").isEmpty)
         expectAccountError(.unknownUser, context: "ghost") { _ = try f.store.corpora(visibleTo: "ghost") }
+    }
+
+    @Test func userSummariesGiveGrantsAndTokenCounts() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        #expect(try f.store.userSummaries().isEmpty)
+        let root = try f.store.addUser("root", isAdmin: true)
+        let olga = try f.store.addUser("olga")
+        let ann = try f.store.addUser("ann")
+        _ = try f.store.issueToken(for: "root")
+        _ = try f.store.issueToken(for: "ann")
+        let lost = try f.store.issueToken(for: "ann", label: "lost")
+        try f.store.revokeToken(id: lost.id)
+        try f.store.createCorpus(name: "news", owner: "olga")
+        try f.store.createCorpus(name: "blogs", owner: "olga")
+        try f.store.grant(corpus: "news", user: "ann", role: .annotator)
+        try f.store.grant(corpus: "blogs", user: "ann", role: .viewer)
+
+        let summaries = try f.store.userSummaries()
+        #expect(
+            summaries == [
+                UserSummary(
+                    user: ann, grants: [.init(corpus: "blogs", role: .viewer), .init(corpus: "news", role: .annotator)],
+                    activeTokens: 1, revokedTokens: 1),
+                UserSummary(
+                    user: olga, grants: [.init(corpus: "blogs", role: .owner), .init(corpus: "news", role: .owner)],
+                    activeTokens: 0, revokedTokens: 0),
+                // An admin's implicit ownership is not a grant.
+                UserSummary(user: root, grants: [], activeTokens: 1, revokedTokens: 0),
+            ])
+        // The counts agree with the token listings.
+        for summary in summaries {
+            let tokens = try f.store.tokens(for: summary.user.name)
+            #expect(tokens.filter { !$0.isRevoked }.count == summary.activeTokens)
+            #expect(tokens.filter(\.isRevoked).count == summary.revokedTokens)
+        }
     }
 
     // MARK: Persistence

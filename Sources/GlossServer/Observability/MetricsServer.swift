@@ -79,6 +79,11 @@ public final class MetricsServer: Service, Sendable {
     /// The address the listener is bound to, once ``run()`` has started (port 0 resolved).
     public var localAddress: SocketAddress? { bound.withLock { $0 } }
 
+    /// Listens and serves until stopped or graceful shutdown.
+    ///
+    /// - Throws: ``ObservabilityError`` `bindFailed` when the address cannot be bound, its
+    ///   message as ``ListenError``'s: "cannot listen for metrics on HOST:PORT: address already
+    ///   in use; …".
     public func run() async throws {
         let responder = makeResponder()
         let idle = TimeAmount.nanoseconds(Int64(idleTimeout.components.seconds) * 1_000_000_000
@@ -98,7 +103,10 @@ public final class MetricsServer: Service, Sendable {
                 }
                 .bind(host: host, port: port).get()
         } catch {
-            throw ObservabilityError(.bindFailed, "cannot listen for metrics: \(error)", context: "\(host):\(port)")
+            // The sync server's listener words it the same way (naming the address and the flag);
+            // the type stays ObservabilityError, which callers of this endpoint already catch.
+            let named = ListenError.binding(error, host: host, port: port, what: "for metrics ", setting: "--metrics-listen")
+            throw ObservabilityError(.bindFailed, named.message, context: named.context)
         }
         bound.withLock { $0 = listener.localAddress }
         let stoppedEarly = state.withLock { s in
