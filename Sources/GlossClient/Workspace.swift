@@ -503,6 +503,8 @@ extension ErrorCode where Domain == WorkspaceError {
     /// A resolution whose value the schema or the data model does not allow.
     public static let invalidResolution = Self(rawValue: "invalid-resolution")
     public static let unknownChangeset = Self(rawValue: "unknown-changeset")
+    /// A layer or label named on the command line that no annotation here carries.
+    public static let unknownLayer = Self(rawValue: "unknown-layer")
     /// A revision `revert` cannot undo (a schema change).
     public static let cannotRevert = Self(rawValue: "cannot-revert")
 }

@@ -7,13 +7,14 @@ import GlossWire
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "See Gloss work end to end on this machine, in one command.",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             Starts a real glossd on loopback (TLS, a temporary data directory), creates a corpus
             from the sample document, lets two annotators, alice and bob, annotate it at the same
             time in their own workspaces, shows the one real conflict they run into and how it is
             resolved, and ends with both workspaces converged, the annotated document and their
             agreement. Everything is removed afterwards unless you pass --keep.
-            """)
+            """))
     @Flag(help: "Keep the temporary directory (server data and both workspaces) to look around.") var keep = false
     @Option(help: "Where to find glossd (default: next to gloss, then PATH).") var glossd: String?
     @Flag(help: .hidden) var printSample = false

@@ -23,7 +23,8 @@ enum FormatName: String, ExpressibleByArgument, CaseIterable {
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import annotations (and new documents) from another tool's files.",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             Formats: \(FormatName.allCases.map(\.rawValue).joined(separator: ", ")).
             Every problem is reported with its file and line, and the rest is imported; --strict
             makes any problem fatal. Offsets counted in code points or UTF-16 units are detected
@@ -35,7 +36,7 @@ struct Import: AsyncParsableCommand {
               gloss import labelstudio export.json --author alice
               gloss import conll wikigold.conll.txt --strict
             Then `gloss sync` to share the result.
-            """)
+            """))
     @Argument(help: "brat, jsonl, labelstudio, conll, w3c or inline.") var format: FormatName
     @Argument(help: "A file or a directory.") var path: String
     @Option(help: "Write every annotation into this annotator's layer.") var author: String?
@@ -74,18 +75,19 @@ struct Import: AsyncParsableCommand {
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export documents and annotations for another tool.",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             DEST is a directory (brat, w3c, inline write a file per document) or a file (jsonl,
             labelstudio, conll). Documents imported from brat export with their original lines
             and ids, so an unedited import exports to the same bytes.
             Examples:
               gloss export brat out/
-              gloss export jsonl alice.jsonl --author alice --at 42
+              gloss export jsonl alice.jsonl --layer alice --at 42
               gloss export w3c annotations/ --doc news-1
-            """)
+            """))
     @Argument(help: "brat, jsonl, labelstudio, conll, w3c or inline.") var format: FormatName
     @Argument(help: "The file or directory to write.") var destination: String
-    @Option(help: "Only this annotator's layer.") var author: String?
+    @OptionGroup var filter: AnnotationFilter
     @Option(help: "As the corpus was at this revision (default: your working state).") var at: Int?
     @Option(name: .customLong("doc"), help: "Only this document (repeatable).") var documents: [String] = []
     @OptionGroup var output: OutputOptions
@@ -95,7 +97,7 @@ struct Export: AsyncParsableCommand {
         try await Gloss.guarded {
             let w = try currentWorkspace()
             let wanted = Set(try documents.map { try DocumentID(validating: $0) })
-            let docs = try FormatIO.documents(of: w, at: at, layer: author, only: wanted)
+            let docs = try FormatIO.documents(of: w, at: at, filter: filter, only: wanted)
             let progress = ProgressReporter("export")
             let exported = try FormatIO.write(format, docs, schema: try w.replica.schema(), progress: progress)
             progress.finish()

@@ -120,12 +120,13 @@ enum FormatIO {
     }
 
     /// The documents to export: the working state or a past revision, one layer or all.
-    static func documents(of w: Workspace, at revision: Int?, layer: String?, only: Set<DocumentID>) throws
+    static func documents(of w: Workspace, at revision: Int?, filter: AnnotationFilter, only: Set<DocumentID>) throws
         -> [ExportDocument]
     {
-        try states(of: w, at: revision, only: only).map { doc, text, state in
-            let annotations = state.sortedAnnotations.filter { layer == nil || $0.layer == layer }
-            return ExportDocument(id: doc.id, text: text, annotations: annotations, metadata: doc.metadata)
+        let all = try states(of: w, at: revision, only: only)
+        try filter.check(against: all.lazy.flatMap(\.state.annotations.values), user: w.config.user)
+        return all.map { doc, text, state in
+            ExportDocument(id: doc.id, text: text, annotations: state.sortedAnnotations.filter(filter.matches), metadata: doc.metadata)
         }
     }
 

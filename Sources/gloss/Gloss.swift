@@ -13,12 +13,13 @@ struct Gloss: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gloss",
         abstract: "Annotate a text corpus with others, offline or online, and sync through glossd.",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             Start with `gloss clone gloss://HOST:PORT/CORPUS`, then annotate (`gloss span add …`),
             and `gloss sync`. Exit codes: 0 ok; 1 conflicts need resolving; 2 usage; 3 cannot
             reach or trust the server; 4 authentication or permission refused; 5 the server or the
             data model refused a change; 6 workspace problem.
-            """,
+            """),
         version: Gloss.version,
         subcommands: [
             Clone.self, CorpusCommand.self, DocCommand.self, Status.self, SpanCommand.self, RelCommand.self,

@@ -47,12 +47,13 @@ func describe(_ a: Annotation, index: TextIndex?, short: (AnnotationID) -> Strin
 struct Log: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List revisions, newest first; your unpushed changesets come first as `pending`.",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             Examples:
               gloss log
               gloss log news-1 --author alice -n 5
               gloss log --json | jq -r '.revision'
-            """)
+            """))
     @Argument(help: "Only revisions that changed this document.") var document: String?
     @Option(help: "Only revisions by this user.") var author: String?
     @Option(name: [.customShort("n"), .long], help: "At most this many entries.") var limit: Int?
@@ -69,9 +70,14 @@ struct Log: AsyncParsableCommand {
         var documents: [String]
     }
 
+    @Flag(help: "Print straight to the terminal, without a pager.") var noPager = false
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
+        output.apply()
         try await Gloss.guarded {
             let w = try currentWorkspace()
+            Pager.start(disabled: noPager || json)
             let id = try document.map { try knownDocument(w, $0) }
             for gap in try id.map(w.replica.historyGaps(of:)) ?? [] where !json {
                 warn(
@@ -101,13 +107,14 @@ struct Log: AsyncParsableCommand {
 struct Diff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show how annotations changed.",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             gloss diff              your pending changes against the last pulled revision
             gloss diff 12           what revision 12 changed
             gloss diff 10..14       from the state at revision 10 to the state at 14
             gloss diff 10..         from revision 10 to your working state
             Add a document id to see only that document; --json for scripts.
-            """)
+            """))
     @Argument(help: "REV, REV1..REV2 or REV.. (default: pending changes).") var revisions: String?
     @Argument(help: "Only this document.") var document: String?
     @Flag(help: "JSON Lines: one object per changed document.") var json = false
@@ -125,9 +132,14 @@ struct Diff: AsyncParsableCommand {
         var changes: [ChangeJSON]
     }
 
+    @Flag(help: "Print straight to the terminal, without a pager.") var noPager = false
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
+        output.apply()
         try await Gloss.guarded {
             let w = try currentWorkspace()
+            Pager.start(disabled: noPager || json)
             // A single argument that is not a revision is a document: `gloss diff news-1`.
             var spec = revisions
             var documentName = document
@@ -236,9 +248,14 @@ struct Blame: AsyncParsableCommand {
         var annotation: AnnotationJSON
     }
 
+    @Flag(help: "Print straight to the terminal, without a pager.") var noPager = false
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
+        output.apply()
         try await Gloss.guarded {
             let w = try currentWorkspace()
+            Pager.start(disabled: noPager || json)
             let (id, state, text) = try workingDocument(w, document)
             let entries = try w.blame(id, localState: state)
             let index = TextIndex(text)
@@ -271,11 +288,12 @@ struct Blame: AsyncParsableCommand {
 struct Revert: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Record a changeset that undoes a revision.",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             The undo is made against that revision: where later revisions changed the same
             fields you get conflicts to resolve (`gloss conflicts`), not a silent overwrite.
             Then `gloss sync` shares it. Example: gloss revert 12
-            """)
+            """))
     @Argument(help: "The revision to undo.") var revision: String
     @OptionGroup var output: OutputOptions
 

@@ -46,16 +46,35 @@ func parseAttributes(_ pairs: [String]) throws -> [String: String] {
 
 struct DocCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "doc", abstract: "Add documents (corpus owners).", subcommands: [Add.self])
+        commandName: "doc", abstract: "Add documents (corpus owners).",
+        discussion: HelpText.reflow(
+                """
+                Examples:
+                  gloss doc add federation-1923.txt
+                  gloss doc add texts/*.txt
+                  gloss doc add draft.txt --id news-2026-11
+                """),
+        subcommands: [Add.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add text files as documents; their id is the file name without .txt.")
+            abstract: "Add text files as documents; their id is the file name without .txt.",
+            discussion: HelpText.reflow(
+                """
+                The files must be UTF-8. Only corpus owners add documents: the change is refused before it is recorded for other roles. `gloss sync` shares them.
+
+                Examples:
+                  gloss doc add federation-1923.txt
+                  gloss doc add draft.txt --id news-2026-11
+                """))
 
         @Argument(help: "UTF-8 text files.") var files: [String]
         @Option(help: "The document id, for a single file.") var id: String?
 
+        @OptionGroup var output: OutputOptions
+
         func run() async throws {
+            output.apply()
             try await Gloss.guarded {
                 if id != nil && files.count != 1 { throw ValidationError("--id works with one file") }
                 let w = try currentWorkspace()
@@ -82,18 +101,40 @@ struct DocCommand: AsyncParsableCommand {
 
 struct SpanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "span", abstract: "Add, change or remove spans.", subcommands: [Add.self, Set.self, Remove.self])
+        commandName: "span", abstract: "Add, change or remove spans.",
+        discussion: HelpText.reflow(
+                """
+                Offsets are Unicode code points, half-open [START, END), over the text as stored (a CRLF counts two), as in brat and Python. Ids can be shortened to any unique prefix.
+
+                Examples:
+                  gloss span add fed 1 35 TITLE
+                  gloss span set 33ee --label ORG
+                  gloss span rm 33ee
+                """),
+        subcommands: [Add.self, Set.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add a span over [START, END) (Unicode code points) and print its id.")
+            abstract: "Add a span over [START, END) (Unicode code points) and print its id.",
+            discussion: HelpText.reflow(
+                """
+                `gloss show DOC` shows the offsets of a text; the covered text is printed by `gloss annotations`.
+
+                Examples:
+                  gloss span add fed 1 35 TITLE
+                  gloss span add fed 40 49 PER --attr negated=no
+                  ID=$(gloss span add fed 66 72 LOC) && gloss rel add $ID 33ee located_in
+                """))
         @Argument var document: String
         @Argument var start: Int
         @Argument var end: Int
         @Argument var label: String
         @Option(name: .customLong("attr"), help: "KEY=VALUE, repeatable.") var attributes: [String] = []
 
+        @OptionGroup var output: OutputOptions
+
         func run() async throws {
+            output.apply()
             try await Gloss.guarded {
                 let w = try currentWorkspace()
                 let doc = try knownDocument(w, document)
@@ -108,13 +149,27 @@ struct SpanCommand: AsyncParsableCommand {
     }
 
     struct Set: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a span's label, ranges or attributes.")
+        static let configuration = CommandConfiguration(
+            abstract: "Change a span's label, ranges or attributes.",
+            discussion: HelpText.reflow(
+                """
+                --attr KEY= (an empty value) removes the attribute.
+
+                Examples:
+                  gloss span set 33ee --label ORG
+                  gloss span set 33ee --range 1-35
+                  gloss span set 33ee --range 0-5,16-23
+                  gloss span set 33ee --attr negated=yes --attr certainty=
+                """))
         @Argument(help: "The span id or a unique prefix.") var id: String
         @Option var label: String?
         @Option(help: "S-E[,S-E] for a discontinuous span.") var range: String?
         @Option(name: .customLong("attr"), help: "KEY=VALUE; KEY= removes it. Repeatable.") var attributes: [String] = []
 
+        @OptionGroup var output: OutputOptions
+
         func run() async throws {
+            output.apply()
             try await Gloss.guarded {
                 let w = try currentWorkspace()
                 let span = try w.annotation(prefix: id)
@@ -136,10 +191,18 @@ struct SpanCommand: AsyncParsableCommand {
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "rm", abstract: "Remove a span, with the relations and notes that point at it.")
+            commandName: "rm", abstract: "Remove a span, with the relations and notes that point at it.",
+            discussion: HelpText.reflow(
+                """
+                Examples:
+                  gloss span rm 33ee
+                """))
         @Argument var id: String
 
+        @OptionGroup var output: OutputOptions
+
         func run() async throws {
+            output.apply()
             try await Gloss.guarded {
                 let w = try currentWorkspace()
                 let span = try w.annotation(prefix: id)
@@ -153,15 +216,31 @@ struct SpanCommand: AsyncParsableCommand {
 
 struct RelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rel", abstract: "Add or remove relations.", subcommands: [Add.self, Remove.self])
+        commandName: "rel", abstract: "Add or remove relations.",
+        discussion: HelpText.reflow(
+                """
+                Examples:
+                  gloss rel add 33ee 4f1a works_for
+                  gloss rel rm 7c2d
+                """),
+        subcommands: [Add.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Relate two annotations of one document; prints the id.")
+        static let configuration = CommandConfiguration(
+            abstract: "Relate two annotations of one document; prints the id.",
+            discussion: HelpText.reflow(
+                """
+                Examples:
+                  gloss rel add 33ee 4f1a works_for
+                """))
         @Argument var from: String
         @Argument var to: String
         @Argument var label: String
 
+        @OptionGroup var output: OutputOptions
+
         func run() async throws {
+            output.apply()
             try await Gloss.guarded {
                 let w = try currentWorkspace()
                 let a = try w.annotation(prefix: from)
@@ -177,10 +256,17 @@ struct RelCommand: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove a relation.")
+        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove a relation.", discussion: HelpText.reflow(
+                """
+                Examples:
+                  gloss rel rm 7c2d
+                """))
         @Argument var id: String
 
+        @OptionGroup var output: OutputOptions
+
         func run() async throws {
+            output.apply()
             try await Gloss.guarded {
                 let w = try currentWorkspace()
                 let rel = try w.annotation(prefix: id)
@@ -194,22 +280,37 @@ struct RelCommand: AsyncParsableCommand {
 
 struct Annotations: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List annotations: id, document, ranges, covered text, label, attributes, author.")
-    @Argument(help: "Only this document.") var document: String?
+        abstract: "List annotations: id, document, ranges, covered text, label, attributes, author.",
+        discussion: HelpText.reflow(
+                """
+                Covered texts are quoted on one line (a newline shows as \\n). Relations show their two ends.
+
+                Examples:
+                  gloss annotations
+                  gloss annotations fed --label PER --layer alice
+                  gloss annotations --json | jq -r '.text'
+                """))
+    @Argument(help: "Only these documents.") var positionalDocuments: [String] = []
+    @Option(name: .customLong("doc"), help: "Only this document; repeatable.") var documents: [String] = []
+    @OptionGroup var filter: AnnotationFilter
     @Flag(help: "JSON Lines for scripts.") var json = false
 
+    @Flag(help: "Print straight to the terminal, without a pager.") var noPager = false
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
+        output.apply()
         try await Gloss.guarded {
             let w = try currentWorkspace()
+            Pager.start(disabled: noPager || json)
             var view = try w.localView()
-            if let document {
-                let id = try knownDocument(w, document)
-                view = view.filter { $0.document.id == id }
-            }
+            let wanted = Swift.Set(try (positionalDocuments + documents).map { try knownDocument(w, $0) })
+            if !wanted.isEmpty { view = view.filter { wanted.contains($0.document.id) } }
+            try filter.check(against: view.flatMap(\.state.annotations.values), user: w.config.user)
             var rows: [(Annotation, String)] = []
             for (doc, state) in view {
                 let index = TextIndex(try w.text(of: doc))
-                for a in state.annotations.values.sorted(by: Self.order) {
+                for a in state.annotations.values.sorted(by: Self.order) where filter.matches(a) {
                     rows.append((a, AnnotationJSON.covered(a, in: index)))
                 }
             }
@@ -235,10 +336,22 @@ struct Annotations: AsyncParsableCommand {
 }
 
 struct Conflicts: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List conflicts between your pending changes and the server's.")
+    static let configuration = CommandConfiguration(
+        abstract: "List conflicts between your pending changes and the server's.",
+        discussion: HelpText.reflow(
+                """
+                Each conflict has a stable id (the same on every machine); resolve it with `gloss resolve ID`, then `gloss sync`. Exits 1 while any wait.
+
+                Examples:
+                  gloss conflicts
+                  gloss conflicts --json | jq -r '.id'
+                """))
     @Flag(help: "JSON Lines.") var json = false
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
+        output.apply()
         try await Gloss.guarded {
             let conflicts = try currentWorkspace().conflicts()
             for c in conflicts {
@@ -257,7 +370,18 @@ struct Conflicts: AsyncParsableCommand {
 }
 
 struct Resolve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Settle a conflict: keep yours, theirs, or a given value.")
+    static let configuration = CommandConfiguration(
+        abstract: "Settle a conflict: keep yours, theirs, or a given value.",
+        discussion: HelpText.reflow(
+                """
+                A value the schema does not allow is refused and nothing is recorded. The resolution is applied at the next `gloss sync`.
+
+                Examples:
+                  gloss resolve 33ee --theirs
+                  gloss resolve 33ee --mine
+                  gloss resolve 33ee --value ORG
+                  gloss resolve 91ab --value 1-35
+                """))
     @Argument(help: "The conflict id or a unique prefix.") var id: String
     @Flag var mine = false
     @Flag var theirs = false
@@ -270,7 +394,10 @@ struct Resolve: AsyncParsableCommand {
         }
     }
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
+        output.apply()
         try await Gloss.guarded {
             let w = try currentWorkspace()
             let resolution: Resolution

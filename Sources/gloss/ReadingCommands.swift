@@ -18,7 +18,10 @@ struct Docs: AsyncParsableCommand {
         var digest: String
     }
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
+        output.apply()
         try await Gloss.guarded {
             let w = try currentWorkspace()
             for (document, state) in try w.localView() {
@@ -39,17 +42,22 @@ struct Docs: AsyncParsableCommand {
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a document with its annotations.",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             On a terminal, spans are coloured by label with a legend below; piped, the text comes in
             inline markup ([text](LABEL), see Docs/inline-markup.md), which `gloss edit` also uses.
             Examples:
               gloss show news-1
-              gloss show news-1 --at 12 --author alice
+              gloss show news-1 --at 12 --layer alice
+              gloss show news-1 --label PER --label ORG
+              gloss show news-1 --span 33ee
               gloss show news-1 --json | jq '.annotations | length'
-            """)
+            """))
     @Argument(help: "The document id.") var document: String
     @Option(help: "Show it as it was at this revision (default: your working state).") var at: Int?
-    @Option(help: "Only this annotator's layer.") var author: String?
+    @OptionGroup var filter: AnnotationFilter
+    @Option(help: "Only the lines around this span (an id or unique prefix), with its text marked.") var span: String?
+    @Option(help: "Lines of context around --span.") var context = 2
     @Flag(help: "One JSON object: the text and the annotations.") var json = false
     @Flag(help: "Inline markup even on a terminal.") var markup = false
 
@@ -60,9 +68,14 @@ struct Show: AsyncParsableCommand {
         var annotations: [AnnotationJSON]
     }
 
+    @Flag(help: "Print straight to the terminal, without a pager.") var noPager = false
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
+        output.apply()
         try await Gloss.guarded {
             let w = try currentWorkspace()
+            Pager.start(disabled: noPager || json || !Terminal.stdoutIsTerminal)
             let id = try knownDocument(w, document)
             let state = try w.state(of: id, at: at)
             guard let doc = state.document else {
@@ -71,7 +84,16 @@ struct Show: AsyncParsableCommand {
                     "no document \(document)" + (at.map { " at revision \($0)" } ?? "") + "; `gloss docs` lists them")
             }
             let text = try w.text(of: doc)
-            let annotations = state.sortedAnnotations.filter { author == nil || $0.layer == author }
+            try filter.check(against: state.annotations.values, user: w.config.user)
+            let annotations = state.sortedAnnotations.filter(filter.matches)
+            if let span {
+                let target = try w.annotation(prefix: span)
+                guard target.document == id, !target.ranges.isEmpty else {
+                    throw WorkspaceError(.unknownAnnotation, "\(span) is not a span of \(id)")
+                }
+                say(SpanContext(text: text, span: target, lines: context, colors: Terminal.colorsStdout).render())
+                return
+            }
             if json {
                 let index = TextIndex(text)
                 try printJSON(
@@ -97,10 +119,13 @@ struct ColoredDocument {
 
     func render() -> String {
         let spans = annotations.filter { $0.kind == .span }
+        let colors = LabelColors.assign(spans.map(\.label))
         let scalars = Array(text.unicodeScalars)
         // The innermost (shortest) span covering each position decides its colour.
         var owner = [Int](repeating: -1, count: scalars.count)
         var length = [Int](repeating: .max, count: scalars.count)
+        // Each span's label is named, dimmed, right after its last range.
+        var endsAt: [Int: [String]] = [:]
         for (i, span) in spans.enumerated() {
             for range in span.ranges where range.end <= scalars.count {
                 for p in range.start..<range.end where range.length < length[p] {
@@ -108,16 +133,18 @@ struct ColoredDocument {
                     length[p] = range.length
                 }
             }
+            if let end = span.ranges.map(\.end).max(), end <= scalars.count { endsAt[end, default: []].append(span.label) }
         }
         var out = ""
         var p = 0
         while p < scalars.count {
-            var q = p
-            while q < scalars.count && owner[q] == owner[p] { q += 1 }
+            var q = p + 1
+            while q < scalars.count && owner[q] == owner[p] && endsAt[q] == nil { q += 1 }
             var piece = String.UnicodeScalarView()
             piece.append(contentsOf: scalars[p..<q])
             let segment = String(piece)
-            out += owner[p] < 0 ? segment : LabelColors.paint(segment, LabelColors.code(for: spans[owner[p]].label))
+            out += owner[p] < 0 ? segment : LabelColors.paint(segment, colors[spans[owner[p]].label] ?? LabelColors.palette[0])
+            if let labels = endsAt[q] { out += LabelColors.dim("[" + labels.joined(separator: ",") + "]") }
             p = q
         }
         if !out.hasSuffix("\n") { out += "\n" }
@@ -142,7 +169,7 @@ struct ColoredDocument {
         var counts: [String: Int] = [:]
         for s in spans { counts[s.label, default: 0] += 1 }
         if !counts.isEmpty {
-            out += "\n" + counts.keys.sorted().map { "\(LabelColors.paint("■ \($0)", LabelColors.code(for: $0))) \(counts[$0]!)" }
+            out += "\n" + counts.keys.sorted().map { "\(LabelColors.paint("■ \($0)", colors[$0] ?? "0")) \(counts[$0]!)" }
                 .joined(separator: "  ") + "\n"
         }
         return out

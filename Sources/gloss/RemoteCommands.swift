@@ -12,7 +12,8 @@ struct CorpusCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a corpus (server admins).",
-            discussion: """
+            discussion: HelpText.reflow(
+            """
                 The schema file is JSON: {"spanLabels": ["PER", "ORG"], "documentLabels": ["politics"], \
                 "relations": [{"label": "works_for", "fromLabels": ["PER"], "toLabels": ["ORG"]}], \
                 "attributes": [{"name": "negated", "values": ["yes", "no"]}]}.
@@ -26,7 +27,7 @@ struct CorpusCommand: AsyncParsableCommand {
                 Examples:
                   gloss corpus create gloss://annot.example.org:7743 news --schema schema.json
                   gloss corpus create gloss://annot.example.org:7743 scratch --own-layers
-                """)
+                """))
 
         @Argument(help: "gloss://HOST:PORT") var url: String
         @Argument(help: "The corpus name.") var name: String
@@ -34,7 +35,10 @@ struct CorpusCommand: AsyncParsableCommand {
         @Flag(help: "Annotators may edit only their own layer.") var ownLayers = false
         @OptionGroup var connection: ConnectionOptions
 
+        @OptionGroup var output: OutputOptions
+
         func run() async throws {
+            output.apply()
             try await Gloss.guarded {
                 guard let server = GlossURL(url) else { throw ValidationError("expected gloss://HOST:PORT, got \(url)") }
                 var json = ""
@@ -65,7 +69,16 @@ struct CorpusCommand: AsyncParsableCommand {
     }
 
     struct Grant: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Give a user a role in a corpus (corpus owners).")
+        static let configuration = CommandConfiguration(
+            abstract: "Give a user a role in a corpus (corpus owners).",
+            discussion: HelpText.reflow(
+                """
+                Roles: viewer (reads), annotator (annotates; under --own-layers only their own layer), curator (every layer), owner (also schema, documents and grants); none revokes.
+
+                Examples:
+                  gloss corpus grant gloss://annot.example.org:7743 news alice curator
+                  gloss corpus grant gloss://annot.example.org:7743 news bob none
+                """))
 
         @Argument(help: "gloss://HOST:PORT") var url: String
         @Argument var corpus: String
@@ -73,7 +86,10 @@ struct CorpusCommand: AsyncParsableCommand {
         @Argument(help: "viewer, annotator, curator, owner, or none to revoke.") var role: String
         @OptionGroup var connection: ConnectionOptions
 
+        @OptionGroup var output: OutputOptions
+
         func run() async throws {
+            output.apply()
             try await Gloss.guarded {
                 guard let server = GlossURL(url) else { throw ValidationError("expected gloss://HOST:PORT, got \(url)") }
                 let roles: [String: Gloss_V1_Role] = [
@@ -98,7 +114,14 @@ struct CorpusCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the corpora you have a role in.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the corpora you have a role in.",
+            discussion: HelpText.reflow(
+                """
+                Examples:
+                  gloss corpus list gloss://annot.example.org:7743
+                  gloss corpus list gloss://annot.example.org:7743 --json
+                """))
 
         @Argument(help: "gloss://HOST:PORT") var url: String
         @Flag(help: "JSON Lines for scripts.") var json = false
@@ -111,7 +134,10 @@ struct CorpusCommand: AsyncParsableCommand {
             var documents: UInt64
         }
 
+        @OptionGroup var output: OutputOptions
+
         func run() async throws {
+            output.apply()
             try await Gloss.guarded {
                 guard let server = GlossURL(url) else { throw ValidationError("expected gloss://HOST:PORT, got \(url)") }
                 let (client, _) = try await connection.connect(to: server, token: try connection.resolvedToken())
@@ -155,7 +181,16 @@ struct WorkspaceSession {
 }
 
 struct Pull: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Fetch new revisions from the server.")
+    static let configuration = CommandConfiguration(
+        abstract: "Fetch new revisions from the server.",
+        discussion: HelpText.reflow(
+                """
+                Your pending changes stay pending and are rebased on the new revisions; conflicts with them are listed by `gloss conflicts` (exit 1).
+
+                Examples:
+                  gloss pull
+                  gloss pull --quiet && gloss conflicts
+                """))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
@@ -178,7 +213,15 @@ struct Pull: AsyncParsableCommand {
 }
 
 struct Push: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Send pending changes to the server.")
+    static let configuration = CommandConfiguration(
+        abstract: "Send pending changes to the server.",
+        discussion: HelpText.reflow(
+                """
+                Pushes only when you are up to date; otherwise `gloss sync` pulls, rebases and pushes in one go. A change the server refuses shows in `gloss status`; `gloss drop N` discards it.
+
+                Examples:
+                  gloss push
+                """))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
@@ -201,7 +244,15 @@ struct Push: AsyncParsableCommand {
 
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Pull, rebase your pending changes, push, and retry if another push won the race.")
+        abstract: "Pull, rebase your pending changes, push, and retry if another push won the race.",
+        discussion: HelpText.reflow(
+                """
+                Exits 1 when your changes conflict with someone else's: `gloss conflicts`, `gloss resolve`, then `gloss sync` again.
+
+                Examples:
+                  gloss sync
+                  gloss sync || gloss conflicts
+                """))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
@@ -223,14 +274,15 @@ struct Sync: AsyncParsableCommand {
 struct Trust: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Change how this workspace verifies its server (after a certificate change).",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             Like removing a host from ssh's known_hosts: only do it when the server's administrator
             confirms the new certificate. The next command connects with the new trust.
             Examples:
               gloss trust --pin sha256:…          the fingerprint glossd printed
               gloss trust --ca /etc/ssl/my-ca.pem
               gloss trust --system-ca             a certificate from a public CA (Let's Encrypt)
-            """)
+            """))
     @Option(help: "The server certificate's fingerprint (sha256:HEX).") var pin: String?
     @Option(help: "A CA certificate file (PEM).") var ca: String?
     @Flag(help: "The system's CA store.") var systemCa = false
@@ -244,7 +296,10 @@ struct Trust: AsyncParsableCommand {
         }
     }
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
+        output.apply()
         try await Gloss.guarded {
             let w = try currentWorkspace()
             try w.setTrust(pin: pin.flatMap(CertificateFingerprint.init(parsing:)), caFile: ca)

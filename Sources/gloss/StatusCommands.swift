@@ -6,7 +6,8 @@ import GlossModel
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show where the workspace stands: its revision, your pending changes and any conflicts.",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             Lists each change made here and not yet in the server's history, numbered as \
             `gloss drop` takes them, with the server's reason when it refused one; and each \
             conflict waiting for `gloss resolve`. Exits 1 while conflicts wait.
@@ -19,7 +20,7 @@ struct Status: AsyncParsableCommand {
               gloss status
               gloss status --short
               gloss status --json | jq 'select(.type == "conflict")'
-            """)
+            """))
 
     @Flag(name: .shortAndLong, help: "One line an item, for scripts and quick looks.") var short = false
     @Flag(help: "JSON Lines for scripts.") var json = false
@@ -131,7 +132,8 @@ struct PendingJSON: Encodable {
 struct Drop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Discard pending changes, by the number or id `gloss status` shows.",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             Use it for a change the server refused (it holds back every change after it) or \
             one you no longer want. Each dropped change is listed, and a copy is kept in \
             .gloss/dropped/ until you delete it.
@@ -140,7 +142,7 @@ struct Drop: AsyncParsableCommand {
               gloss drop 2
               gloss drop 2 3
               gloss drop 5e1f0c2a
-            """)
+            """))
 
     @Argument(help: "Pending change numbers (`2` or `#2`) or unique prefixes of their ids.") var changes: [String]
     @OptionGroup var output: OutputOptions
@@ -166,7 +168,8 @@ struct Drop: AsyncParsableCommand {
 struct Reset: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Discard every pending change and chosen resolution: back to the server's state.",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             Like `git reset --hard` against the last pull: the workspace shows the replica's \
             revision again. Each discarded change is listed, and a copy is kept in \
             .gloss/dropped/. Kept `gloss edit` files are left alone.
@@ -174,7 +177,7 @@ struct Reset: AsyncParsableCommand {
             Examples:
               gloss reset
               gloss reset && gloss pull
-            """)
+            """))
 
     @OptionGroup var output: OutputOptions
 

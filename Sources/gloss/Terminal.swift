@@ -94,14 +94,24 @@ final class ProgressReporter: @unchecked Sendable {
 
 /// ANSI colours for labels, picked by a stable hash so a label keeps its colour across runs.
 enum LabelColors {
-    /// Bold foreground colours that read on dark and light backgrounds.
-    private static let palette = ["1;31", "1;32", "1;33", "1;34", "1;35", "1;36", "4;31", "4;32", "4;34", "4;35"]
+    /// Foreground colours that read on dark and light backgrounds: the six bold basic colours,
+    /// then six from the 256-colour cube.
+    static let palette = [
+        "1;31", "1;32", "1;33", "1;34", "1;35", "1;36",
+        "38;5;208", "38;5;129", "38;5;37", "38;5;166", "38;5;99", "38;5;142",
+    ]
 
-    static func code(for label: String) -> String {
-        var hash: UInt32 = 2_166_136_261
-        for byte in label.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return palette[Int(hash % UInt32(palette.count))]
+    /// A distinct colour for each label (in sorted order), so no two labels of a document share
+    /// one until there are more labels than colours; labels are also named inline, so colour is
+    /// never the only way to tell them apart.
+    static func assign(_ labels: some Sequence<String>) -> [String: String] {
+        var out: [String: String] = [:]
+        for (i, label) in Set(labels).sorted().enumerated() { out[label] = palette[i % palette.count] }
+        return out
     }
 
     static func paint(_ text: String, _ code: String) -> String { "\u{1B}[\(code)m\(text)\u{1B}[0m" }
+
+    /// Dim, for the inline label names.
+    static func dim(_ text: String) -> String { "\u{1B}[2m\(text)\u{1B}[0m" }
 }

@@ -6,13 +6,14 @@ import GlossModel
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print other annotators' new revisions as the server announces them.",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             Runs until interrupted. With --pull each revision is applied to your workspace as it
             arrives (your pending work is rebased; conflicts are reported, not resolved).
             Examples:
               gloss watch
               gloss watch news-1 --pull
-            """)
+            """))
     @Argument(help: "Only revisions that change this document.") var document: String?
     @Flag(help: "Pull each announced revision into the workspace.") var pull = false
     @Flag(help: "Also show your own revisions.") var all = false
@@ -28,7 +29,10 @@ struct Watch: AsyncParsableCommand {
         var pulled: Bool
     }
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
+        output.apply()
         try await Gloss.guarded {
             let filter = try document.map { try DocumentID(validating: $0) }
             let session = try await WorkspaceSession.open(connection)
