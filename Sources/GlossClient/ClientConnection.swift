@@ -16,15 +16,19 @@ public final class ClientConnection: Sendable {
         public var limits: WireLimits
         public var clientName: String
         public var connectTimeout: TimeAmount
+        /// How long the TLS and Gloss handshakes may take once connected: a listener that
+        /// accepts and then says nothing must not hang the client.
+        public var handshakeTimeout: TimeAmount
         /// The certificate to present to a server that requires mutual TLS.
         public var clientCertificate: ClientCertificate?
 
         public init(
             host: String, port: Int, trust: ServerTrust, token: String, limits: WireLimits = .default,
             clientName: String = "gloss/0.1", connectTimeout: TimeAmount = .seconds(10),
-            clientCertificate: ClientCertificate? = nil
+            clientCertificate: ClientCertificate? = nil, handshakeTimeout: TimeAmount = .seconds(60)
         ) {
             self.clientCertificate = clientCertificate
+            self.handshakeTimeout = handshakeTimeout
             self.host = host
             self.port = port
             self.trust = trust
@@ -33,6 +37,9 @@ public final class ClientConnection: Sendable {
             self.clientName = clientName
             self.connectTimeout = connectTimeout
         }
+
+        /// `host:port` (`[::1]:port` for IPv6), as messages name the server.
+        public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 
     /// What a streamed request yields.
@@ -67,6 +74,12 @@ public final class ClientConnection: Sendable {
     private final class Shared: Sendable {
         let state = Mutex(State())
         let task = Mutex<Task<Void, Never>?>(nil)
+        /// `host:port`, for messages.
+        let address: String
+
+        init(address: String) {
+            self.address = address
+        }
     }
 
     // MARK: Connecting
@@ -77,6 +90,8 @@ public final class ClientConnection: Sendable {
     {
         let evaluation = TrustEvaluation(
             trust: options.trust, host: options.host, clientCertificate: options.clientCertificate)
+        let address = options.address
+        let greeting = GreetingRecorder.Greeting()
         let channel: NIOAsyncChannel<Frame, WireWrite>
         do {
             channel = try await ClientBootstrap(group: group)
@@ -84,6 +99,7 @@ public final class ClientConnection: Sendable {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: options.host, port: options.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(GreetingRecorder(greeting))
                         try channel.pipeline.syncOperations.addHandler(try evaluation.makeHandler())
                         try channel.pipeline.syncOperations.addHandler(
                             ByteToMessageHandler(FrameDecoder(expectPreface: true, limits: options.limits)))
@@ -92,11 +108,30 @@ public final class ClientConnection: Sendable {
                     }
                 }
         } catch {
-            throw ClientError(
-                .connectionFailed,
-                "cannot connect to \(options.host):\(options.port): \(error); is glossd running there, and the port open?")
+            throw ClientError.cannotConnect(to: address, trust: options.trust, error)
         }
-        let shared = Shared()
+        let shared = Shared(address: address)
+        // A peer that accepts and then stays silent would otherwise hold the client forever.
+        let timedOut = Flag()
+        let timeout = channel.channel.eventLoop.scheduleTask(in: options.handshakeTimeout) {
+            timedOut.set()
+            channel.channel.close(promise: nil)
+        }
+        // Cancelling the task (Ctrl-C) hangs up, which ends the handshake at once.
+        return try await withTaskCancellationHandler {
+            try await handshaking(channel, options, evaluation, shared: shared, greeting: greeting, timeout: timeout, timedOut: timedOut)
+        } onCancel: {
+            channel.channel.close(promise: nil)
+        }
+    }
+
+    /// Runs the handshake on its own task, which then stays to read the connection's frames;
+    /// returns the connection once authenticated.
+    private static func handshaking(
+        _ channel: NIOAsyncChannel<Frame, WireWrite>, _ options: Options, _ evaluation: TrustEvaluation, shared: Shared,
+        greeting: GreetingRecorder.Greeting, timeout: Scheduled<Void>, timedOut: Flag
+    ) async throws -> ClientConnection {
+        let address = options.address
         return try await withCheckedThrowingContinuation { connected in
             let resumed = Mutex(false)
             let task = Task {
@@ -105,6 +140,8 @@ public final class ClientConnection: Sendable {
                         var frames = inbound.makeAsyncIterator()
                         var assembler = MessageAssembler(limits: options.limits)
                         let (welcome, user) = try await handshake(options, evaluation, outbound, &frames, &assembler)
+                        timeout.cancel()
+                        guard !timedOut.isSet else { throw ChannelError.ioOnClosedChannel }
                         let connection = ClientConnection(
                             user: user, welcome: welcome, fingerprint: evaluation.presentedFingerprint,
                             outbound: outbound, shared: shared, limits: options.limits,
@@ -114,19 +151,35 @@ public final class ClientConnection: Sendable {
                         await read(&frames, &assembler, shared: shared)
                     }
                 } catch {
+                    timeout.cancel()
                     guard !resumed.withLock({ $0 }) else { return }
                     resumed.withLock { $0 = true }
-                    if let error = error as? ClientError {
-                        connected.resume(throwing: error)
-                    } else if let mismatch = evaluation.pinMismatch {
+                    if let mismatch = evaluation.pinMismatch {
                         connected.resume(throwing: ClientError(.pinMismatch, mismatch.description))
                     } else {
-                        connected.resume(throwing: ClientError(.connectionFailed, "the connection to \(options.host) failed: \(error)"))
+                        let cause: (any Error)? = if let failure = error as? HandshakeFailure { failure.cause } else { error }
+                        connected.resume(
+                            throwing: ClientError.handshakeFailed(
+                                with: address, trust: options.trust, greeting: greeting.value,
+                                timedOut: timedOut.isSet ? options.handshakeTimeout : nil, cause))
                     }
                 }
             }
             shared.task.withLock { $0 = task }
         }
+    }
+
+    /// A flag set once, from any thread.
+    private final class Flag: Sendable {
+        private let value = Mutex(false)
+        var isSet: Bool { value.withLock { $0 } }
+        func set() { value.withLock { $0 = true } }
+    }
+
+    /// The handshake stopped on a transport error (nil: the peer closed), to be explained by
+    /// ``ClientError/handshakeFailed(with:trust:greeting:timedOut:_:)`` with what is known then.
+    private struct HandshakeFailure: Error {
+        var cause: (any Error)?
     }
 
     private static func handshake(
@@ -139,13 +192,13 @@ public final class ClientConnection: Sendable {
                     if let message = try assembler.append(frame) { return try WireMessage(message) }
                 }
             } catch let error as WireError {
-                throw ClientError(.protocolViolation, "the server sent something that is not Gloss: \(error.message)")
+                throw ClientError(
+                    .protocolViolation,
+                    "\(options.address) is not a Gloss server: what it sent is not the Gloss protocol (\(error.message)); check the host and port")
             } catch {
-                if let mismatch = evaluation.pinMismatch { throw ClientError(.pinMismatch, mismatch.description) }
-                throw ClientError(.tlsFailed, "the TLS handshake with \(options.host) failed: \(error)")
+                throw HandshakeFailure(cause: error)
             }
-            if let mismatch = evaluation.pinMismatch { throw ClientError(.pinMismatch, mismatch.description) }
-            throw ClientError(.closed, "the server closed the connection during the handshake")
+            throw HandshakeFailure(cause: nil)
         }
         let hello = Gloss_V1_Hello.with {
             $0.minVersion = 1
@@ -153,8 +206,12 @@ public final class ClientConnection: Sendable {
             $0.capabilities = ["deflate"]
             $0.clientName = options.clientName
         }
-        try await outbound.write(.preface)
-        try await outbound.write(contentsOf: WireMessage.hello(hello).frames(limits: options.limits).map(WireWrite.frame))
+        do {
+            try await outbound.write(.preface)
+            try await outbound.write(contentsOf: WireMessage.hello(hello).frames(limits: options.limits).map(WireWrite.frame))
+        } catch {
+            throw HandshakeFailure(cause: error)
+        }
         let welcome: Gloss_V1_Welcome
         switch try await next() {
         case .welcome(let w): welcome = w
@@ -188,12 +245,17 @@ public final class ClientConnection: Sendable {
 
     // MARK: Requests
 
-    /// Sends a request and waits for its final response; a server ERROR throws.
+    /// Sends a request and waits for its final response; a server ERROR throws. Cancelling
+    /// the task stops waiting (CancellationError) and asks the server to stop.
     public func request(_ request: Gloss_V1_Request) async throws -> Gloss_V1_Response {
         let id = try allocate()
-        return try await withCheckedThrowingContinuation { continuation in
-            shared.state.withLock { $0.waiters[id] = .single(continuation) }
-            Task { await self.write(.request(id, request), id: id) }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                guard register(id, .single(continuation)) else { return }
+                Task { await self.write(.request(id, request), id: id) }
+            }
+        } onCancel: {
+            self.abandon(id)
         }
     }
 
@@ -208,6 +270,8 @@ public final class ClientConnection: Sendable {
     }
 
     /// Streams a request to its end and returns the final response, handing each item over.
+    /// Cancelling the task, or an error thrown by `onEvent`, stops it at once
+    /// (the server is asked to stop sending) rather than when the server's stream ends.
     public func streaming(
         _ request: Gloss_V1_Request, onEvent: (StreamEvent) async throws -> Void
     ) async throws -> Gloss_V1_Response {
@@ -215,15 +279,39 @@ public final class ClientConnection: Sendable {
         let (events, continuation) = AsyncThrowingStream.makeStream(of: StreamEvent.self)
         return try await withThrowingTaskGroup(of: Gloss_V1_Response?.self) { group in
             group.addTask {
-                try await withCheckedThrowingContinuation { final in
-                    self.shared.state.withLock { $0.waiters[id] = .stream(continuation, final) }
-                    Task { await self.write(.request(id, request), id: id) }
+                try await withTaskCancellationHandler {
+                    try await withCheckedThrowingContinuation { final in
+                        guard self.register(id, .stream(continuation, final)) else { return }
+                        Task { await self.write(.request(id, request), id: id) }
+                    }
+                } onCancel: {
+                    self.abandon(id)
                 }
             }
             for try await event in events { try await onEvent(event) }
             let response = try await group.next()!!
             return response
         }
+    }
+
+    /// Records what waits for request `id`, unless the task is already cancelled: then the
+    /// waiter fails at once and nothing is sent. Checked under the lock that ``abandon(_:)``
+    /// takes, so a cancellation is seen either here or there.
+    private func register(_ id: UInt32, _ waiter: Waiter) -> Bool {
+        let registered = shared.state.withLock { s -> Bool in
+            guard !Task.isCancelled else { return false }
+            s.waiters[id] = waiter
+            return true
+        }
+        if !registered { Self.fail(waiter, CancellationError()) }
+        return registered
+    }
+
+    /// Stops waiting for request `id` (its task was cancelled) and asks the server to stop it.
+    private func abandon(_ id: UInt32) {
+        guard let waiter = shared.state.withLock({ $0.waiters.removeValue(forKey: id) }) else { return }
+        Self.fail(waiter, CancellationError())
+        Task { await self.cancel(id) }
     }
 
     /// Asks the server to stop a request (a subscription, a long clone).
@@ -260,7 +348,7 @@ public final class ClientConnection: Sendable {
             try await outbound.write(
                 contentsOf: message.frames(limits: limits, compress: compress).map(WireWrite.frame))
         } catch {
-            Self.finish(id, with: ClientError(.closed, "the connection closed: \(error)"), shared: shared)
+            Self.finish(id, with: ClientError.connectionLost(shared.address, error), shared: shared)
         }
     }
 
@@ -270,16 +358,17 @@ public final class ClientConnection: Sendable {
         _ frames: inout NIOAsyncChannelInboundStream<Frame>.AsyncIterator, _ assembler: inout MessageAssembler,
         shared: Shared
     ) async {
-        var failure = ClientError(.closed, "the server closed the connection")
+        var failure = ClientError.connectionLost(shared.address, nil)
         do {
             while let frame = try await frames.next() {
                 guard let assembled = try assembler.append(frame) else { continue }
                 dispatch(try WireMessage(assembled), shared: shared)
             }
         } catch let error as WireError {
-            failure = ClientError(.protocolViolation, "the server sent something that is not Gloss: \(error.message)")
+            failure = ClientError(
+                .protocolViolation, "the server at \(shared.address) sent something that is not Gloss: \(error.message)")
         } catch {
-            failure = ClientError(.closed, "the connection failed: \(error)")
+            failure = ClientError.connectionLost(shared.address, error)
         }
         let (waiters, error) = shared.state.withLock { s in
             if s.closedError == nil { s.closedError = failure }
@@ -327,7 +416,7 @@ public final class ClientConnection: Sendable {
         if let waiter = shared.state.withLock({ $0.waiters.removeValue(forKey: id) }) { fail(waiter, error) }
     }
 
-    private static func fail(_ waiter: Waiter, _ error: ClientError) {
+    private static func fail(_ waiter: Waiter, _ error: any Error) {
         switch waiter {
         case .single(let c): c.resume(throwing: error)
         case .stream(let c, let f):

@@ -38,18 +38,51 @@ public struct SyncEngine: Sendable {
     }
 
     /// Clones a corpus into `directory`: a new workspace whose replica holds the whole history.
+    ///
+    /// All or nothing: the corpus is looked up before anything is created, the workspace is
+    /// built in a ``CloneStaging`` directory and moved into place as the last step, and a
+    /// failure or cancellation (the task cancelled on Ctrl-C) removes whatever the clone made.
+    /// `directory` must be missing or empty.
     public static func clone(
         url: GlossURL, into directory: URL, connection: ClientConnection, pin: CertificateFingerprint?, caFile: String?,
         token: String?, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws -> Workspace {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try CloneStaging.checkTarget(directory)
+        // A corpus that does not exist (or that this user cannot see) fails here, with nothing made.
+        _ = try await connection.request(.with { $0.listDocuments = .with { $0.corpus = url.corpus } })
+        try Task.checkCancellation()
         let config = WorkspaceConfig(
             url: url.description, pin: pin?.description, caFile: caFile, user: connection.user,
             replica: ReplicaID.random().rawValue)
-        let workspace = try Workspace.create(at: directory, config: config, token: token)
-        let engine = SyncEngine(workspace: workspace, connection: connection)
-        try await engine.cloneHistory(progress: progress)
-        return workspace
+        let staging = try CloneStaging.begin(at: directory)
+        do {
+            try await fillStaged(staging.root, config: config, token: token, connection: connection, progress: progress)
+            try Task.checkCancellation()  // a stream cut short by cancellation must not land
+            try staging.commit()
+        } catch {
+            staging.discard()
+            throw error
+        }
+        return try Workspace.open(containing: staging.target)
+    }
+
+    /// Builds the workspace in the staging directory and closes its replica: the store is
+    /// dropped on return, so SQLite has closed its files before the directory is renamed.
+    private static func fillStaged(
+        _ root: URL, config: WorkspaceConfig, token: String?, connection: ClientConnection,
+        progress: (@Sendable (Int, Int) -> Void)?
+    ) async throws {
+        let workspace: Workspace
+        do {
+            workspace = try Workspace.create(at: root, config: config, token: token)
+        } catch let error as CocoaError {
+            throw WorkspaceError(.io, "cannot write the workspace in \(root.path): \(CloneStaging.reason(of: error))")
+        }
+        try await SyncEngine(workspace: workspace, connection: connection).cloneHistory(progress: progress)
+        try Task.checkCancellation()
+        // Merge the WAL into the database file, so the replica is whole in one file even if
+        // something still held the store open when the directory moves.
+        try (workspace.replica.backend as? SQLiteCorpusBackend)?.checkpoint()
     }
 
     /// Fills an empty replica from the clone stream: each live document arrives as its latest

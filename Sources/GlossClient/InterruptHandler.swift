@@ -1,0 +1,90 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Turns Ctrl-C (SIGINT), SIGTERM and SIGHUP into task cancellation, so that a command's
+/// clean-up runs (a clone removes its partial workspace) before the process exits.
+///
+/// The default action of these signals ends the process on the spot, in the middle of
+/// whatever it was writing. Here the first signal cancels the work; if the work has not
+/// finished `grace` later (it is stuck in something cancellation cannot reach, a TCP
+/// connect), or a second signal comes, `beforeExit` runs and the process exits at once with
+/// 128 + the signal number, as a shell reports a process ended by that signal.
+public final class InterruptHandler: Sendable {
+    public static let handledSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+
+    private struct State {
+        var received: Int32?
+        var onSignal: (@Sendable (Int32) -> Void)?
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
+    private let sources: Mutex<[any DispatchSourceSignal]>
+    private let queue = DispatchQueue(label: "gloss.interrupts")
+    private let grace: Duration
+    private let beforeExit: @Sendable () -> Void
+
+    /// Starts handling the signals. `beforeExit` runs on the way out of an exit in a hurry.
+    public init(grace: Duration = .seconds(5), beforeExit: @escaping @Sendable () -> Void = {}) {
+        self.grace = grace
+        self.beforeExit = beforeExit
+        var sources: [any DispatchSourceSignal] = []
+        for number in Self.handledSignals {
+            // Dispatch sees a signal only when its default action (ending the process) is off.
+            signal(number, SIG_IGN)
+            sources.append(DispatchSource.makeSignalSource(signal: number, queue: queue))
+        }
+        self.sources = Mutex(sources)
+        self.sources.withLock { sources in
+            for (number, source) in zip(Self.handledSignals, sources) {
+                source.setEventHandler { [weak self] in self?.handle(number) }
+                source.resume()
+            }
+        }
+    }
+
+    /// What to do on the first signal, given its number (cancel the work); runs at once if
+    /// one already came.
+    public func onSignal(_ action: @escaping @Sendable (Int32) -> Void) {
+        let already = state.withLock { s -> Int32? in
+            s.onSignal = action
+            return s.received
+        }
+        if let already { action(already) }
+    }
+
+    /// The first signal received, if any.
+    public var received: Int32? { state.withLock { $0.received } }
+
+    /// Stops handling: the signals' default actions apply again.
+    public func stop() {
+        state.withLock { $0.stopped = true }
+        sources.withLock { sources in
+            for source in sources { source.cancel() }
+            sources = []
+        }
+        for number in Self.handledSignals { signal(number, SIG_DFL) }
+    }
+
+    private func handle(_ number: Int32) {
+        let (first, action, stopped) = state.withLock { s in
+            let first = s.received == nil
+            if first { s.received = number }
+            return (first, s.onSignal, s.stopped)
+        }
+        guard !stopped else { return }
+        guard first else { exitNow(number) }
+        action?(number)
+        let grace = grace
+        queue.asyncAfter(deadline: .now() + .milliseconds(Int(grace.components.seconds * 1000))) { [weak self] in
+            guard let self, !self.state.withLock({ $0.stopped }) else { return }
+            self.exitNow(number)
+        }
+    }
+
+    private func exitNow(_ number: Int32) -> Never {
+        beforeExit()
+        _exit(128 + number)
+    }
+}
