@@ -20,6 +20,9 @@ public struct SyncEngine: Sendable {
         public var acknowledged = 0
         /// Documents the server sent as a snapshot because that was smaller than their deltas.
         public var snapshots = 0
+        /// Revisions made by others: what "pulled N" reports (our own acknowledged pushes that
+        /// come back are not news).
+        public var othersRevisions: Int { revisions - acknowledged }
     }
 
     public struct PushSummary: Sendable {
@@ -89,6 +92,8 @@ public struct SyncEngine: Sendable {
     /// snapshot just before the revision it belongs to, then only the deltas past it;
     /// revisions keep their numbers and metadata.
     func cloneHistory(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws {
+        // Known from the start, so that a fresh workspace refuses what the role cannot do.
+        try await refreshRights()
         var summary = PullSummary()
         let corpus = try workspace.url.corpus
         _ = try await receive(
@@ -173,6 +178,7 @@ public struct SyncEngine: Sendable {
     /// are recomputed from it).
     @discardableResult
     public func pull(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> PullSummary {
+        try await refreshRights()
         let corpus = try workspace.url.corpus
         let since = try workspace.replica.headRevision()
         var summary = PullSummary()
@@ -224,13 +230,24 @@ public struct SyncEngine: Sendable {
         var summary = PushSummary()
         var pending = try workspace.rebased().changesets
         while let changeset = pending.first {
-            let response = try await connection.request(
-                .with {
-                    $0.push = .with {
-                        $0.corpus = corpus
-                        $0.changeset = Gloss_V1_Changeset(changeset)
-                    }
-                })
+            let response: Gloss_V1_Response
+            do {
+                response = try await connection.request(
+                    .with {
+                        $0.push = .with {
+                            $0.corpus = corpus
+                            $0.changeset = Gloss_V1_Changeset(changeset)
+                        }
+                    })
+            } catch let error as ClientError where error.server?.code == .permissionDenied {
+                // Kept, so that `gloss status` shows it until it is dropped: it holds back the rest.
+                try workspace.recordRefusal(of: changeset.id, code: error.server!.code.rawValue, message: error.server!.message)
+                throw ClientError(
+                    WireError(
+                        .permissionDenied,
+                        "the server refused your pending change \(try pendingName(changeset)): \(error.server!.message); "
+                            + "drop it with `gloss drop \(try pendingNumber(changeset))` (`gloss status` shows what is pending)"))
+            }
             switch response.push.outcome {
             case .acceptedRevision(let r):
                 summary.accepted.append(Int(r))
@@ -240,9 +257,11 @@ public struct SyncEngine: Sendable {
                 summary.refused = true
                 return summary
             case .invalid(let invalid):
+                try workspace.recordRefusal(of: changeset.id, code: invalid.code, message: invalid.message)
                 throw ClientError(
                     .server,
-                    "the server refused a changeset: \(invalid.code): \(invalid.message); fix or drop it (`gloss status` shows pending work)")
+                    "the server refused your pending change \(try pendingName(changeset)): \(invalid.code): \(invalid.message); "
+                        + "drop it with `gloss drop \(try pendingNumber(changeset))` (`gloss status` shows what is pending)")
             case nil:
                 throw ClientError(.protocolViolation, "the push response has no outcome")
             }
@@ -253,11 +272,36 @@ public struct SyncEngine: Sendable {
         return summary
     }
 
+    private func pendingNumber(_ changeset: Changeset) throws -> String {
+        try workspace.pendingEntries().first { $0.changeset.id == changeset.id }.map { String($0.number) } ?? "N"
+    }
+
+    private func pendingName(_ changeset: Changeset) throws -> String {
+        "#\(try pendingNumber(changeset)) (\(PendingEntry.summary(changeset)))"
+    }
+
+    /// Asks the server for this user's role and the corpus policy, and records them, so that
+    /// local commands refuse what the server would.
+    public func refreshRights() async throws {
+        let corpus = try workspace.url.corpus
+        let response = try await connection.request(.with { $0.listCorpora = .init() })
+        guard let info = response.listCorpora.corpora.first(where: { $0.name == corpus }) else { return }
+        let role: String
+        switch info.role {
+        case .viewer: role = "viewer"
+        case .annotator: role = "annotator"
+        case .curator: role = "curator"
+        case .owner: role = "owner"
+        default: return
+        }
+        try workspace.setRights(role: role, ownLayersOnly: info.policy == .own)
+    }
+
     /// Pull, rebase, push; when another push won the race, pull and retry.
     public func sync(maxAttempts: Int = 5) async throws -> SyncSummary {
         var summary = SyncSummary()
         for _ in 0..<maxAttempts {
-            summary.pulled += try await pull().revisions
+            summary.pulled += try await pull().othersRevisions
             let open = try workspace.applyResolutions()
             if !open.isEmpty {
                 summary.conflicts = open
@@ -267,7 +311,7 @@ public struct SyncEngine: Sendable {
             let pushed = try await push()
             summary.pushed += pushed.accepted.count
             if !pushed.refused {
-                summary.pulled += try await pull().revisions
+                summary.pulled += try await pull().othersRevisions
                 summary.head = try workspace.replica.headRevision()
                 summary.conflicts = try workspace.conflicts()
                 return summary

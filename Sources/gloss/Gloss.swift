@@ -105,7 +105,9 @@ enum Failure {
         case let e as ClientError:
             if let server = e.server {
                 switch server.code {
-                case .authFailed, .unauthenticated, .rateLimited, .permissionDenied:
+                // Not found is how the server refuses a corpus the user may not see (names do
+                // not leak), so it counts as refused access, not a refused change.
+                case .authFailed, .unauthenticated, .rateLimited, .permissionDenied, .notFound:
                     return (server.message, auth)
                 default:
                     return ("\(server.code): \(server.message)", refused)

@@ -13,20 +13,20 @@ import Testing
         let named = f.directory.url.appendingPathComponent("w")
         let missing = try await GlossProcesses.gloss(
             ["clone", "\(f.daemon.url)/nope", named.path, "--pin", f.daemon.pin], in: f.directory.url, env: f.admin)
-        // The server refuses it (not-found: exit 5, "the server refused"), naming the corpus.
-        #expect(missing.status == 5, "\(missing.err)")
+        // Refused as access is (not-found: exit 4; names do not leak), naming the corpus.
+        #expect(missing.status == 4, "\(missing.err)")
         #expect(missing.err.contains("\"nope\""), "\(missing.err)")
         #expect(!FileManager.default.fileExists(atPath: named.path))
         let byDefault = try await GlossProcesses.gloss(
             ["clone", "\(f.daemon.url)/nope", "--pin", f.daemon.pin], in: f.directory.url, env: f.admin)
-        #expect(byDefault.status == 5, "\(byDefault.err)")
+        #expect(byDefault.status == 4, "\(byDefault.err)")
         #expect(!FileManager.default.fileExists(atPath: f.directory.path("nope")))
         // An empty directory that was there before stays, empty.
         let empty = f.directory.url.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: false)
         let intoEmpty = try await GlossProcesses.gloss(
             ["clone", "\(f.daemon.url)/nope", empty.path, "--pin", f.daemon.pin], in: f.directory.url, env: f.admin)
-        #expect(intoEmpty.status == 5)
+        #expect(intoEmpty.status == 4)
         #expect(try FileManager.default.contentsOfDirectory(atPath: empty.path) == [])
         // The same directory takes the clone of a corpus that exists.
         try await f.ok(["clone", "\(f.daemon.url)/news", empty.path, "--pin", f.daemon.pin], in: f.directory.url, env: f.admin)

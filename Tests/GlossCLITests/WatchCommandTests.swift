@@ -83,4 +83,27 @@ struct WatchCommandTests {
         // A watcher of another document heard nothing.
         #expect(other.output.isEmpty)
     }
+
+    @Test func watchReconnectsWhenTheServerRestarts() async throws {
+        let f = try await CLIFixture("watch-restart")
+        try await f.addSample()
+        let bob = try await f.annotator("bob")
+        let watcher = try Watcher([], in: f.a)
+        defer { watcher.stop() }
+        #expect(await watcher.waitFor { _, err in err.contains("watching") }, "watch never confirmed: \(watcher.errorOutput)")
+
+        // The server stops; the watcher keeps trying instead of exiting.
+        let port = f.daemon.port
+        #expect(await f.daemon.terminate() == 0)
+        #expect(await watcher.waitFor { _, err in err.contains("reconnecting") }, "\(watcher.errorOutput)")
+        #expect(watcher.process.isRunning)
+
+        // The same server comes back on the same port; a revision made then is announced.
+        let again = try await GlossDaemon(data: f.daemon.data, arguments: ["--listen", "127.0.0.1:\(port)"])
+        defer { _ = again }
+        #expect(await watcher.waitFor { _, err in err.contains("reconnected") || err.components(separatedBy: "watching").count > 2 }, "\(watcher.errorOutput)")
+        try await f.ok(["span", "add", "fed", "5", "15", "ORG"], in: bob)
+        try await f.ok(["sync"], in: bob)
+        #expect(await watcher.waitFor { out, _ in out.contains("\tbob\t") }, "no notice after the restart: \(watcher.output) \(watcher.errorOutput)")
+    }
 }
