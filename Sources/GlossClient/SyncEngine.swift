@@ -48,7 +48,7 @@ public struct SyncEngine: Sendable {
     /// `directory` must be missing or empty.
     public static func clone(
         url: GlossURL, into directory: URL, connection: ClientConnection, pin: CertificateFingerprint?, caFile: String?,
-        token: String?, progress: (@Sendable (Int, Int) -> Void)? = nil
+        token: String?, progress: (@Sendable (TransferProgress) -> Void)? = nil
     ) async throws -> Workspace {
         try CloneStaging.checkTarget(directory)
         // A corpus that does not exist (or that this user cannot see) fails here, with nothing made.
@@ -73,7 +73,7 @@ public struct SyncEngine: Sendable {
     /// dropped on return, so SQLite has closed its files before the directory is renamed.
     private static func fillStaged(
         _ root: URL, config: WorkspaceConfig, token: String?, connection: ClientConnection,
-        progress: (@Sendable (Int, Int) -> Void)?
+        progress: (@Sendable (TransferProgress) -> Void)?
     ) async throws {
         let workspace: Workspace
         do {
@@ -91,7 +91,7 @@ public struct SyncEngine: Sendable {
     /// Fills an empty replica from the clone stream: each live document arrives as its latest
     /// snapshot just before the revision it belongs to, then only the deltas past it;
     /// revisions keep their numbers and metadata.
-    func cloneHistory(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws {
+    func cloneHistory(progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws {
         // Known from the start, so that a fresh workspace refuses what the role cannot do.
         try await refreshRights()
         var summary = PullSummary()
@@ -105,7 +105,7 @@ public struct SyncEngine: Sendable {
     /// copy of the document to it, applied at the snapshot's revision; the replica records the
     /// revisions it skipped (after `since`) as a history gap.
     private func receive(
-        _ request: Gloss_V1_Request, since: Int, into summary: inout PullSummary, progress: (@Sendable (Int, Int) -> Void)?
+        _ request: Gloss_V1_Request, since: Int, into summary: inout PullSummary, progress: (@Sendable (TransferProgress) -> Void)?
     ) async throws -> Gloss_V1_Response {
         let replica = workspace.replica
         var texts: [TextDigest: String] = [:]
@@ -118,8 +118,14 @@ public struct SyncEngine: Sendable {
             applied += batch.count
             batch.removeAll()
         }
+        // Bytes as they arrive, so that a slow link shows movement between the server's
+        // progress items (one per page of revisions).
+        var received = 0
+        var (done, total) = (0, 0)
         let end = try await connection.streaming(request) { event in
             guard case .item(let bytes) = event else { return }
+            received += bytes.readableBytes
+            progress?(TransferProgress(revisions: done, total: total, bytes: received))
             let item = try Gloss_V1_StreamItem(serializedBytes: Array(bytes.readableBytesView))
             switch item.body {
             case .text(let t):
@@ -153,7 +159,8 @@ public struct SyncEngine: Sendable {
                 batch.append(pulled)
                 if batch.count >= 256 { try flush() }
             case .progress(let p):
-                progress?(Int(p.done), Int(p.total))
+                (done, total) = (Int(p.done), Int(p.total))
+                progress?(TransferProgress(revisions: done, total: total, bytes: received))
             case .schema, nil:
                 break
             }
@@ -177,7 +184,7 @@ public struct SyncEngine: Sendable {
     /// Brings the replica up to the server's head; pending work is rebased lazily (conflicts
     /// are recomputed from it).
     @discardableResult
-    public func pull(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> PullSummary {
+    public func pull(progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws -> PullSummary {
         try await refreshRights()
         let corpus = try workspace.url.corpus
         let since = try workspace.replica.headRevision()
@@ -319,6 +326,14 @@ public struct SyncEngine: Sendable {
         }
         throw ClientError(.server, "sync gave up after \(maxAttempts) attempts: the corpus is very busy; try again")
     }
+}
+
+/// How far a clone or pull has got: revisions applied of the total the server announced, and
+/// the bytes received so far.
+public struct TransferProgress: Sendable {
+    public var revisions: Int
+    public var total: Int
+    public var bytes: Int
 }
 
 /// A new revision the server announced to a subscriber (`gloss watch`).

@@ -66,7 +66,7 @@ struct Clone: AsyncParsableCommand {
         defer { progress.finish() }
         let workspace = try await SyncEngine.clone(
             url: url, into: target, connection: client, pin: pin, caFile: connection.ca, token: token,
-            progress: { progress.update($0, of: $1) })
+            progress: { progress.update($0.revisions, of: $0.total, bytes: $0.bytes) })
         let head = try workspace.replica.headRevision()
         let documents = try workspace.replica.documents().filter(\.isLive).count
         return "cloned \(url) into \(target.path): \(documents) document(s), revision \(head)"

@@ -14,6 +14,10 @@ struct Demo: AsyncParsableCommand {
             time in their own workspaces, shows the one real conflict they run into and how it is
             resolved, and ends with both workspaces converged, the annotated document and their
             agreement. Everything is removed afterwards unless you pass --keep.
+
+            Examples:
+              gloss demo
+              gloss demo --keep
             """))
     @Flag(help: "Keep the temporary directory (server data and both workspaces) to look around.") var keep = false
     @Option(help: "Where to find glossd (default: next to gloss, then PATH).") var glossd: String?

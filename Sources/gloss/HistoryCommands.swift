@@ -109,11 +109,14 @@ struct Diff: AsyncParsableCommand {
         abstract: "Show how annotations changed.",
         discussion: HelpText.reflow(
             """
-            gloss diff              your pending changes against the last pulled revision
-            gloss diff 12           what revision 12 changed
-            gloss diff 10..14       from the state at revision 10 to the state at 14
-            gloss diff 10..         from revision 10 to your working state
             Add a document id to see only that document; --json for scripts.
+
+            Examples:
+              gloss diff              your pending changes against the last pulled revision
+              gloss diff 12           what revision 12 changed
+              gloss diff 10..14       from the state at revision 10 to the state at 14
+              gloss diff 10..         from revision 10 to your working state
+              gloss diff 12 news-1 --json
             """))
     @Argument(help: "REV, REV1..REV2 or REV.. (default: pending changes).") var revisions: String?
     @Argument(help: "Only this document.") var document: String?

@@ -7,6 +7,13 @@ import GlossWire
 struct CorpusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "corpus", abstract: "Create corpora and grant roles on a server.",
+        discussion: HelpText.reflow(
+            """
+            Examples:
+              gloss corpus create gloss://annot.example.org:7743 news --schema schema.json
+              gloss corpus grant gloss://annot.example.org:7743 news alice curator
+              gloss corpus list gloss://annot.example.org:7743
+            """),
         subcommands: [Create.self, Grant.self, List.self])
 
     struct Create: AsyncParsableCommand {
@@ -200,7 +207,7 @@ struct Pull: AsyncParsableCommand {
             let session = try await WorkspaceSession.open(connection)
             defer { session.client.close() }
             let progress = ProgressReporter("pull")
-            let summary = try await session.engine.pull(progress: { progress.update($0, of: $1) })
+            let summary = try await session.engine.pull(progress: { progress.update($0.revisions, of: $0.total, bytes: $0.bytes) })
             progress.finish()
             note("pulled \(summary.revisions) revision(s); now at revision \(summary.head)")
             let conflicts = try session.workspace.conflicts()

@@ -59,28 +59,47 @@ final class ProgressReporter: @unchecked Sendable {
         bar = Terminal.stderrIsTerminal
     }
 
-    /// Reports `done` of `total` units (total 0: unknown).
-    func update(_ done: Int, of total: Int) {
+    private let started = Date()
+
+    /// Reports `done` of `total` units (total 0: unknown), and the bytes moved so far when the
+    /// work is a transfer (shown with the rate, so a slow link visibly moves).
+    func update(_ done: Int, of total: Int, bytes: Int? = nil) {
         guard !Terminal.quiet else { return }
         lock.lock()
         defer { lock.unlock() }
+        let transfer = bytes.map { b -> String in
+            let seconds = max(0.001, Date().timeIntervalSince(started))
+            return ", \(Self.size(b)) (\(Self.size(Int(Double(b) / seconds)))/s)"
+        } ?? ""
         if bar {
             // Redraw at most 20 times a second; always draw the end.
-            guard done >= total || Date().timeIntervalSince(lastDraw) > 0.05 else { return }
+            guard (total > 0 && done >= total) || Date().timeIntervalSince(lastDraw) > 0.05 else { return }
             lastDraw = Date()
-            let width = max(10, min(40, Terminal.columns - label.count - 30))
+            let width = max(10, min(40, Terminal.columns - label.count - 50))
             let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 0
             let filled = Int(fraction * Double(width))
             let line = "\r\(label) [\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] "
-                + (total > 0 ? "\(Int(fraction * 100))% \(done)/\(total)" : "\(done)")
+                + (total > 0 ? "\(Int(fraction * 100))% \(done)/\(total)" : "\(done)") + transfer + "\u{1B}[K"
             FileHandle.standardError.write(Data(line.utf8))
             drew = true
         } else if total > 0 {
             let tenth = min(10, done * 10 / total)
             guard tenth > lastTenth else { return }
             lastTenth = tenth
-            FileHandle.standardError.write(Data("\(label): \(done)/\(total) (\(tenth * 10)%)\n".utf8))
+            FileHandle.standardError.write(Data("\(label): \(done)/\(total) (\(tenth * 10)%)\(transfer)\n".utf8))
         }
+    }
+
+    /// `812 B`, `3.4 kB`, `12.0 MB`.
+    static func size(_ bytes: Int) -> String {
+        let units = ["B", "kB", "MB", "GB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
 
     /// Ends the bar's line.

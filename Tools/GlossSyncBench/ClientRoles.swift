@@ -53,7 +53,7 @@ enum CloneRole {
             url: GlossURL(host: "127.0.0.1", port: port, corpus: corpus), into: URL(fileURLWithPath: into),
             connection: connection, pin: CertificateFingerprint(parsing: setup.fingerprint), caFile: nil,
             token: try setup.token(Setup.reader),
-            progress: { _, _ in events.wrappingAdd(1, ordering: .relaxed) })
+            progress: { _ in events.wrappingAdd(1, ordering: .relaxed) })
         let cloneSeconds = seconds(clock.now - t1)
         let cpu = CPUTime.now() - cpu0
         let peak = procStatus("VmHWM")
