@@ -29,17 +29,19 @@ struct Import: AsyncParsableCommand {
             Every problem is reported with its file and line, and the rest is imported; --strict
             makes any problem fatal. Offsets counted in code points or UTF-16 units are detected
             from the span texts the files record, and reported. New documents need the corpus
-            owner role; --author writes into that annotator's layer (curators and owners).
+            owner role; --layer writes into that annotator's layer (curators and owners).
             Examples:
               gloss import brat corpus/ann/
               gloss import jsonl novels.jsonl              (one layer per doccano user)
-              gloss import labelstudio export.json --author alice
+              gloss import labelstudio export.json --layer alice
               gloss import conll wikigold.conll.txt --strict
             Then `gloss sync` to share the result.
             """))
     @Argument(help: "brat, jsonl, labelstudio, conll, w3c or inline.") var format: FormatName
     @Argument(help: "A file or a directory.") var path: String
-    @Option(help: "Write every annotation into this annotator's layer.") var author: String?
+    @Option(help: "Write every annotation into this annotator's layer.") var layer: String?
+    /// The spelling before `--layer` (`--author` names a user elsewhere).
+    @Option(name: .customLong("author"), help: .hidden) var legacyLayer: String?
     @Flag(help: "Make any problem fatal: nothing is imported.") var strict = false
     @Option(help: "The document id, for a single-document file (CoNLL, inline).") var document: String?
     @Option(help: "CoNLL: the document text to align the tokens to (default: rebuilt from the tokens).")
@@ -51,7 +53,8 @@ struct Import: AsyncParsableCommand {
         try await Gloss.guarded {
             let w = try currentWorkspace()
             let url = URL(fileURLWithPath: path)
-            let options = ImportOptions(owner: w.config.user, layer: author, strict: strict)
+            if legacyLayer != nil { warn("note: --author is now --layer here (`gloss log --author` names a user)") }
+            let options = ImportOptions(owner: w.config.user, layer: layer ?? legacyLayer, strict: strict)
             let imported = try w.mintingIDs { mint in
                 try FormatIO.read(format, at: url, options: options, workspace: w, document: document, text: text, mintID: mint)
             }

@@ -381,10 +381,12 @@ struct Resolve: AsyncParsableCommand {
                   gloss resolve 33ee --mine
                   gloss resolve 33ee --value ORG
                   gloss resolve 91ab --value 1-35
+                  gloss resolve --all --theirs
                 """))
-    @Argument(help: "The conflict id or a unique prefix.") var id: String
-    @Flag var mine = false
-    @Flag var theirs = false
+    @Argument(help: "The conflict id or a unique prefix.") var id: String?
+    @Flag(help: "Every open conflict (with --mine or --theirs).") var all = false
+    @Flag(help: "Keep your change.") var mine = false
+    @Flag(help: "Keep theirs: the server's.") var theirs = false
     @Option(help: "A label or attribute value; S-E[,S-E] for ranges; an annotation id for a dangling reference.")
     var value: String?
 
@@ -392,6 +394,8 @@ struct Resolve: AsyncParsableCommand {
         guard [mine, theirs, value != nil].filter({ $0 }).count == 1 else {
             throw ValidationError("give exactly one of --mine, --theirs, --value V")
         }
+        guard (id == nil) == all else { throw ValidationError("give a conflict id or --all (`gloss conflicts` lists them)") }
+        if all && value != nil { throw ValidationError("--all takes --mine or --theirs; a --value fits one conflict") }
     }
 
     @OptionGroup var output: OutputOptions
@@ -412,9 +416,13 @@ struct Resolve: AsyncParsableCommand {
             } else {
                 resolution = .value(.string(value ?? ""))
             }
-            let conflict = try w.resolve(id, with: resolution)
+            let ids = all ? try w.conflicts().map(\.id) : [id!]
+            for id in ids {
+                let conflict = try w.resolve(id, with: resolution)
+                say("resolved \(conflict.id.prefix(8))")
+            }
             let left = try w.conflicts().count
-            say("resolved \(conflict.id.prefix(8)); " + (left == 0 ? "`gloss sync` to push" : "\(left) left"))
+            note(left == 0 ? "`gloss sync` to push" : "\(left) left")
         }
     }
 }

@@ -69,7 +69,7 @@ struct FormatCommandTests {
 
         // Export and import again into another corpus: same spans.
         let out = f.directory.url.appendingPathComponent("novels.jsonl")
-        try await f.ok(["export", "jsonl", out.path, "--author", "user-2"])
+        try await f.ok(["export", "jsonl", out.path, "--layer", "user-2"])
         let again = try await CLIFixture("doccano2")
         let reimported = try await again.ok(["import", "jsonl", out.path])
         #expect(reimported.out.contains("on 124 document(s)"))
@@ -102,7 +102,7 @@ struct FormatCommandTests {
     @Test func conllImportsIOB1AndRoundTripsThroughExport() async throws {
         let f = try await CLIFixture("conll")
         let file = Self.data.appendingPathComponent("wikigold-conll/wikigold.conll.txt")
-        let result = try await f.ok(["import", "conll", file.path, "--author", "gold"])
+        let result = try await f.ok(["import", "conll", file.path, "--layer", "gold"])
         #expect(result.out.contains("3558 annotation(s) on 145 document(s)"), "\(result.out)\(result.err)")
         #expect(result.out.contains("into layer(s) gold"))
         try await f.ok(["sync"])
@@ -121,12 +121,13 @@ struct FormatCommandTests {
         try await f.ok(["export", "inline", inline.path])
         // An annotator may import into their own layer, not into someone else's.
         let bob = try await f.annotator("bob")
-        try await f.ok(["import", "inline", inline.path, "--author", "carol"], in: bob)
-        let refused = try await f.gloss(["push"], in: bob)
+        // Refused before it is recorded: the workspace knows bob's role.
+        let refused = try await f.gloss(["import", "inline", inline.path, "--layer", "carol"], in: bob)
         #expect(refused.status == 4)
-        #expect(refused.err.contains("writing to the layer of carol needs the curator role"))
+        #expect(refused.err.contains("writing to the layer of carol needs the curator role"), "\(refused.err)")
+        #expect(try await f.ok(["status"], in: bob).out.contains("nothing to push"))
         let carol = try await f.annotator("carol", role: "curator")
-        try await f.ok(["import", "inline", inline.path, "--author", "dave"], in: carol)
+        try await f.ok(["import", "inline", inline.path, "--layer", "dave"], in: carol)
         try await f.ok(["sync"], in: carol)
         // --at exports the corpus as it was: before carol's import, one span.
         let old = f.directory.url.appendingPathComponent("old.jsonl")
@@ -161,7 +162,7 @@ struct FormatCommandTests {
         for (format, path) in [("w3c", w3c), ("inline", inline)] {
             let g = try await CLIFixture("w3c-\(format)")
             try await g.addSample()
-            let result = try await g.ok(["import", format, path.path, "--author", "admin"])
+            let result = try await g.ok(["import", format, path.path, "--layer", "admin"])
             #expect(result.out.contains("imported 2 annotation(s) on 1 document(s)"), "\(format): \(result.out) \(result.err)")
             let labels = try await g.ok(["annotations", "--json"]).jsonLines().map { $0["label"] as! String }.sorted()
             #expect(labels == ["PER", "TITLE"])

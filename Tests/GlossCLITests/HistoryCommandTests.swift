@@ -45,7 +45,12 @@ struct HistoryCommandTests {
         await #expect(try labels([]) == ["ORG", "PER"])
         await #expect(try labels(["--at", "2"]) == ["TITLE"])
         await #expect(try labels(["--at", "1"]) == [])
-        await #expect(try labels(["--author", "someone-else"]) == [])
+        await #expect(try labels(["--layer", "admin"]) == ["ORG", "PER"])
+        await #expect(try labels(["--label", "PER"]) == ["PER"])
+        // A layer nothing carries is an error, not an empty document; --author still means --layer here.
+        #expect(try await f.gloss(["show", "fed", "--layer", "someone-else"]).status == 6)
+        let legacy = try await f.gloss(["show", "fed", "--json", "--author", "admin"])
+        #expect(legacy.status == 0 && legacy.err.contains("--author is now --layer"))
         let missing = try await f.gloss(["show", "fed", "--at", "99"])
         #expect(missing.status == 6)
         #expect(missing.err.contains("revision 99 is not in this workspace"))

@@ -57,13 +57,14 @@ struct BinaryEndToEndTests {
         #expect(left == right)
         #expect(left.contains("\"label\":\"PER\""))
 
-        // A viewer's push is refused with the auth/permission exit code.
+        // A viewer's edit is refused with the auth/permission exit code, before it is recorded
+        // (the workspace learnt its role at clone).
         let v = dir.url.appendingPathComponent("v")
         #expect(try await Self.gloss(["clone", "\(daemon.url)/news", v.path, "--pin", daemon.pin, "--token", vic], in: dir.url).status == 0)
-        #expect(try await Self.gloss(["span", "add", "fed", "40", "50", "X"], in: v).status == 0)
-        let refused = try await Self.gloss(["push"], in: v)
+        let refused = try await Self.gloss(["span", "add", "fed", "40", "50", "X"], in: v)
         #expect(refused.status == 4)
         #expect(refused.err.contains("viewer"))
+        #expect(try await Self.gloss(["status"], in: v).out.contains("nothing to push"))
 
         // A wrong pin is refused loudly.
         let wrong = try await Self.gloss(["clone", "\(daemon.url)/news", "w", "--pin", "sha256:" + String(repeating: "0", count: 64)], in: dir.url, env: admin)
