@@ -45,7 +45,7 @@ struct Edit: AsyncParsableCommand {
                 warn("reopening your unfinished edit of \(id) (--fresh starts over)")
             }
 
-            try Self.runEditor(on: file)
+            try EditorLauncher().edit(file)
 
             let markup = String(decoding: try Data(contentsOf: file), as: UTF8.self)
             let edited: InlineMarkupContent
@@ -71,26 +71,6 @@ struct Edit: AsyncParsableCommand {
                 "recorded \(diff.created.count) new, \(diff.changed.count) changed and \(diff.deleted.count) removed annotation(s)"
                     + (diff.cascaded.isEmpty ? "" : "; also removed \(diff.cascaded.count) relation(s)/note(s) on removed spans")
                     + "; `gloss sync` to share")
-        }
-    }
-
-    /// Runs $VISUAL, $EDITOR or vi on the file through the shell (so `EDITOR="code --wait"` works)
-    /// with the terminal attached, and waits for it.
-    static func runEditor(on file: URL) throws {
-        let env = ProcessInfo.processInfo.environment
-        let editor = [env["VISUAL"], env["EDITOR"]].compactMap { $0 }.first { !$0.isEmpty } ?? "vi"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", editor + " \"$1\"", "gloss-edit", file.path]
-        do {
-            try process.run()
-        } catch {
-            throw WorkspaceError(.io, "cannot start the editor \(editor): \(error.localizedDescription)")
-        }
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw WorkspaceError(
-                .io, "the editor (\(editor)) exited with status \(process.terminationStatus); nothing was recorded, the file is kept")
         }
     }
 }
