@@ -119,6 +119,19 @@ public final class Workspace: @unchecked Sendable {
         return result
     }
 
+    /// Makes sure no id of this replica used in `ops` is handed out again (for ops minted by a
+    /// ``mintingIDs(_:)`` that will not get to save its counter, as when Ctrl-C ends a command).
+    public func reserveIDs(through ops: [Op]) throws {
+        let mine = ReplicaID(config.replica)
+        let used = ops.compactMap { op -> UInt64? in
+            guard case .create(let a) = op, a.id.replica == mine else { return nil }
+            return a.id.counter
+        }.max() ?? 0
+        guard used > config.counter else { return }
+        config.counter = used
+        try saveConfig()
+    }
+
     /// Records how to verify the server from now on: a pin, a CA file, or (both nil) the
     /// system's CA store (`gloss trust`).
     public func setTrust(pin: CertificateFingerprint?, caFile: String?) throws {

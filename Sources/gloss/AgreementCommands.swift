@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import GlossClient
 import GlossFormats
 import GlossModel
@@ -7,7 +8,8 @@ import GlossModel
 struct Agree: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure agreement between annotators' layers.",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             Span F1 (exact: same ranges and label; overlap: same label, overlapping ranges),
             averaged over pairs of annotators; and at token level (tokens are runs of letters and
             digits, and each other non-space character), Cohen's κ for two annotators, Fleiss' κ for
@@ -16,7 +18,7 @@ struct Agree: AsyncParsableCommand {
             Examples:
               gloss agree alice bob
               gloss agree alice bob carol --label PER --doc news-1 --json
-            """)
+            """))
     @Argument(help: "The annotators (layers) to compare; two or more.") var annotators: [String]
     @Option(name: .customLong("doc"), help: "Only this document (repeatable).") var documents: [String] = []
     @Option(help: "As the corpus was at this revision.") var at: Int?
@@ -27,7 +29,10 @@ struct Agree: AsyncParsableCommand {
         guard annotators.count >= 2 else { throw ValidationError("give at least two annotators to compare") }
     }
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
+        output.apply()
         try await Gloss.guarded {
             let w = try currentWorkspace()
             let only = Set(try documents.map { try DocumentID(validating: $0) })
@@ -89,7 +94,8 @@ struct AgreementTable {
 struct Curate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Adjudicate a document: walk through the annotators' disagreements and build the curated layer.",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             Spans every annotator agrees on go into the curated layer by themselves. For each
             disagreement you see the text and each annotator's spans, and answer:
               1, 2, …   take that annotator's spans
@@ -97,14 +103,19 @@ struct Curate: AsyncParsableCommand {
               n         take neither
               e         type the spans yourself, as inline markup of the text shown
               s         skip for now;  q  stop here (what you decided is kept)
-            Places the curated layer already covers are not asked again (a place decided as
+            Agreed spans are recorded even when you stop early: with q, at the end of the input, or with \
+            Ctrl-C, which also keeps the answers given so far. Places the curated layer already covers are not asked again (a place decided as
             "neither" leaves nothing there, so it is asked again next time). Needs the curator role to
             sync. Reads answers from standard input, so a script can answer too.
-            Example: gloss curate news-1 --annotators alice bob
-            """)
+            Examples:
+              gloss curate news-1
+              gloss curate news-1 --layer alice --layer bob --into adjudicated
+            """))
     @Argument(help: "The document id.") var document: String
-    @Option(parsing: .upToNextOption, help: "The annotators to compare (default: every layer but the curated one).")
-    var annotators: [String] = []
+    @Option(name: .customLong("layer"), help: "A layer to compare; repeatable (default: every layer but the curated one).")
+    var layersToCompare: [String] = []
+    /// The spelling before `--layer`, which took several names at once.
+    @Option(name: .customLong("annotators"), parsing: .upToNextOption, help: .hidden) var annotators: [String] = []
     @Option(help: "The layer to write.") var into = "curated"
     @OptionGroup var output: OutputOptions
 
@@ -115,7 +126,11 @@ struct Curate: AsyncParsableCommand {
             let (id, state, text) = try workingDocument(w, document)
             let index = TextIndex(text)
             let layers = Dictionary(grouping: state.annotations.values, by: \.layer)
-            let names = annotators.isEmpty ? layers.keys.filter { $0 != into }.sorted() : annotators
+            let asked = layersToCompare + annotators
+            for name in asked where layers[name] == nil {
+                throw WorkspaceError(.unknownLayer, "no layer \(name) in \(id) (layers: \(layers.keys.sorted().joined(separator: ", ")))")
+            }
+            let names = asked.isEmpty ? layers.keys.filter { $0 != into }.sorted() : asked
             guard names.count >= 2 else {
                 throw ValidationError("curation compares two or more annotators; this document has \(names)")
             }
@@ -123,6 +138,24 @@ struct Curate: AsyncParsableCommand {
             var session = CurationSession(
                 text: text, index: index, into: into, owner: w.config.user, document: id, curated: curated)
             let items = CurationItem.items(layers: layers, annotators: names)
+            // Ctrl-C keeps what was decided: the ops so far are recorded before gloss exits.
+            let decided = Mutex<[Op]>([])
+            session.onChange = { ops in decided.withLock { $0 = ops } }
+            let interrupts = InterruptHandler()
+            defer { interrupts.stop() }
+            interrupts.onSignal { number in
+                let ops = decided.withLock { $0 }
+                if !ops.isEmpty {
+                    do {
+                        try w.reserveIDs(through: ops)
+                        try w.commit(ops, message: "curate \(id) (interrupted)")
+                        warn("\ninterrupted: recorded the \(ops.count) span(s) decided so far; `gloss curate \(id)` goes on from there")
+                    } catch {
+                        warn("\ninterrupted, and could not record the decisions: \(error)")
+                    }
+                }
+                Foundation.exit(128 + number)
+            }
             try w.mintingIDs { mint in
                 session.walk(items, mint: mint)
             }
@@ -146,7 +179,9 @@ struct CurationSession {
     let document: DocumentID
     /// Curated spans that exist already: items they overlap were decided before.
     let curated: [Annotation]
-    var ops: [Op] = []
+    var ops: [Op] = [] { didSet { onChange(ops) } }
+    /// Told of every decision, so that an interrupted session can keep them.
+    var onChange: ([Op]) -> Void = { _ in }
     var agreed = 0
     var decided = 0
     var skipped = 0
@@ -171,16 +206,16 @@ struct CurationSession {
         }
         alreadyCurated = items.count - open.count
         let disagreements = open.filter { $0.kind == .disagreement }.count
+        // What everyone agrees on needs no answer: it is taken first, so that stopping early
+        // (q, the end of the input, Ctrl-C) still keeps it.
+        for item in open where item.kind == .agreed {
+            agreed += 1
+            take(item.alternatives.first?.spans ?? [], mint: mint)
+        }
         var number = 0
-        for item in open {
-            switch item.kind {
-            case .agreed:
-                agreed += 1
-                take(item.alternatives.first?.spans ?? [], mint: mint)
-            case .disagreement:
-                number += 1
-                guard ask(item, number: number, of: disagreements, mint: mint) else { return }
-            }
+        for item in open where item.kind == .disagreement {
+            number += 1
+            guard ask(item, number: number, of: disagreements, mint: mint) else { return }
         }
     }
 

@@ -7,7 +7,8 @@ import GlossModel
 struct Edit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Edit a document's spans and labels in $VISUAL or $EDITOR, as inline markup.",
-        discussion: """
+        discussion: HelpText.reflow(
+            """
             The editor opens the text with your layer's spans as [text](LABEL key=value); spans the
             markup cannot show inline (discontinuous or crossing ones) and document labels are in a
             trailer after the line `%%% gloss` (Docs/inline-markup.md has the details). Add,
@@ -20,7 +21,7 @@ struct Edit: AsyncParsableCommand {
             Examples:
               gloss edit news-1
               EDITOR="code --wait" gloss edit news-1 --layer curated
-            """)
+            """))
     @Argument(help: "The document id.") var document: String
     @Option(help: "The layer to edit (default: your own).") var layer: String?
     @Flag(help: "Discard a kept edit of this document and start from its current state.") var fresh = false

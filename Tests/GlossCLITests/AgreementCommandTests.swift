@@ -42,7 +42,7 @@ struct AgreementCommandTests {
     @Test func curateTakesAgreementsAndAsksAboutEachDisagreement() async throws {
         let (f, _, _) = try await Self.twoAnnotators()
         // Two disagreements in text order: Moscow (LOC vs ORG), then alice's J. Stalin.
-        let result = try await f.ok(["curate", "fed", "--annotators", "alice", "bob"], input: "2\nn\n")
+        let result = try await f.ok(["curate", "fed", "--layer", "alice", "--layer", "bob"], input: "2\nn\n")
         #expect(result.out.contains("[1/2]") && result.out.contains("[2/2]"))
         #expect(result.out.contains("1) alice: [Moscow](LOC)"))
         #expect(result.out.contains("recorded 2 span(s) in the curated layer (1 agreed, 2 decided"))
@@ -64,5 +64,47 @@ struct AgreementCommandTests {
         let curated = try await f.ok(["annotations", "--json"]).jsonLines().filter { $0["layer"] as? String == "curated" }
         #expect(curated.contains { $0["text"] as? String == "Moscow" && $0["label"] as? String == "LOC" })
         #expect(!curated.contains { $0["label"] as? String == "PER" })
+    }
+
+    @Test func curateKeepsItsDecisionsOnCtrlC() async throws {
+        let (f, _, _) = try await Self.twoAnnotators()
+        let process = Process()
+        process.executableURL = GlossProcesses.products.appendingPathComponent("gloss")
+        process.arguments = ["curate", "fed"]
+        process.currentDirectoryURL = f.a
+        process.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        nonisolated(unsafe) let running = process
+        // Answer the first disagreement (Moscow: alice's LOC), then press Ctrl-C at the second.
+        let reader = output.fileHandleForReading
+        let text = try await GlossProcesses.onOwnThread {
+            var text = ""
+            func readUntil(_ count: Int) {
+                while text.components(separatedBy: "take 1-").count - 1 < count {
+                    let chunk = reader.availableData
+                    if chunk.isEmpty { return }
+                    text += String(decoding: chunk, as: UTF8.self)
+                }
+            }
+            readUntil(1)
+            input.fileHandleForWriting.write(Data("1\n".utf8))
+            readUntil(2)
+            kill(running.processIdentifier, SIGINT)
+            text += String(decoding: reader.readDataToEndOfFile(), as: UTF8.self)
+            running.waitUntilExit()
+            return text
+        }
+        #expect(process.terminationStatus == 130, "\(text)")
+        #expect(text.contains("interrupted: recorded the 2 span(s) decided so far"), "\(text)")
+        // The agreed span and the one answer are pending, and sync shares them.
+        let pending = try await f.ok(["status", "--json"]).jsonLines().filter { $0["type"] as? String == "pending" }
+        #expect(pending.count == 1 && (pending.first?["message"] as? String ?? "").contains("interrupted"))
+        try await f.ok(["sync"])
+        let curated = try await f.ok(["annotations", "--json", "--layer", "curated"]).jsonLines()
+        #expect(Set(curated.map { "\($0["text"]!)/\($0["label"]!)" }) == ["Federation of Soviet Republics/ORG", "Moscow/LOC"])
     }
 }
