@@ -69,7 +69,7 @@ public enum GlossProcesses {
         }
     }
 
-    static func runBlocking(_ executable: URL, _ args: [String], in dir: URL, env: [String: String], input: String?) throws
+    public static func runBlocking(_ executable: URL, _ args: [String], in dir: URL, env: [String: String], input: String?) throws
         -> Result
     {
         let process = Process()
