@@ -274,16 +274,26 @@ public final class Workspace: @unchecked Sendable {
             if let number = Int(trimmed), trimmed.count < 8, let entry = entries.first(where: { $0.number == number }) {
                 return entry
             }
-            let matches = entries.filter { $0.changeset.id.description.hasPrefix(trimmed.lowercased()) }
-            guard matches.count == 1 else {
-                throw WorkspaceError(
-                    matches.isEmpty ? .unknownChangeset : .ambiguous,
-                    matches.isEmpty
-                        ? "no pending change \(name); `gloss status` lists them"
-                        : "\(name) matches \(matches.count) pending changes; give more characters")
-            }
-            return matches[0]
+            return try Self.unique(
+                trimmed, in: entries, id: \.changeset.id.description, missing: .unknownChangeset, what: "pending change",
+                listedBy: "gloss status")
         }
+    }
+
+    /// The one item whose id starts with `prefix` (case ignored), as ids are named on the
+    /// command line; a typed error when none or several match.
+    static func unique<T>(
+        _ prefix: String, in items: [T], id: (T) -> String, missing: WorkspaceError.Code, what: String, listedBy: String
+    ) throws -> T {
+        let matches = items.filter { id($0).hasPrefix(prefix.lowercased()) }
+        guard matches.count == 1 else {
+            throw WorkspaceError(
+                matches.isEmpty ? missing : .ambiguous,
+                matches.isEmpty
+                    ? "no \(what) \(prefix); `\(listedBy)` lists them"
+                    : "\(prefix) matches \(matches.count) \(what)s; give more characters")
+        }
+        return matches[0]
     }
 
     /// Replaces every pending changeset (after a rebase or when pushed ones come back in a pull).
@@ -316,15 +326,9 @@ public final class Workspace: @unchecked Sendable {
 
     /// Chooses how to settle a conflict, named by a unique prefix of its id.
     public func resolve(_ prefix: String, with resolution: Resolution) throws -> Conflict {
-        let all = try rebased().conflicts.values.flatMap { $0 }
-        let matches = all.filter { $0.id.hasPrefix(prefix.lowercased()) }
-        guard matches.count == 1, let conflict = matches.first else {
-            throw WorkspaceError(
-                matches.isEmpty ? .unknownConflict : .ambiguous,
-                matches.isEmpty
-                    ? "no conflict \(prefix); `gloss conflicts` lists them"
-                    : "\(prefix) matches \(matches.count) conflicts; give more characters")
-        }
+        let conflict = try Self.unique(
+            prefix, in: try rebased().conflicts.values.flatMap { $0 }, id: \.id, missing: .unknownConflict,
+            what: "conflict", listedBy: "gloss conflicts")
         // Refuse a resolution that does not fit now, or that breaks a rule of the corpus (a
         // value the schema does not allow): recorded, it would poison every later command.
         let ops = try conflict.ops(resolving: resolution)
@@ -421,18 +425,9 @@ public final class Workspace: @unchecked Sendable {
 
     /// Finds an annotation by a unique prefix of its id, across the local view.
     public func annotation(prefix: String) throws -> Annotation {
-        var matches: [Annotation] = []
-        for (_, state) in try localView() {
-            matches += state.annotations.values.filter { $0.id.description.hasPrefix(prefix.lowercased()) }
-        }
-        guard matches.count == 1 else {
-            throw WorkspaceError(
-                matches.isEmpty ? .unknownAnnotation : .ambiguous,
-                matches.isEmpty
-                    ? "no annotation \(prefix); `gloss annotations` lists them"
-                    : "\(prefix) matches \(matches.count) annotations; give more characters")
-        }
-        return matches[0]
+        try Self.unique(
+            prefix, in: try localView().flatMap { $0.state.annotations.values }, id: \.id.description,
+            missing: .unknownAnnotation, what: "annotation", listedBy: "gloss annotations")
     }
 
     private func atomicWrite(_ data: Data, to url: URL) throws {

@@ -52,5 +52,13 @@ struct ReplicaHistoryTests {
         try await alice.engine.pull()
         #expect(try w.replica.historyGaps(of: "d") == gaps)
         #expect(try w.changes(in: 62).first?.changes.count == 1)
+
+        // blame is honest about the gap: what the snapshot brought shows the catch-up revision
+        // with the gap it hides and no author, never as if the catch-up revision had made it.
+        let blame = try w.blame("d")
+        let early = blame.filter { $0.revision! <= gap.caughtUpAt }
+        #expect(!early.isEmpty && early.allSatisfy { $0.caughtUp == gap && $0.author == "?" })
+        let late = try #require(blame.first { $0.revision == 62 })
+        #expect(late.caughtUp == nil && late.author == "admin")
     }
 }
