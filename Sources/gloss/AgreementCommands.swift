@@ -18,8 +18,11 @@ struct Agree: AsyncParsableCommand {
             Examples:
               gloss agree alice bob
               gloss agree alice bob carol --label PER --doc news-1 --json
+              gloss agree --layer alice --layer curated
             """))
-    @Argument(help: "The annotators (layers) to compare; two or more.") var annotators: [String]
+    @Argument(help: "The annotators (layers) to compare; two or more.") var positionalLayers: [String] = []
+    @Option(name: .customLong("layer"), help: "A layer to compare, as in other commands; repeatable.") var layers: [String] = []
+    var annotators: [String] { positionalLayers + layers }
     @Option(name: .customLong("doc"), help: "Only this document (repeatable).") var documents: [String] = []
     @Option(help: "As the corpus was at this revision.") var at: Int?
     @Option(help: "Only this label (repeatable).") var label: [String] = []
@@ -41,8 +44,12 @@ struct Agree: AsyncParsableCommand {
                 AgreementDocument(text: d.text, layers: Dictionary(grouping: d.state.annotations.values, by: \.layer))
             }
             let present = Set(docs.flatMap { $0.state.annotations.values.map(\.layer) })
+            // A misspelt name would compare against an empty layer: refuse it, naming the layers.
             for a in annotators where !present.contains(a) {
-                warn("warning: \(a) has no annotations in \(docs.count == 1 ? "this document" : "these documents")")
+                let hint = EditDistance.suggestion(for: a, among: present.sorted()).map { "; did you mean \($0)?" } ?? ""
+                throw WorkspaceError(
+                    .unknownLayer,
+                    "no layer \(a) in \(docs.count == 1 ? "this document" : "these documents")\(hint) (layers: \(present.sorted().joined(separator: ", ")))")
             }
             let report = try AgreementReport.compute(
                 documents: input, annotators: annotators, labels: label.isEmpty ? nil : Set(label))

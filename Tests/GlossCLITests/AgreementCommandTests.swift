@@ -37,6 +37,10 @@ struct AgreementCommandTests {
         let table = try await f.ok(["agree", "alice", "bob", "--label", "ORG"]).out
         #expect(table.contains("Cohen κ") && table.contains("(all)"))
         #expect(try await f.gloss(["agree", "alice"]).status == 2)
+        // The layers may be named with --layer, as elsewhere; a misspelt one is refused.
+        #expect(try await f.ok(["agree", "--layer", "alice", "--layer", "bob", "--json"]).out == json)
+        let typo = try await f.gloss(["agree", "alice", "bobb"])
+        #expect(typo.status == 6 && typo.err.contains("did you mean bob"), "\(typo.err)")
     }
 
     @Test func curateTakesAgreementsAndAsksAboutEachDisagreement() async throws {
