@@ -106,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "glossd",
             dependencies: [
-                "GlossServer", "GlossStore",
+                "GlossServer", "GlossStore", "GlossModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -24,7 +24,7 @@ public final class ClientConnection: Sendable {
 
         public init(
             host: String, port: Int, trust: ServerTrust, token: String, limits: WireLimits = .default,
-            clientName: String = "gloss/0.1", connectTimeout: TimeAmount = .seconds(10),
+            clientName: String = "gloss/\(GlossRelease.version)", connectTimeout: TimeAmount = .seconds(10),
             clientCertificate: ClientCertificate? = nil, handshakeTimeout: TimeAmount = .seconds(60)
         ) {
             self.clientCertificate = clientCertificate

@@ -3,12 +3,13 @@ import Foundation
 import GlossClient
 import GlossFormats
 import enum GlossModel.EditDistance
+import enum GlossModel.GlossRelease
 
 /// `gloss`: the annotator's command line.
 @main
 struct Gloss: AsyncParsableCommand {
     /// This release; `gloss --version` prints it.
-    static let version = "0.2.0"
+    static let version = GlossRelease.version
 
     static let configuration = CommandConfiguration(
         commandName: "gloss",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import enum GlossModel.GlossRelease
 
 /// `glossd`: the Gloss sync server and its local administration commands.
 ///
@@ -27,6 +28,7 @@ struct Glossd: AsyncParsableCommand {
               glossd token list alice --data /var/lib/glossd
               glossd help serve
             """,
+        version: GlossRelease.version,
         subcommands: [
             Serve.self, UserCommand.self, TokenCommand.self, ConfigCommand.self, CheckCommand.self, BackupCommand.self,
             RestoreCommand.self,

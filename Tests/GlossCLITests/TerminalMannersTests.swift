@@ -52,6 +52,7 @@ struct TerminalMannersTests {
         try await f.addSample()
         let version = try await f.ok(["--version"])
         #expect(version.line.split(separator: ".").count == 3, "\(version.out)")
+        #expect(try await GlossProcesses.glossd(["--version"], in: f.a).line == version.line)
         let typo = try await f.gloss(["stauts"])
         #expect(typo.status == 2 && typo.err.contains("status"), "\(typo.err)")
         // -q is accepted by every command that runs (not refused as unknown).
