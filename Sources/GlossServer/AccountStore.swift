@@ -26,6 +26,11 @@ public final class AccountStore: Sendable {
     ///
     /// - Throws: ``AccountError``: `backend` when the file cannot be opened or migrated,
     ///   `unsupportedFormat` when a newer glossd has migrated it.
+    /// Checkpoints and truncates the account database's journal (at shutdown).
+    public func compactJournal() {
+        try? pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+    }
+
     public init(path: String) throws {
         self.path = path
         var configuration = Configuration()

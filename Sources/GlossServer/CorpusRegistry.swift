@@ -8,7 +8,7 @@ public final class CorpusRegistry: Sendable {
     public let directory: URL
     /// The data directory the corpora live under (``DataDirectory`` names the layout).
     private let data: URL
-    private let open = Mutex<[String: CorpusHandle]>([:])
+    fileprivate let open = Mutex<[String: CorpusHandle]>([:])
 
     public init(directory: URL) throws {
         data = directory
@@ -26,6 +26,14 @@ public final class CorpusRegistry: Sendable {
             opened[name] = fresh
             return fresh
         }
+    }
+}
+
+extension CorpusRegistry {
+    /// Checkpoints and truncates every open corpus's journal (at shutdown: the data directory
+    /// at rest is then the stores alone).
+    public func compactJournals() {
+        for handle in open.withLock({ Array($0.values) }) { try? handle.store.backend.compactJournal(above: 0) }
     }
 }
 

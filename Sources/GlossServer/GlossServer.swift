@@ -168,6 +168,11 @@ public final class GlossServer: Service, Sendable {
             logger.warning("drain timeout: closing connections with requests still running", metadata: ["connections": "\(stuck.count)"])
             for connection in stuck { connection.forceClose() }
         }
+        // Nothing writes any more: leave the data directory as the stores alone, no WAL.
+        _ = try? await offload { [router] in
+            router.corpora.compactJournals()
+            router.accounts.compactJournal()
+        }
         logger.info("stopped")
     }
 }

@@ -49,7 +49,11 @@ public final class GroupCommitter: Sendable {
                 if taken.isEmpty { s.draining = false }
                 return taken
             }
-            guard !batch.isEmpty else { return }
+            guard !batch.isEmpty else {
+                // Idle now: give back what a large batch grew the journal to.
+                try? store.backend.compactJournal(above: SQLiteCorpusBackend.journalSizeLimit)
+                return
+            }
             do {
                 let outcomes = try store.append(batch: batch.map(\.changeset))
                 for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(returning: outcome) }

@@ -10,6 +10,14 @@ public protocol CorpusBackend: Sendable {
     func read<T>(_ body: (any CorpusReader) throws -> T) throws -> T
     /// Runs `body` in one transaction and returns only once it is durably committed.
     func write<T>(_ body: (any CorpusWriter) throws -> T) throws -> T
+    /// Gives back the disk a write-ahead journal grew to, once it holds more than `bytes`
+    /// (0: whatever it holds), so that the data directory at rest is the store itself.
+    func compactJournal(above bytes: Int) throws
+}
+
+extension CorpusBackend {
+    /// Backends without a journal file have nothing to give back.
+    public func compactJournal(above bytes: Int) throws {}
 }
 
 /// A document row: its head entry plus the bookkeeping of its delta chain.

@@ -27,6 +27,9 @@ public final class SQLiteCorpusBackend: CorpusBackend {
                 guard try Int.fetchOne(db, sql: "PRAGMA synchronous") == 2 else {
                     throw StoreError(.backend, "SQLite refused synchronous = FULL", context: path)
                 }
+                // A large import grows the WAL to its size; without a limit SQLite keeps the file
+                // that big for good. With one, the file is cut back whenever the WAL restarts.
+                try db.execute(sql: "PRAGMA journal_size_limit = \(Self.journalSizeLimit)")
             }
             try Self.migrator.migrate(pool)
         } catch {
@@ -55,6 +58,18 @@ public final class SQLiteCorpusBackend: CorpusBackend {
     /// The writer connection's `synchronous` setting (2 = FULL: every commit is fsynced).
     public func writerSynchronousLevel() throws -> Int {
         try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    /// The most a WAL file keeps between writes (`PRAGMA journal_size_limit`).
+    public static let journalSizeLimit = 4 << 20
+
+    /// Checkpoints and truncates the WAL when it holds more than `bytes`: when the store goes
+    /// idle after a large write (the limit alone acts only at the next write) and at shutdown.
+    /// Readers still on an older snapshot make SQLite leave the rest for later, harmlessly.
+    public func compactJournal(above bytes: Int) throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        guard size > bytes else { return }
+        try translatingErrors { try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) } }
     }
 
     /// Merges the WAL into the main file (for size reports and backups).
