@@ -184,8 +184,10 @@ public struct SyncEngine: Sendable {
     /// Brings the replica up to the server's head; pending work is rebased lazily (conflicts
     /// are recomputed from it).
     @discardableResult
-    public func pull(progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws -> PullSummary {
-        try await refreshRights()
+    public func pull(progress: (@Sendable (TransferProgress) -> Void)? = nil, refreshingRights: Bool = true) async throws
+        -> PullSummary
+    {
+        if refreshingRights { try await refreshRights() }
         let corpus = try workspace.url.corpus
         let since = try workspace.replica.headRevision()
         var summary = PullSummary()
@@ -307,8 +309,10 @@ public struct SyncEngine: Sendable {
     /// Pull, rebase, push; when another push won the race, pull and retry.
     public func sync(maxAttempts: Int = 5) async throws -> SyncSummary {
         var summary = SyncSummary()
+        // Once per sync, not once per pull of each attempt.
+        try await refreshRights()
         for _ in 0..<maxAttempts {
-            summary.pulled += try await pull().othersRevisions
+            summary.pulled += try await pull(refreshingRights: false).othersRevisions
             let open = try workspace.applyResolutions()
             if !open.isEmpty {
                 summary.conflicts = open
@@ -318,7 +322,7 @@ public struct SyncEngine: Sendable {
             let pushed = try await push()
             summary.pushed += pushed.accepted.count
             if !pushed.refused {
-                summary.pulled += try await pull().othersRevisions
+                summary.pulled += try await pull(refreshingRights: false).othersRevisions
                 summary.head = try workspace.replica.headRevision()
                 summary.conflicts = try workspace.conflicts()
                 return summary

@@ -67,10 +67,13 @@ final class ProgressReporter: @unchecked Sendable {
         guard !Terminal.quiet else { return }
         lock.lock()
         defer { lock.unlock() }
-        let transfer = bytes.map { b -> String in
-            let seconds = max(0.001, Date().timeIntervalSince(started))
-            return ", \(Self.size(b)) (\(Self.size(Int(Double(b) / seconds)))/s)"
-        } ?? ""
+        // Called for every stream item of a clone: decide whether to draw before formatting.
+        var transfer: String {
+            bytes.map { b -> String in
+                let seconds = max(0.001, Date().timeIntervalSince(started))
+                return ", \(Self.size(b)) (\(Self.size(Int(Double(b) / seconds)))/s)"
+            } ?? ""
+        }
         if bar {
             // Redraw at most 20 times a second; always draw the end.
             guard (total > 0 && done >= total) || Date().timeIntervalSince(lastDraw) > 0.05 else { return }
