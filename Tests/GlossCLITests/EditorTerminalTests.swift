@@ -207,9 +207,13 @@ final class ScriptedTerminal: @unchecked Sendable {
     init(command: String, in dir: URL, environment: [String: String]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
         // -q: no banner; -e: script's status is the command's; /dev/null: no typescript file.
-        process.arguments = ["-q", "-e", "-c", command, "/dev/null"]
+        // script runs the command with `$SHELL -c`. The shell execs it, so that no shell sits in
+        // the terminal's foreground group: dash (/bin/sh) does not exec a lone command by itself,
+        // and would die of a SIGINT meant for the editor, ending script with status 130.
+        process.arguments = ["-q", "-e", "-c", "exec " + command, "/dev/null"]
         process.currentDirectoryURL = dir
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            .merging(["SHELL": "/bin/sh"]) { $1 }
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
