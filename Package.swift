@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "gloss", targets: ["gloss"]),
         .executable(name: "gloss-bench", targets: ["GlossBench"]),
         .executable(name: "gloss-sync-bench", targets: ["GlossSyncBench"]),
+        .executable(name: "gloss-local-bench", targets: ["GlossLocalBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -133,10 +134,18 @@ let package = Package(
             name: "GlossSyncBench",
             dependencies: [
                 "GlossModel", "GlossStore", "GlossWire", "GlossServer", "GlossClient", "GlossBenchCorpus",
+                // git in the same run: the same history as brat files, through the project's exporter.
+                "GlossFormats",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tools/GlossSyncBench"
+        ),
+        // Local commands as users run them: the built `gloss` in a large workspace with pending edits.
+        .executableTarget(
+            name: "GlossLocalBench",
+            dependencies: ["GlossModel", "GlossStore", "GlossClient", "GlossBenchCorpus"],
+            path: "Tools/GlossLocalBench"
         ),
         .testTarget(name: "GlossModelTests", dependencies: ["GlossModel", "GlossTestSupport"]),
         .testTarget(name: "GlossFormatsTests", dependencies: ["GlossFormats", "GlossModel", "GlossTestSupport"]),
