@@ -52,9 +52,16 @@ public protocol CorpusReader {
     func documents() throws -> [DocumentRecord]
     /// Documents (re)added in `(after, through]`: what a pull of that range needs texts for.
     func documents(addedAfter after: Int, through: Int) throws -> [DocumentRecord]
-    /// The encoded head entry (``HeadEntryCodec``) of an annotation.
-    func headEntry(document: Int64, id: AnnotationID) throws -> [UInt8]?
-    func headEntries(document: Int64) throws -> [(id: AnnotationID, body: [UInt8])]
+    /// A document's head is its ``HeadBlock`` plus head rows: ``HeadEntryCodec`` bodies of the
+    /// annotations changed since the block was written, which win over the block's entries.
+    /// ``DocumentHead`` reads the two together.
+    func headBlock(document: Int64) throws -> HeadBlock?
+    /// The number of entries in the document's block (0 without one) and of its head rows.
+    func headLayout(document: Int64) throws -> (blockEntries: Int, rows: Int)
+    /// One annotation's head row, if it changed since the block was written.
+    func headRow(document: Int64, id: AnnotationID) throws -> [UInt8]?
+    /// The document's head rows (not the block's entries).
+    func headRows(document: Int64) throws -> [(id: AnnotationID, body: [UInt8])]
     /// Annotations that referred to `target` at some point (candidates; callers re-check).
     func referrers(document: Int64, target: AnnotationID) throws -> [AnnotationID]
     /// Deltas of one document in `(after, through]`, ascending.
@@ -77,8 +84,11 @@ public protocol CorpusWriter: CorpusReader {
     /// Inserts or updates a document row; a new document gets a fresh key (the record's key is ignored).
     @discardableResult func putDocument(_ record: DocumentRecord) throws -> Int64
     /// Inserts or replaces head rows (``HeadEntryCodec`` bodies) of one document.
-    func putHeadEntries(document: Int64, _ entries: [(id: AnnotationID, body: [UInt8])]) throws
-    func removeHeadEntries(document: Int64) throws
+    func putHeadRows(document: Int64, _ entries: [(id: AnnotationID, body: [UInt8])]) throws
+    /// Replaces the document's block with `block`, which has its head rows folded in: the rows go.
+    func putHeadBlock(document: Int64, _ block: HeadBlock) throws
+    /// Removes the document's whole head: block, rows and referrers.
+    func clearHead(document: Int64) throws
     func addReferrer(document: Int64, target: AnnotationID, source: AnnotationID) throws
     func insertDelta(document: Int64, revision: Int, isBase: Bool, rawLength: Int, data: [UInt8]) throws
     func insertSnapshot(document: Int64, revision: Int, rawLength: Int, data: [UInt8]) throws
@@ -94,7 +104,11 @@ public struct StorageSummary: Hashable, Sendable {
     public var snapshotBytes: Int = 0
     public var snapshotCount: Int = 0
     public var textBytes: Int = 0
+    /// Head entries: those in blocks plus head rows (an annotation changed since its block
+    /// was written counts in both).
     public var headRows: Int = 0
+    /// Compressed bytes of head blocks plus the bodies of head rows.
+    public var headBytes: Int = 0
     /// The whole database on disk, indexes and head table included.
     public var fileBytes: Int = 0
 
@@ -129,14 +143,15 @@ public protocol CorpusAuditReader: CorpusReader {
     func forEachDelta(document: Int64, _ body: (_ delta: StoredBlob, _ isBase: Bool) throws -> Void) throws
     /// The revisions at which a document has snapshots, ascending.
     func snapshotRevisions(document: Int64) throws -> [Int]
-    /// One document's head rows, one at a time, as stored (``HeadEntryCodec`` bodies).
-    func forEachHeadEntry(document: Int64, _ body: (_ id: AnnotationID, _ body: [UInt8]) throws -> Void) throws
+    /// One document's head rows, one at a time, as stored (``HeadEntryCodec`` bodies); its
+    /// block comes from ``CorpusReader/headBlock(document:)``.
+    func forEachHeadRow(document: Int64, _ body: (_ id: AnnotationID, _ body: [UInt8]) throws -> Void) throws
     /// Text digests exactly as stored (a damaged one may not be 32 bytes), in byte order,
     /// strictly after `digest` (nil: from the first), at most `limit`.
     func textDigests(after digest: [UInt8]?, limit: Int) throws -> [[UInt8]]
     /// A text by its digest exactly as stored, compressed, with its recorded length.
     func text(storedDigest digest: [UInt8]) throws -> (rawLength: Int, data: [UInt8])?
-    /// Rows that point at nothing: deltas, snapshots and head rows of a document key with no
+    /// Rows that point at nothing: deltas, snapshots, head blocks and rows of a document key with no
     /// document row, and deltas or snapshots of a revision with no revision row (with the
     /// document's id when it has a row). `missing` is `"document"` or `"revision"`. At most `limit`.
     func danglingRows(limit: Int) throws

@@ -141,7 +141,13 @@ private final class CorpusAudit {
     func checkDanglingRows() {
         guard let rows = guarded("deltas", { try backend.audit { try $0.danglingRows(limit: 100) } }) else { return }
         for row in rows {
-            let what = row.table == "head" ? "head rows" : "a \(row.table == "deltas" ? "delta" : "snapshot") row"
+            let what =
+                switch row.table {
+                case "head": "head rows"
+                case "head_blocks": "a head block"
+                case "deltas": "a delta row"
+                default: "a snapshot row"
+                }
             let target =
                 row.missing == "revision"
                 ? "revision \(row.revision.map(String.init) ?? "?")" : "document key \(row.documentKey)"
@@ -530,21 +536,27 @@ private final class CorpusAudit {
         }
     }
 
-    /// Each head row decodes; with a known state, the live rows are exactly its annotations.
+    /// The head block and each head row decode; with a known state, the live entries (a row
+    /// winning over the block's entry) are exactly its annotations.
     func checkHead(_ record: DocumentRecord, state: DocumentState?, _ rows: any CorpusAuditReader) throws {
         let id = record.entry.document.id
-        var seen: Set<AnnotationID> = []
-        try rows.forEachHeadEntry(document: record.key) { annotation, body in
-            report.counts.headEntries += 1
-            seen.insert(annotation)
-            let entry: HeadEntry
+        var head: [AnnotationID: HeadEntry] = [:]
+        do {
+            head = try DocumentHead.blockEntries(key: record.key, document: id, rows)
+        } catch let error as StoreError where error.code == .corrupt {
+            problem(.blobUndecodable, error.message, table: "head_blocks", document: id)
+        }
+        try rows.forEachHeadRow(document: record.key) { annotation, body in
             do throws(CodecError) {
-                entry = try HeadEntryCodec.decode(body, id: annotation, document: id)
+                head[annotation] = try HeadEntryCodec.decode(body, id: annotation, document: id)
             } catch {
                 problem(.blobUndecodable, error.message, table: "head", document: id, annotation: annotation)
-                return
             }
-            guard let state else { return }
+        }
+        report.counts.headEntries += head.count
+        let seen = Set(head.keys)
+        guard let state else { return }
+        for (annotation, entry) in head.sorted(by: { $0.key < $1.key }) {
             let expected = state.annotations[annotation]
             switch (expected, entry.isLive) {
             case (let expected?, true):
@@ -567,7 +579,6 @@ private final class CorpusAudit {
                 break
             }
         }
-        guard let state else { return }
         for (annotation, expected) in state.annotations.sorted(by: { $0.key < $1.key }) where !seen.contains(annotation) {
             problem(
                 .headMissing, "the deltas leave the annotation live but the head has no row for it", table: "head",

@@ -2,7 +2,7 @@ import Foundation
 import GlossModel
 
 /// The versioned store of one corpus: a linear revision log, per-document delta chains with
-/// snapshots, content-addressed texts and the materialised head table.
+/// snapshots, content-addressed texts and the materialised head (``DocumentHead``).
 ///
 /// The server keeps one per corpus; a client's local replica uses the same type. Every write
 /// goes through ``append(_:)``, which runs ``AcceptanceCheck`` against the head table inside
@@ -105,7 +105,7 @@ public final class CorpusStore: Sendable {
             record.entry = entry
             record.key = try rows.putDocument(record)
             if entry.addedAt == revision || entry.removedAt == revision {
-                try rows.removeHeadEntries(document: record.key)
+                try rows.clearHead(document: record.key)
             }
             if entry.addedAt == revision, let text = changeset.texts[entry.document.digest] {
                 let raw = Array(text.utf8)
@@ -120,7 +120,7 @@ public final class CorpusStore: Sendable {
         for (document, entries) in byDocument {
             guard let docKey = records[document]?.key else { continue }
             let sorted = entries.sorted { $0.key.id < $1.key.id }
-            try rows.putHeadEntries(document: docKey, sorted.map { ($0.key.id, HeadEntryCodec.encode($0.entry)) })
+            try DocumentHead.write(sorted.map { ($0.key.id, $0.entry) }, key: docKey, document: document, rows)
             for (key, entry) in sorted {
                 for target in entry.annotation.references {
                     try rows.addReferrer(document: docKey, target: target, source: key.id)
@@ -183,9 +183,9 @@ public final class CorpusStore: Sendable {
     /// Writes the document's current head state as a snapshot; returns its compressed size.
     private func writeSnapshot(_ record: DocumentRecord, revision: Int, rows: any CorpusWriter) throws -> Int {
         var state = DocumentState(document: record.entry.document)
-        for (id, body) in try rows.headEntries(document: record.key) {
-            let entry = try PrefetchedHead.decode(body, id, record.entry.document.id)
-            if entry.isLive { state.annotations[id] = entry.annotation }
+        for (id, entry) in try DocumentHead.entries(key: record.key, document: record.entry.document.id, rows)
+        where entry.isLive {
+            state.annotations[id] = entry.annotation
         }
         let raw = DeltaCodec.encode(state.asOps, document: record.entry.document.id)
         let data = BlobCompression.compress(raw)
@@ -239,10 +239,9 @@ public final class CorpusStore: Sendable {
     /// One annotation's head entry (live or tombstone), by point lookup.
     public func headEntry(_ key: AnnotationKey) throws -> HeadEntry? {
         try backend.read { rows in
-            guard let record = try rows.document(key.document),
-                let body = try rows.headEntry(document: record.key, id: key.id)
-            else { return nil }
-            return try PrefetchedHead.decode(body, key.id, key.document)
+            guard let record = try rows.document(key.document) else { return nil }
+            var lookup = HeadLookup()
+            return try lookup.entry(key.id, key: record.key, document: key.document, rows)
         }
     }
 
@@ -268,10 +267,8 @@ public final class CorpusStore: Sendable {
     public func headAnnotations(of document: DocumentID) throws -> [Annotation] {
         try backend.read { rows in
             guard let record = try rows.document(document) else { return [] }
-            return try rows.headEntries(document: record.key).compactMap { id, body in
-                let entry = try PrefetchedHead.decode(body, id, document)
-                return entry.isLive ? entry.annotation : nil
-            }.sorted { $0.id < $1.id }
+            return try DocumentHead.entries(key: record.key, document: document, rows).values
+                .compactMap { $0.isLive ? $0.annotation : nil }.sorted { $0.id < $1.id }
         }
     }
 
@@ -338,9 +335,8 @@ public final class CorpusStore: Sendable {
     public func headEntries(of document: DocumentID) throws -> [HeadEntry] {
         try backend.read { rows in
             guard let record = try rows.document(document) else { return [] }
-            return try rows.headEntries(document: record.key).map { id, body in
-                try PrefetchedHead.decode(body, id, document)
-            }
+            return try DocumentHead.entries(key: record.key, document: document, rows).values
+                .sorted { $0.annotation.id < $1.annotation.id }
         }
     }
 

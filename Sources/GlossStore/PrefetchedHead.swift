@@ -3,8 +3,9 @@ import GlossModel
 /// The slice of a stored head that one changeset's check needs, read up front.
 ///
 /// Reading first keeps ``AcceptanceCheck`` pure (no I/O, no throwing lookups) and bounds the
-/// reads by the changeset's size: the touched annotations, their references and referrers, and
-/// the replicas of the revisions that last changed them.
+/// reads by the changeset's size and the touched documents' heads: the touched annotations
+/// (from their head rows, or their documents' blocks, each decoded once), their references and
+/// referrers, and the replicas of the revisions that last changed them.
 struct PrefetchedHead: HeadView, Sendable {
     var schema: Schema = .open
     var schemaRevision = 0
@@ -46,23 +47,24 @@ struct PrefetchedHead: HeadView, Sendable {
             case .addDocument, .removeDocument, .setSchema: break
             }
         }
+        var lookup = HeadLookup()
         for (d, count) in opCounts {
             guard let record = try rows.document(d) else { continue }
             head.documents[d] = record.entry
             head.documentKeys[d] = record.key
             head.records[d] = record
             if count > scanThreshold {
-                for (id, body) in try rows.headEntries(document: record.key) {
-                    head.entries[AnnotationKey(d, id)] = try decode(body, id, d)
+                for (id, entry) in try DocumentHead.entries(key: record.key, document: d, rows) {
+                    head.entries[AnnotationKey(d, id)] = entry
                 }
             } else {
-                for id in wanted[d] ?? [] { try head.fetch(AnnotationKey(d, id), record.key, rows) }
+                for id in wanted[d] ?? [] { try head.fetch(AnnotationKey(d, id), record.key, rows, &lookup) }
             }
             for id in deleted[d] ?? [] {
                 let key = AnnotationKey(d, id)
                 let referrers = try rows.referrers(document: record.key, target: id)
                 head.referrerLists[key] = referrers
-                for r in referrers { try head.fetch(AnnotationKey(d, r), record.key, rows) }
+                for r in referrers { try head.fetch(AnnotationKey(d, r), record.key, rows, &lookup) }
             }
         }
         // Which replica made each revision that matters: only those after the base can conflict.
@@ -82,16 +84,11 @@ struct PrefetchedHead: HeadView, Sendable {
         return head
     }
 
-    private mutating func fetch(_ key: AnnotationKey, _ docKey: Int64, _ rows: any CorpusReader) throws {
-        guard entries[key] == nil, let body = try rows.headEntry(document: docKey, id: key.id) else { return }
-        entries[key] = try Self.decode(body, key.id, key.document)
-    }
-
-    static func decode(_ body: [UInt8], _ id: AnnotationID, _ document: DocumentID) throws -> HeadEntry {
-        do {
-            return try HeadEntryCodec.decode(body, id: id, document: document)
-        } catch {
-            throw StoreError(.corrupt, error.message, context: "head entry \(id) of \(document)")
-        }
+    private mutating func fetch(
+        _ key: AnnotationKey, _ docKey: Int64, _ rows: any CorpusReader, _ lookup: inout HeadLookup
+    ) throws {
+        guard entries[key] == nil, let entry = try lookup.entry(key.id, key: docKey, document: key.document, rows)
+        else { return }
+        entries[key] = entry
     }
 }

@@ -112,6 +112,16 @@ public final class SQLiteCorpusBackend: CorpusBackend {
         m.registerMigration("v2: documents by revision added") { db in
             try db.execute(sql: "CREATE INDEX documents_by_added ON documents(added)")
         }
+        // A store made before blocks keeps its rows: they read as rows changed since an empty
+        // block, and fold into a block at the document's next write (DocumentHead).
+        m.registerMigration("v3: head blocks") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE head_blocks(
+                        doc INTEGER PRIMARY KEY, entries INTEGER NOT NULL, raw_len INTEGER NOT NULL,
+                        data BLOB NOT NULL)
+                    """)
+        }
         return m
     }
 }
@@ -156,14 +166,28 @@ struct SQLiteCorpusRows: CorpusWriter {
         ).map(Self.document)
     }
 
-    func headEntry(document: Int64, id: AnnotationID) throws -> [UInt8]? {
+    func headBlock(document: Int64) throws -> HeadBlock? {
+        try Row.fetchOne(statement("SELECT entries, raw_len, data FROM head_blocks WHERE doc = ?"), arguments: [document])
+            // Read leniently, as the audit reads: damage must show as a problem, not a trap.
+            .map { HeadBlock(entries: Self.integer($0[0]) ?? -1, rawLength: Self.integer($0[1]) ?? -1, data: Self.bytes($0[2])) }
+    }
+
+    func headLayout(document: Int64) throws -> (blockEntries: Int, rows: Int) {
+        let row = try Row.fetchOne(
+            statement(
+                "SELECT (SELECT entries FROM head_blocks WHERE doc = ?), (SELECT COUNT(*) FROM head WHERE doc = ?)"),
+            arguments: [document, document])
+        return ((row?[0] as Int?) ?? 0, (row?[1] as Int?) ?? 0)
+    }
+
+    func headRow(document: Int64, id: AnnotationID) throws -> [UInt8]? {
         try Data.fetchOne(
             statement("SELECT body FROM head WHERE doc = ? AND replica = ? AND counter = ?"),
             arguments: [document, Self.int(id.replica.rawValue), Self.int(id.counter)]
         ).map { [UInt8]($0) }
     }
 
-    func headEntries(document: Int64) throws -> [(id: AnnotationID, body: [UInt8])] {
+    func headRows(document: Int64) throws -> [(id: AnnotationID, body: [UInt8])] {
         try Row.fetchAll(statement("SELECT replica, counter, body FROM head WHERE doc = ?"), arguments: [document]).map {
             (Self.annotationID($0[0], $0[1]), [UInt8]($0[2] as Data))
         }
@@ -228,7 +252,11 @@ struct SQLiteCorpusRows: CorpusWriter {
         let n = try Row.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(data)), 0), COUNT(*) FROM snapshots")!
         (s.snapshotBytes, s.snapshotCount) = (n[0], n[1])
         s.textBytes = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(data)), 0) FROM texts") ?? 0
-        s.headRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM head") ?? 0
+        let rows = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(LENGTH(body)), 0) FROM head")!
+        let blocks = try Row.fetchOne(
+            db, sql: "SELECT COALESCE(SUM(entries), 0), COALESCE(SUM(LENGTH(data)), 0) FROM head_blocks")!
+        s.headRows = (rows[0] as Int) + (blocks[0] as Int)
+        s.headBytes = (rows[1] as Int) + (blocks[1] as Int)
         let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
         let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
         let size = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0
@@ -266,7 +294,7 @@ struct SQLiteCorpusRows: CorpusWriter {
         return try Int64.fetchOne(statement("SELECT key FROM documents WHERE id = ?"), arguments: [e.document.id.rawValue])!
     }
 
-    func putHeadEntries(document: Int64, _ entries: [(id: AnnotationID, body: [UInt8])]) throws {
+    func putHeadRows(document: Int64, _ entries: [(id: AnnotationID, body: [UInt8])]) throws {
         // The import hot path (a row per annotation): bind through the C API on the cached
         // statement, which costs half of GRDB's StatementArguments per row.
         let statement = try statement("INSERT OR REPLACE INTO head(doc, replica, counter, body) VALUES (?,?,?,?)")
@@ -290,7 +318,14 @@ struct SQLiteCorpusRows: CorpusWriter {
     /// SQLITE_TRANSIENT: SQLite copies the blob before the Swift buffer goes away.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    func removeHeadEntries(document: Int64) throws {
+    func putHeadBlock(document: Int64, _ block: HeadBlock) throws {
+        try statement("INSERT OR REPLACE INTO head_blocks(doc, entries, raw_len, data) VALUES (?,?,?,?)").execute(
+            arguments: [document, block.entries, block.rawLength, Data(block.data)])
+        try statement("DELETE FROM head WHERE doc = ?").execute(arguments: [document])
+    }
+
+    func clearHead(document: Int64) throws {
+        try statement("DELETE FROM head_blocks WHERE doc = ?").execute(arguments: [document])
         try statement("DELETE FROM head WHERE doc = ?").execute(arguments: [document])
         try statement("DELETE FROM refs WHERE doc = ?").execute(arguments: [document])
     }
@@ -478,7 +513,7 @@ extension SQLiteCorpusRows: CorpusAuditReader {
             db.cachedStatement(sql: "SELECT rev FROM snapshots WHERE doc = ? ORDER BY rev"), arguments: [document])
     }
 
-    func forEachHeadEntry(document: Int64, _ body: (AnnotationID, [UInt8]) throws -> Void) throws {
+    func forEachHeadRow(document: Int64, _ body: (AnnotationID, [UInt8]) throws -> Void) throws {
         let cursor = try Row.fetchCursor(
             db.makeStatement(sql: "SELECT replica, counter, body FROM head WHERE doc = ? ORDER BY replica, counter"),
             arguments: [document])
@@ -519,6 +554,9 @@ extension SQLiteCorpusRows: CorpusAuditReader {
                     WHERE doc NOT IN (SELECT key FROM documents)
                 UNION ALL
                 SELECT DISTINCT 'head', doc, NULL, NULL, 'document' FROM head
+                    WHERE doc NOT IN (SELECT key FROM documents)
+                UNION ALL
+                SELECT 'head_blocks', doc, NULL, NULL, 'document' FROM head_blocks
                     WHERE doc NOT IN (SELECT key FROM documents)
                 LIMIT ?
                 """, arguments: [limit]

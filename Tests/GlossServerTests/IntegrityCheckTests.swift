@@ -43,6 +43,11 @@ struct IntegrityCheckTests {
             let head = { try store.headRevision() }
             try append(alice.documents(base: 0, texts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
             try append(alice.changeset(base: try head(), [.setSchema(.open)]))
+            // A document's worth at once, as an import brings: its head is written as a block,
+            // and the rounds below leave head rows beside it.
+            try append(
+                alice.changeset(
+                    base: try head(), (0..<40).map { .create(alice.span(fed, $0 * 3, $0 * 3 + 2, "MISC")) }))
             // Spans on every document, a relation, edits and deletes, spread over revisions.
             var live: [Annotation] = []
             for round in 0..<8 {
@@ -318,31 +323,50 @@ struct IntegrityCheckTests {
 
     // MARK: Head, documents, chains
 
-    @Test func anAlteredHeadRowIsReportedWithItsAnnotation() throws {
+    /// The live annotations of a document's head block that have no head row, and the block's
+    /// entries, read straight from the copy.
+    static func blockOnlyEntries(_ db: Database, _ key: Int64, _ document: DocumentID) throws
+        -> (live: [HeadEntry], all: [AnnotationID: HeadEntry])
+    {
+        let row = try #require(
+            try Row.fetchOne(db, sql: "SELECT raw_len, data FROM head_blocks WHERE doc = ?", arguments: [key]),
+            "the fixture must keep \(document)'s head in a block")
+        let raw = try BlobCompression.decompress([UInt8](row[1] as Data), expectedLength: row[0], what: "block")
+        let all = try HeadBlockCodec.decode(raw, document: document)
+        let rows = Set(
+            try Row.fetchAll(db, sql: "SELECT replica, counter FROM head WHERE doc = ?", arguments: [key]).map {
+                AnnotationID(replica: ReplicaID(UInt64(bitPattern: $0[0])), counter: UInt64(bitPattern: $0[1]))
+            })
+        let live = all.values.filter { $0.isLive && !rows.contains($0.annotation.id) && $0.annotation.kind == .span }
+        return (live.sorted { $0.annotation.id < $1.annotation.id }, all)
+    }
+
+    /// Writes `entries` back as the document's block, as a store would (a block that decodes).
+    static func writeBlock(_ db: Database, _ key: Int64, _ entries: some Collection<HeadEntry>) throws {
+        let raw = HeadBlockCodec.encode(entries)
+        try db.execute(
+            sql: "UPDATE head_blocks SET entries = ?, raw_len = ?, data = ? WHERE doc = ?",
+            arguments: [entries.count, raw.count, Data(BlobCompression.compress(raw)), key])
+    }
+
+    @Test func anAlteredEntryOfAHeadBlockIsReportedWithItsAnnotation() throws {
         let f = try Fixture.make()
         defer { f.directory.remove() }
         let copy = try f.copy()
-        let span = f.keptSpan
-        let altered = String(span.label.dropLast()) + (span.label.last == "Q" ? "Z" : "Q")
+        var target: HeadEntry?
+        var altered = ""
         try Self.damage(copy) { db in
             let key = try Self.key(db, f.federation)
-            let arguments: StatementArguments = [
-                key, Int64(bitPattern: span.id.replica.rawValue), Int64(bitPattern: span.id.counter),
-            ]
-            var body = [UInt8](
-                try #require(
-                    try Data.fetchOne(
-                        db, sql: "SELECT body FROM head WHERE doc = ? AND replica = ? AND counter = ?",
-                        arguments: arguments)))
-            // The label sits in the row's string table: change its last byte.
-            let label = Array(span.label.utf8)
-            let at = try #require(
-                (0...(body.count - label.count)).first { Array(body[$0..<$0 + label.count]) == label })
-            body[at + label.count - 1] = Array(altered.utf8).last!
-            try db.execute(
-                sql: "UPDATE head SET body = ? WHERE doc = ? AND replica = ? AND counter = ?",
-                arguments: [Data(body)] + arguments)
+            let block = try Self.blockOnlyEntries(db, key, f.federation)
+            var all = block.all
+            var entry = try #require(block.live.first)
+            target = entry
+            altered = entry.annotation.label + "Q"
+            entry.annotation.label = altered
+            all[entry.annotation.id] = entry
+            try Self.writeBlock(db, key, Array(all.values))
         }
+        let span = try #require(target).annotation
         let report = try f.check(copy)
         #expect(report.problems.count == 1, "\(report.summary)")
         let problem = try #require(report.problems.first)
@@ -354,23 +378,84 @@ struct IntegrityCheckTests {
         #expect(problem.found == "label \"\(altered)\"")
     }
 
-    @Test func aDeletedHeadRowIsReportedMissing() throws {
+    @Test func anAlteredHeadRowIsReportedWithItsAnnotation() throws {
         let f = try Fixture.make()
         defer { f.directory.remove() }
         let copy = try f.copy()
-        let span = f.keptSpan
+        var altered: (id: AnnotationID, label: String, was: String)?
         try Self.damage(copy) { db in
-            try db.execute(
-                sql: "DELETE FROM head WHERE doc = ? AND replica = ? AND counter = ?",
-                arguments: [
-                    try Self.key(db, f.federation), Int64(bitPattern: span.id.replica.rawValue),
-                    Int64(bitPattern: span.id.counter),
-                ])
+            // A row of an annotation changed since its document's block was written.
+            let rows = try Row.fetchAll(db, sql: "SELECT doc, replica, counter, body FROM head ORDER BY doc, replica, counter")
+            try #require(!rows.isEmpty, "the fixture must leave some head rows unfolded")
+            for row in rows {
+                let id = AnnotationID(replica: ReplicaID(UInt64(bitPattern: row[1])), counter: UInt64(bitPattern: row[2]))
+                let document = try #require(
+                    try String.fetchOne(db, sql: "SELECT id FROM documents WHERE key = ?", arguments: [row[0] as Int64]))
+                let entry = try HeadEntryCodec.decode([UInt8](row[3] as Data), id: id, document: DocumentID(storedRawValue: document))
+                guard entry.isLive, entry.annotation.kind == .span, !entry.annotation.label.isEmpty else { continue }
+                // The label sits in the row's string table: change its last byte.
+                var body = [UInt8](row[3] as Data)
+                let label = Array(entry.annotation.label.utf8)
+                let at = try #require(
+                    (0...(body.count - label.count)).first { Array(body[$0..<$0 + label.count]) == label })
+                let new = label.last == UInt8(ascii: "Q") ? UInt8(ascii: "Z") : UInt8(ascii: "Q")
+                body[at + label.count - 1] = new
+                try db.execute(
+                    sql: "UPDATE head SET body = ? WHERE doc = ? AND replica = ? AND counter = ?",
+                    arguments: [Data(body), row[0] as Int64, row[1] as Int64, row[2] as Int64])
+                altered = (id, String(decoding: label.dropLast() + [new], as: UTF8.self), entry.annotation.label)
+                return
+            }
+            Issue.record("no live span among the head rows")
+        }
+        let change = try #require(altered)
+        let report = try f.check(copy)
+        #expect(report.problems.count == 1, "\(report.summary)")
+        let problem = try #require(report.problems.first)
+        #expect(problem.kind == .headMismatch)
+        #expect(problem.table == "head")
+        #expect(problem.annotation == change.id.description)
+        #expect(problem.expected == "label \"\(change.was)\"")
+        #expect(problem.found == "label \"\(change.label)\"")
+    }
+
+    @Test func anEntryMissingFromItsHeadBlockIsReportedMissing() throws {
+        let f = try Fixture.make()
+        defer { f.directory.remove() }
+        let copy = try f.copy()
+        var removed: AnnotationID?
+        try Self.damage(copy) { db in
+            let key = try Self.key(db, f.federation)
+            let block = try Self.blockOnlyEntries(db, key, f.federation)
+            var all = block.all
+            let id = try #require(block.live.last).annotation.id
+            removed = id
+            all[id] = nil
+            try Self.writeBlock(db, key, Array(all.values))
         }
         let report = try f.check(copy)
         #expect(report.problems.count == 1, "\(report.summary)")
         #expect(report.problems.first?.kind == .headMissing)
-        #expect(report.problems.first?.annotation == span.id.description)
+        #expect(report.problems.first?.annotation == removed?.description)
+    }
+
+    @Test func aHeadBlockThatDoesNotInflateIsReportedOnItsDocument() throws {
+        let f = try Fixture.make()
+        defer { f.directory.remove() }
+        let copy = try f.copy()
+        try Self.damage(copy) { db in
+            let key = try Self.key(db, f.federation)
+            let data = try #require(try Data.fetchOne(db, sql: "SELECT data FROM head_blocks WHERE doc = ?", arguments: [key]))
+            try db.execute(
+                sql: "UPDATE head_blocks SET data = ? WHERE doc = ?", arguments: [Self.breakDeflate(data), key])
+        }
+        let report = try f.check(copy)
+        let undecodable = report.problems.filter { $0.kind == .blobUndecodable }
+        #expect(undecodable.count == 1, "\(report.summary)")
+        #expect(undecodable.first?.table == "head_blocks")
+        #expect(undecodable.first?.document == f.federation)
+        // Without its block the head lacks the document's annotations: each is named missing.
+        #expect(report.problems.allSatisfy { $0.kind == .blobUndecodable || $0.kind == .headMissing }, "\(report.summary)")
     }
 
     @Test func wrongChainBookkeepingIsReported() throws {

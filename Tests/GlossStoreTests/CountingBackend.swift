@@ -6,7 +6,9 @@ import GlossModel
 final class CountingBackend: CorpusBackend, @unchecked Sendable {
     struct Counts {
         var headEntryReads = 0
-        /// Whole-document head scans, delta and snapshot reads.
+        /// Head blocks read (each is one document's whole head).
+        var blockReads = 0
+        /// Whole-document head row scans, delta and snapshot reads.
         var scans = 0
     }
 
@@ -41,13 +43,18 @@ private struct Counter: CorpusWriter {
     func documents(addedAfter after: Int, through: Int) throws -> [DocumentRecord] {
         try rows.documents(addedAfter: after, through: through)
     }
-    func headEntry(document: Int64, id: AnnotationID) throws -> [UInt8]? {
-        owner.count { $0.headEntryReads += 1 }
-        return try rows.headEntry(document: document, id: id)
+    func headBlock(document: Int64) throws -> HeadBlock? {
+        owner.count { $0.blockReads += 1 }
+        return try rows.headBlock(document: document)
     }
-    func headEntries(document: Int64) throws -> [(id: AnnotationID, body: [UInt8])] {
+    func headLayout(document: Int64) throws -> (blockEntries: Int, rows: Int) { try rows.headLayout(document: document) }
+    func headRow(document: Int64, id: AnnotationID) throws -> [UInt8]? {
+        owner.count { $0.headEntryReads += 1 }
+        return try rows.headRow(document: document, id: id)
+    }
+    func headRows(document: Int64) throws -> [(id: AnnotationID, body: [UInt8])] {
         owner.count { $0.scans += 1 }
-        return try rows.headEntries(document: document)
+        return try rows.headRows(document: document)
     }
     func referrers(document: Int64, target: AnnotationID) throws -> [AnnotationID] {
         try rows.referrers(document: document, target: target)
@@ -70,10 +77,11 @@ private struct Counter: CorpusWriter {
     func storageSummary() throws -> StorageSummary { try rows.storageSummary() }
     func insertRevision(_ r: Revision) throws { try rows.insertRevision(r) }
     func putDocument(_ r: DocumentRecord) throws -> Int64 { try rows.putDocument(r) }
-    func putHeadEntries(document: Int64, _ entries: [(id: AnnotationID, body: [UInt8])]) throws {
-        try rows.putHeadEntries(document: document, entries)
+    func putHeadRows(document: Int64, _ entries: [(id: AnnotationID, body: [UInt8])]) throws {
+        try rows.putHeadRows(document: document, entries)
     }
-    func removeHeadEntries(document: Int64) throws { try rows.removeHeadEntries(document: document) }
+    func putHeadBlock(document: Int64, _ block: HeadBlock) throws { try rows.putHeadBlock(document: document, block) }
+    func clearHead(document: Int64) throws { try rows.clearHead(document: document) }
     func addReferrer(document: Int64, target: AnnotationID, source: AnnotationID) throws {
         try rows.addReferrer(document: document, target: target, source: source)
     }

@@ -220,7 +220,7 @@ func repeatedAppendsAreIdempotent(seed: UInt64) throws {
 }
 
 /// The check reads only what a changeset touches: a one-op push on a long history reads a
-/// handful of rows, never deltas or snapshots.
+/// handful of rows and its document's head block, never deltas or snapshots.
 @Test func acceptanceCheckCostsOpsNotHistory() throws {
     var f = try StoreFixture()
     defer { f.dir.remove() }
@@ -235,6 +235,7 @@ func repeatedAppendsAreIdempotent(seed: UInt64) throws {
     let outcome = try store.append(f.bob.changeset(base: 3, [.set(f.doc, spans[0].id, .label, .string("X"))]))
     #expect(outcome.revision == 43)
     #expect(counting.counts.headEntryReads <= 2)
+    #expect(counting.counts.blockReads <= 1)
     #expect(counting.counts.scans == 0)
 }
 

@@ -1,0 +1,87 @@
+import GlossModel
+
+/// A document's head as a store keeps it: one compressed ``HeadBlock`` of every entry, plus
+/// head rows for the annotations changed since the block was written.
+///
+/// Reads put the two together (a row wins over the block's entry). Writes add rows while they
+/// are few next to the block, so that a small push costs a few row inserts; once the rows
+/// outnumber an eighth of the block (or ``minimumRows``), the next write folds them into a new
+/// block. So at rest the head is mostly blocks, about a tenth of a row per annotation's size.
+enum DocumentHead {
+    /// Rows a document may gather before they are folded, however small its block.
+    static let minimumRows = 16
+    /// Rows are folded once there are more than the block's entries divided by this.
+    static let rowShare = 8
+
+    /// Every entry of a document's head, live and tombstones, by id.
+    static func entries(key: Int64, document: DocumentID, _ rows: any CorpusReader) throws -> [AnnotationID: HeadEntry] {
+        var entries = try blockEntries(key: key, document: document, rows)
+        for (id, body) in try rows.headRows(document: key) { entries[id] = try decode(body, id, document) }
+        return entries
+    }
+
+    /// The entries of a document's block alone (empty without one).
+    static func blockEntries(key: Int64, document: DocumentID, _ rows: any CorpusReader) throws -> [AnnotationID: HeadEntry] {
+        guard let block = try rows.headBlock(document: key) else { return [:] }
+        let what = "head block of \(document)"
+        let raw = try BlobCompression.decompress(block.data, expectedLength: block.rawLength, what: what)
+        let entries: [AnnotationID: HeadEntry]
+        do {
+            entries = try HeadBlockCodec.decode(raw, document: document)
+        } catch let error as CodecError {
+            throw StoreError(.corrupt, error.message, context: what)
+        }
+        guard entries.count == block.entries else {
+            throw StoreError(
+                .corrupt, "holds \(entries.count) entries where its row says \(block.entries)", context: what)
+        }
+        return entries
+    }
+
+    /// Writes a document's changed entries, as rows or folded with the rest into a new block.
+    static func write(
+        _ changed: [(id: AnnotationID, entry: HeadEntry)], key: Int64, document: DocumentID, _ rows: any CorpusWriter
+    ) throws {
+        guard !changed.isEmpty else { return }
+        let layout = try rows.headLayout(document: key)
+        if layout.rows + changed.count <= max(minimumRows, layout.blockEntries / rowShare) {
+            try rows.putHeadRows(
+                document: key, changed.sorted { $0.id < $1.id }.map { ($0.id, HeadEntryCodec.encode($0.entry)) })
+            return
+        }
+        var all = layout.blockEntries + layout.rows > 0 ? try entries(key: key, document: document, rows) : [:]
+        for (id, entry) in changed { all[id] = entry }
+        try rows.putHeadBlock(document: key, block(of: all.values))
+    }
+
+    /// Encodes and deflates entries into a block.
+    static func block(of entries: some Collection<HeadEntry>) -> HeadBlock {
+        let raw = HeadBlockCodec.encode(entries)
+        return HeadBlock(entries: entries.count, rawLength: raw.count, data: BlobCompression.compress(raw))
+    }
+
+    static func decode(_ body: [UInt8], _ id: AnnotationID, _ document: DocumentID) throws -> HeadEntry {
+        do {
+            return try HeadEntryCodec.decode(body, id: id, document: document)
+        } catch {
+            throw StoreError(.corrupt, error.message, context: "head entry \(id) of \(document)")
+        }
+    }
+}
+
+/// Point reads of head entries within one read or write, decoding each document's block at
+/// most once however many of its annotations are asked for.
+struct HeadLookup {
+    private var blocks: [Int64: [AnnotationID: HeadEntry]] = [:]
+
+    /// One annotation's entry: its row if it changed since the block, else the block's.
+    mutating func entry(
+        _ id: AnnotationID, key: Int64, document: DocumentID, _ rows: any CorpusReader
+    ) throws -> HeadEntry? {
+        if let body = try rows.headRow(document: key, id: id) { return try DocumentHead.decode(body, id, document) }
+        if let block = blocks[key] { return block[id] }
+        let block = try DocumentHead.blockEntries(key: key, document: document, rows)
+        blocks[key] = block
+        return block[id]
+    }
+}

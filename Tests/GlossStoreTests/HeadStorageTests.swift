@@ -1,0 +1,135 @@
+import Foundation
+import GlossModel
+import GlossTestSupport
+import Testing
+
+@testable import GlossStore
+
+/// A document's head at rest: one compressed block plus the rows changed since (DocumentHead).
+@Suite
+struct HeadStorageTests {
+    /// Entries with every field a head keeps: spans with attributes, a relation, tombstones,
+    /// fields changed at later revisions.
+    static func entries(count: Int, document: DocumentID, seed: UInt64) -> [HeadEntry] {
+        var rng = SplitMix64(seed: seed)
+        var alice = Minter("alice", replica: 7)
+        var bob = Minter("bob", replica: 9)
+        var entries: [HeadEntry] = []
+        for i in 0..<count {
+            let start = Int(rng.next() % 1000)
+            var annotation =
+                i.isMultiple(of: 2)
+                ? alice.span(document, start, start + 1 + Int(rng.next() % 20), ["PER", "LOC", "ORG"][i % 3])
+                : bob.span(document, start, start + 3, "MISC", attributes: i.isMultiple(of: 5) ? ["certain": "no"] : [:])
+            if i.isMultiple(of: 7) { annotation.layer = "gold" }
+            let created = 1 + Int(rng.next() % 50)
+            var entry = HeadEntry(annotation: annotation, createdAt: created)
+            if i.isMultiple(of: 3) { entry.fieldRevisions[.label] = created + Int(rng.next() % 9) }
+            if i.isMultiple(of: 11) { entry.fieldRevisions[.attribute("certain")] = created + 2 }
+            if i.isMultiple(of: 13) { entry.deletedAt = created + 4 }
+            entries.append(entry)
+        }
+        if entries.count >= 2 {
+            let relation = alice.relation(document, entries[0].annotation.id, entries[1].annotation.id, "near")
+            entries.append(HeadEntry(annotation: relation, createdAt: 60, fieldRevisions: [.to: 61]))
+        }
+        return entries
+    }
+
+    @Test(arguments: [0, 1, 2, 300])
+    func aBlockRoundTripsEveryEntry(count: Int) throws {
+        let document: DocumentID = "news/1"
+        let entries = Self.entries(count: count, document: document, seed: UInt64(count))
+        let decoded = try HeadBlockCodec.decode(HeadBlockCodec.encode(entries.shuffled()), document: document)
+        #expect(decoded == Dictionary(uniqueKeysWithValues: entries.map { ($0.annotation.id, $0) }))
+    }
+
+    /// Cut or corrupted blocks are refused with a codec error, never a crash or a wrong head.
+    @Test func damagedBlocksAreRefusedNotMisread() throws {
+        let document: DocumentID = "news/1"
+        let entries = Self.entries(count: 40, document: document, seed: 3)
+        let bytes = HeadBlockCodec.encode(entries)
+        let whole = Dictionary(uniqueKeysWithValues: entries.map { ($0.annotation.id, $0) })
+        for cut in stride(from: 0, to: bytes.count, by: 7) {
+            #expect(throws: CodecError.self) { try HeadBlockCodec.decode(Array(bytes[..<cut]), document: document) }
+        }
+        var rng = SplitMix64(seed: 11)
+        for _ in 0..<500 {
+            var damaged = bytes
+            damaged[Int(rng.next() % UInt64(bytes.count))] ^= UInt8(truncatingIfNeeded: rng.next() | 1)
+            // Either refused, or (a flipped label byte, say) decoded into a different but well-formed head.
+            if let decoded = try? HeadBlockCodec.decode(damaged, document: document) {
+                #expect(decoded != whole || damaged == bytes)
+            }
+        }
+    }
+
+    /// An import writes a block and no rows; small pushes add rows; once the rows outnumber an
+    /// eighth of the block the next write folds them in; every read sees the same head.
+    @Test func rowsGatherThenFoldIntoTheBlock() throws {
+        let dir = try TemporaryDirectory("head-storage")
+        defer { dir.remove() }
+        let store = try CorpusStore.sqlite(path: dir.path("corpus.sqlite"))
+        var alice = Minter("alice", replica: 10)
+        let doc: DocumentID = "news/1"
+        let text = String(repeating: "Alice met Bob in Paris. ", count: 200)
+        #expect(try store.append(alice.documents(base: 0, [(doc, text)])) == .accepted(revision: 1))
+        let spans = (0..<400).map { alice.span(doc, $0 * 10, $0 * 10 + 5, "PER") }
+        #expect(try store.append(alice.changeset(base: 1, spans.map(Op.create))) == .accepted(revision: 2))
+
+        func layout() throws -> (blockEntries: Int, rows: Int) {
+            let key = try #require(try store.backend.read { try $0.document(doc)?.key })
+            return try store.backend.read { try $0.headLayout(document: key) }
+        }
+        #expect(try layout() == (400, 0))
+
+        var expected = Dictionary(uniqueKeysWithValues: spans.map { ($0.id, $0) })
+        var head = 2
+        // 400 / 8 = 50 rows may gather; the 51st changed annotation folds them.
+        for i in 0..<50 {
+            head += 1
+            #expect(try store.append(alice.changeset(base: head - 1, [.set(doc, spans[i].id, .label, .string("ORG"))]))
+                == .accepted(revision: head))
+            expected[spans[i].id]?.label = "ORG"
+        }
+        #expect(try layout() == (400, 50))
+        #expect(try store.headAnnotations(of: doc) == expected.values.sorted { $0.id < $1.id })
+        let entry = try #require(try store.headEntry(AnnotationKey(doc, spans[3].id)))
+        #expect(entry.lastChange(of: .label) == 6 && entry.createdAt == 2)
+
+        head += 1
+        #expect(try store.append(alice.changeset(base: head - 1, [.delete(doc, spans[399].id)])) == .accepted(revision: head))
+        expected[spans[399].id] = nil
+        #expect(try layout() == (400, 0))
+        #expect(try store.headAnnotations(of: doc) == expected.values.sorted { $0.id < $1.id })
+        #expect(try store.headEntry(AnnotationKey(doc, spans[399].id))?.deletedAt == head)
+        #expect(try store.headEntry(AnnotationKey(doc, spans[3].id))?.lastChange(of: .label) == 6)
+        #expect(try store.checkIntegrity(corpus: "c").isClean)
+    }
+
+    /// A store written before blocks existed keeps its rows as rows over an empty block; the
+    /// document's next write folds them.
+    @Test func rowsOfAnOlderStoreReadAndFold() throws {
+        let dir = try TemporaryDirectory("head-legacy")
+        defer { dir.remove() }
+        let store = try CorpusStore.sqlite(path: dir.path("corpus.sqlite"))
+        var alice = Minter("alice", replica: 10)
+        let doc: DocumentID = "news/1"
+        #expect(try store.append(alice.documents(base: 0, [(doc, SampleTexts.news)])) == .accepted(revision: 1))
+        let spans = (0..<30).map { alice.span(doc, $0, $0 + 2, "PER") }
+        #expect(try store.append(alice.changeset(base: 1, spans.map(Op.create))) == .accepted(revision: 2))
+        // Unfold the block into one row per annotation, as such a store has.
+        try store.backend.write { rows in
+            let key = try #require(try rows.document(doc)?.key)
+            let entries = try DocumentHead.entries(key: key, document: doc, rows)
+            try rows.clearHead(document: key)
+            try rows.putHeadRows(document: key, entries.map { ($0.key, HeadEntryCodec.encode($0.value)) })
+            #expect(try rows.headLayout(document: key) == (0, 30))
+        }
+        #expect(try store.headAnnotations(of: doc) == spans.sorted { $0.id < $1.id })
+        #expect(try store.append(alice.changeset(base: 2, [.delete(doc, spans[0].id)])) == .accepted(revision: 3))
+        let key = try #require(try store.backend.read { try $0.document(doc)?.key })
+        #expect(try store.backend.read { try $0.headLayout(document: key) } == (30, 0))
+        #expect(try store.headAnnotations(of: doc) == Array(spans.dropFirst()).sorted { $0.id < $1.id })
+    }
+}
