@@ -22,20 +22,29 @@ public final class AccountStore: Sendable {
     /// The longest token label accepted, in characters.
     public static let maxLabelLength = 128
 
-    /// Opens (creating if needed) the account database at `path`.
-    ///
-    /// - Throws: ``AccountError``: `backend` when the file cannot be opened or migrated,
-    ///   `unsupportedFormat` when a newer glossd has migrated it.
     /// Checkpoints and truncates the account database's journal (at shutdown).
     public func compactJournal() {
         try? pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 
-    public init(path: String) throws {
+    /// Opens (creating if needed) the account database at `path`.
+    ///
+    /// - Throws: ``AccountError``: `backend` when the file cannot be opened or migrated,
+    ///   `unsupportedFormat` when a newer glossd has migrated it.
+    public convenience init(path: String) throws {
+        try self.init(path: path, tracingStatements: nil)
+    }
+
+    /// Opens the database with `trace` called for each SQL statement any of its connections
+    /// runs (tests count the statements a request costs).
+    init(path: String, tracingStatements trace: (@Sendable (String) -> Void)?) throws {
         self.path = path
         var configuration = Configuration()
         // An admin command may write while the server runs: wait for its lock instead of failing.
         configuration.busyMode = .timeout(5)
+        if let trace {
+            configuration.prepareDatabase { db in db.trace(options: .statement) { trace($0.description) } }
+        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // GRDB sets `synchronous = NORMAL` on the writer when it enables WAL: a commit
@@ -267,6 +276,19 @@ public final class AccountStore: Sendable {
         try read { db in try Row.fetchAll(db, sql: "SELECT * FROM corpora ORDER BY name").map(Self.corpus) }
     }
 
+    /// Sets which annotations the annotators of `corpus` may change. Connections already open
+    /// are held to the new policy from their next request.
+    ///
+    /// - Throws: ``AccountError``: `unknownCorpus`.
+    public func setPolicy(_ policy: CorpusPolicy, of corpus: String) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE corpora SET policy = ? WHERE name = ?", arguments: [policy.rawValue, corpus])
+            guard db.changesCount > 0 else {
+                throw AccountError(.unknownCorpus, "no such corpus", context: corpus)
+            }
+        }
+    }
+
     // MARK: Grants
 
     /// Gives `user` a role in `corpus`, replacing any previous one; a nil role revokes it.
@@ -308,12 +330,54 @@ public final class AccountStore: Sendable {
     /// The role of `user` in `corpus`: a server admin is owner of every corpus, anyone else has
     /// the role granted to them. Nil when there is none, or no such user or corpus.
     public func role(of user: String, in corpus: String) throws -> Role? {
-        try read { db in
-            guard try Self.corpusExists(db, corpus) else { return nil }
-            if try Bool.fetchOne(db, sql: "SELECT is_admin FROM users WHERE name = ?", arguments: [user]) == true {
-                return .owner
+        try access(of: user, in: corpus).access?.role
+    }
+
+    /// What `user` may do in `corpus` (their role, as ``role(of:in:)`` resolves it, and the
+    /// corpus's policy) with the ``rightsGeneration()`` it was read at, in one statement. Nil
+    /// access when there is no such corpus, or the user has no role in it.
+    public func access(of user: String, in corpus: String) throws -> (generation: Int64, access: CorpusAccess?) {
+        try unisolatedRead { db in
+            // One statement reads one snapshot, so the generation matches the rights it comes with.
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT rights_generation.value AS generation, corpora.policy, users.is_admin, grants.role
+                        FROM rights_generation
+                        LEFT JOIN corpora ON corpora.name = ?
+                        LEFT JOIN users ON users.name = ?
+                        LEFT JOIN grants ON grants.corpus = corpora.name AND grants.user = users.name
+                        WHERE rights_generation.id = 1
+                        """),
+                arguments: [corpus, user])
+            guard let row else {
+                throw AccountError(.unsupportedFormat, "the account database has no rights generation", context: path)
             }
-            return try Self.grantedRole(db, user: user, corpus: corpus)
+            let generation: Int64 = row["generation"]
+            // The CHECK constraint keeps the column to known policies.
+            guard let policy = (row["policy"] as String?).map({ CorpusPolicy(rawValue: $0) ?? .shared }) else {
+                return (generation, nil)
+            }
+            let role: Role? = (row["is_admin"] as Bool?) == true ? .owner : try (row["role"] as Int?).map(Self.role)
+            return (generation, role.map { CorpusAccess(role: $0, policy: policy) })
+        }
+    }
+
+    /// A number that changes whenever anything ``access(of:in:)`` reads does: a grant, a
+    /// corpus's policy, a corpus or user added or removed, a user's admin flag. Triggers bump it
+    /// in the transaction of the change, whichever process or tool makes it, so a server that
+    /// cached rights at one generation knows they still hold while the number is the same.
+    ///
+    /// One primary-key `SELECT`, outside any transaction: cheap enough to ask before every
+    /// request.
+    public func rightsGeneration() throws -> Int64 {
+        try unisolatedRead { db in
+            guard let generation = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT value FROM rights_generation WHERE id = 1"))
+            else {
+                throw AccountError(.unsupportedFormat, "the account database has no rights generation", context: path)
+            }
+            return generation
         }
     }
 
@@ -359,6 +423,12 @@ public final class AccountStore: Sendable {
 
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
         try translatingErrors { try pool.read(body) }
+    }
+
+    /// A read with no transaction around it: for a single statement, which is consistent on
+    /// its own, without the `BEGIN` and `COMMIT` of ``read(_:)``.
+    private func unisolatedRead<T>(_ body: (Database) throws -> T) throws -> T {
+        try translatingErrors { try pool.unsafeRead(body) }
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
@@ -510,6 +580,28 @@ public final class AccountStore: Sendable {
                         role INTEGER NOT NULL, PRIMARY KEY(corpus, user)) WITHOUT ROWID;
                     CREATE INDEX grants_by_user ON grants(user);
                     """)
+        }
+        migrator.registerMigration("v2-rights-generation") { db in
+            // See rightsGeneration(). Triggers rather than a bump in each write method: a
+            // writer that knows nothing of the counter (an older method, a repair in the sqlite3
+            // shell) still bumps it, in its own transaction. Foreign-key cascades fire them too.
+            try db.execute(
+                sql: """
+                    CREATE TABLE rights_generation(id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+                    INSERT INTO rights_generation(id, value) VALUES (1, 1);
+                    """)
+            let changes = [
+                ("grants", "INSERT"), ("grants", "UPDATE"), ("grants", "DELETE"),
+                ("corpora", "INSERT"), ("corpora", "UPDATE"), ("corpora", "DELETE"),
+                ("users", "INSERT"), ("users", "UPDATE"), ("users", "DELETE"),
+            ]
+            for (table, event) in changes {
+                try db.execute(
+                    sql: """
+                        CREATE TRIGGER \(table)_\(event.lowercased())_bumps_rights AFTER \(event) ON \(table)
+                        BEGIN UPDATE rights_generation SET value = value + 1 WHERE id = 1; END
+                        """)
+            }
         }
         return migrator
     }

@@ -8,12 +8,12 @@ import GlossWire
 /// ``WriteRights``, which workspaces run too before they record a change.
 struct PushAuthorizer {
     let user: String
-    let role: Role
-    let policy: CorpusPolicy
+    /// The user's role and the corpus's policy, as they stand for this request.
+    let access: CorpusAccess
     let store: CorpusStore
 
     var rights: WriteRights {
-        WriteRights(user: user, role: role.name, ownLayersOnly: policy == .own)!
+        WriteRights(user: user, role: access.role.name, ownLayersOnly: access.policy == .own)!
     }
 
     func check(_ changeset: Changeset) throws(WireError) {

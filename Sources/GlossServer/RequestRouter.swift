@@ -10,6 +10,8 @@ public struct RequestRouter: Sendable {
     public let accounts: AccountStore
     public let corpora: CorpusRegistry
     public let broadcaster: RevisionBroadcaster
+    /// Users' roles and corpus policies, re-read only when the account store says they changed.
+    let rights: RightsCache
     /// Revisions per page when streaming history: bounds what a clone holds in memory.
     public var pageSize = 500
 
@@ -17,6 +19,7 @@ public struct RequestRouter: Sendable {
         self.accounts = accounts
         self.corpora = corpora
         self.broadcaster = broadcaster
+        self.rights = RightsCache(accounts: accounts)
     }
 
     /// Handles one request and returns its final response; request-level failures throw a
@@ -221,9 +224,8 @@ public struct RequestRouter: Sendable {
         changeset.author = user  // the authenticated user, whatever the client claims
         let checked = changeset
         let handle = try await offload {
-            let (handle, role) = try open(r.corpus, user: user, needs: .viewer)
-            let policy = try accounts.corpus(named: r.corpus)?.policy ?? .shared
-            try PushAuthorizer(user: user, role: role, policy: policy, store: handle.store).check(checked)
+            let (handle, access) = try open(r.corpus, user: user, needs: .viewer)
+            try PushAuthorizer(user: user, access: access, store: handle.store).check(checked)
             return handle
         }
         let outcome = try await handle.committer.append(changeset)
@@ -320,14 +322,17 @@ public struct RequestRouter: Sendable {
 
     /// The corpus, if the user has at least `needs` in it; unknown corpora and no role look
     /// the same (`not-found`), so names do not leak.
-    private func open(_ corpus: String, user: String, needs: Role) throws -> (CorpusHandle, Role) {
-        guard try accounts.corpus(named: corpus) != nil, let role = try accounts.role(of: user, in: corpus) else {
+    ///
+    /// Asked before every request, also on a connection that has been open for hours: a role
+    /// lowered since then holds from this request on (``RightsCache`` makes that cheap).
+    private func open(_ corpus: String, user: String, needs: Role) throws -> (CorpusHandle, CorpusAccess) {
+        guard let access = try rights.access(of: user, in: corpus) else {
             throw WireError(.notFound, "no corpus \"\(corpus)\" that \(user) can see; `gloss corpus list` shows yours")
         }
-        guard role >= needs else {
-            throw WireError(.permissionDenied, "\(user) is \(role.name) of \(corpus); this needs \(needs.name)")
+        guard access.role >= needs else {
+            throw WireError(.permissionDenied, "\(user) is \(access.role.name) of \(corpus); this needs \(needs.name)")
         }
-        return (try corpora.handle(for: corpus), role)
+        return (try corpora.handle(for: corpus), access)
     }
 
     private func item(_ fill: (inout Gloss_V1_StreamItem) throws -> Void) throws -> ByteBuffer {
