@@ -59,7 +59,7 @@ public struct SyncEngine: Sendable {
             replica: ReplicaID.random().rawValue)
         let staging = try CloneStaging.begin(at: directory)
         do {
-            try await fillStaged(staging.root, config: config, token: token, connection: connection, progress: progress)
+            try await fillStaged(staging.root, corpus: url.corpus, config: config, token: token, connection: connection, progress: progress)
             try Task.checkCancellation()  // a stream cut short by cancellation must not land
             try staging.commit()
         } catch {
@@ -72,35 +72,72 @@ public struct SyncEngine: Sendable {
     /// Builds the workspace in the staging directory and closes its replica: the store is
     /// dropped on return, so SQLite has closed its files before the directory is renamed.
     private static func fillStaged(
-        _ root: URL, config: WorkspaceConfig, token: String?, connection: ClientConnection,
+        _ root: URL, corpus: String, config: WorkspaceConfig, token: String?, connection: ClientConnection,
         progress: (@Sendable (TransferProgress) -> Void)?
     ) async throws {
+        let built = root.appendingPathComponent("replica.installing")
+        try await installClone(of: corpus, into: built, connection: connection, progress: progress)
+        try Task.checkCancellation()
         let workspace: Workspace
         do {
-            workspace = try Workspace.create(at: root, config: config, token: token)
+            workspace = try Workspace.create(at: root, config: config, token: token, replica: built)
         } catch let error as CocoaError {
             throw WorkspaceError(.io, "cannot write the workspace in \(root.path): \(CloneStaging.reason(of: error))")
         }
-        try await SyncEngine(workspace: workspace, connection: connection).cloneHistory(progress: progress)
-        try Task.checkCancellation()
-        // Merge the WAL into the database file, so the replica is whole in one file even if
-        // something still held the store open when the directory moves.
-        try (workspace.replica.backend as? SQLiteCorpusBackend)?.checkpoint()
-    }
-
-    /// Fills an empty replica from the clone stream: each live document arrives as its latest
-    /// snapshot just before the revision it belongs to, then only the deltas past it;
-    /// revisions keep their numbers and metadata.
-    func cloneHistory(progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws {
         // Known from the start, so that a fresh workspace refuses what the role cannot do.
-        try await refreshRights()
-        var summary = PullSummary()
-        let corpus = try workspace.url.corpus
-        _ = try await receive(
-            .with { $0.clone = .with { $0.corpus = corpus } }, since: 0, into: &summary, progress: progress)
+        try await SyncEngine(workspace: workspace, connection: connection).refreshRights()
     }
 
-    /// Applies a CLONE or PULL stream to the replica, revision by revision, in batches. A
+    /// Receives a CLONE stream into a new replica database at `file` (``ReplicaInstaller``):
+    /// the server's blobs are written as they come, then each document's head is built and
+    /// checked; revisions keep their numbers and metadata. A live document whose chain starts
+    /// at a snapshot arrives as that snapshot just before its revision, and the replica records
+    /// the revisions before it as a history gap.
+    static func installClone(
+        of corpus: String, into file: URL, connection: ClientConnection, progress: (@Sendable (TransferProgress) -> Void)?
+    ) async throws {
+        let backend: SQLiteBulkBackend
+        do {
+            backend = try SQLiteBulkBackend(path: file.path)
+        } catch let error as StoreError {
+            throw WorkspaceError(.io, "cannot write the replica: \(error.message)")
+        }
+        let installer = try ReplicaInstaller(into: CorpusStore(backend: backend))
+        // Bytes as they arrive, so that a slow link shows movement between the server's
+        // progress items (one per page of revisions).
+        var received = 0
+        var (done, total) = (0, 0)
+        let end = try await connection.streaming(.with { $0.clone = .with { $0.corpus = corpus } }) { event in
+            guard case .item(let bytes) = event else { return }
+            received += bytes.readableBytes
+            progress?(TransferProgress(revisions: done, total: total, bytes: received))
+            let item = try Gloss_V1_StreamItem(serializedBytes: Array(bytes.readableBytesView))
+            switch item.body {
+            case .text(let t):
+                guard let digest = TextDigest(bytes: Array(t.digest)) else {
+                    throw ClientError(.protocolViolation, "bad text digest")
+                }
+                try installer.text(digest: digest, rawLength: Int(t.rawLength), deflated: Array(t.deflated))
+            case .snapshot(let blob):
+                try installer.snapshot(
+                    StoredBlob(
+                        kind: .snapshot, revision: Int(blob.revision), document: DocumentID(storedRawValue: blob.document),
+                        rawLength: Int(blob.rawLength), data: Array(blob.deflated)))
+            case .revision(let r):
+                let (revision, deltas) = try Self.revision(r)
+                try installer.revision(revision, deltas: deltas)
+            case .progress(let p):
+                (done, total) = (Int(p.done), Int(p.total))
+                progress?(TransferProgress(revisions: done, total: total, bytes: received))
+            case .schema, nil:
+                break
+            }
+        }
+        try installer.finish(head: Int(end.streamEnd.headRevision))
+        try backend.close()
+    }
+
+    /// Applies a PULL stream to the replica, revision by revision, in batches. A
     /// snapshot sent in place of a document's deltas becomes the ops that take the replica's
     /// copy of the document to it, applied at the snapshot's revision; the replica records the
     /// revisions it skipped (after `since`) as a history gap.
@@ -209,23 +246,32 @@ public struct SyncEngine: Sendable {
     }
 
     static func pulledRevision(_ r: Gloss_V1_RevisionData, texts: [TextDigest: String]) throws -> CorpusStore.PulledRevision {
-        guard let id = ChangesetID(bytes: Array(r.changesetID)) else { throw ClientError(.protocolViolation, "bad changeset id") }
+        let (revision, deltas) = try Self.revision(r)
         var ops: [Op] = []
         var storedDeltas: [DocumentID?: StoredBlob] = [:]
-        for blob in r.deltas {
-            let document = blob.document.isEmpty ? nil : DocumentID(storedRawValue: blob.document)
-            let stored = StoredBlob(
-                kind: .delta, revision: Int(r.number), document: document, rawLength: Int(blob.rawLength),
-                data: Array(blob.deflated))
+        for stored in deltas {
             ops += try stored.ops()
-            storedDeltas[document] = stored
+            storedDeltas[stored.document] = stored
         }
         var needed: [TextDigest: String] = [:]
         for case .addDocument(let d) in ops { needed[d.digest] = texts[d.digest] }
-        let revision = Revision(
-            number: Int(r.number), changeset: id, author: r.author, replica: ReplicaID(r.replica), base: Int(r.base),
-            message: r.message, timestamp: r.timestamp, opCount: r.opCount > 0 ? Int(r.opCount) : ops.count)
         return CorpusStore.PulledRevision(revision: revision, ops: ops, texts: needed, storedDeltas: storedDeltas)
+    }
+
+    /// A revision item's metadata and its deltas as the server stored them (not decoded).
+    static func revision(_ r: Gloss_V1_RevisionData) throws -> (Revision, [StoredBlob]) {
+        guard let id = ChangesetID(bytes: Array(r.changesetID)) else { throw ClientError(.protocolViolation, "bad changeset id") }
+        let deltas = r.deltas.map { blob in
+            StoredBlob(
+                kind: .delta, revision: Int(r.number), document: blob.document.isEmpty ? nil : DocumentID(storedRawValue: blob.document),
+                rawLength: Int(blob.rawLength), data: Array(blob.deflated))
+        }
+        var revision = Revision(
+            number: Int(r.number), changeset: id, author: r.author, replica: ReplicaID(r.replica), base: Int(r.base),
+            message: r.message, timestamp: r.timestamp, opCount: Int(r.opCount))
+        // A server that does not count ops: count them (rare, and only then decoded).
+        if r.opCount == 0, !deltas.isEmpty { revision.opCount = try deltas.reduce(0) { $0 + (try $1.ops().count) } }
+        return (revision, deltas)
     }
 
     /// Pushes pending changesets in order. Requires every conflict resolved; stops at the first

@@ -23,13 +23,19 @@ public final class Workspace: @unchecked Sendable {
     // MARK: Opening
 
     /// Creates the workspace's metadata in `root` (which must not already hold one).
-    public static func create(at root: URL, config: WorkspaceConfig, token: String?) throws -> Workspace {
+    ///
+    /// - Parameter replica: a replica database already built (a clone installs one), moved into
+    ///   the workspace; without it the workspace starts with an empty replica.
+    public static func create(at root: URL, config: WorkspaceConfig, token: String?, replica: URL? = nil) throws
+        -> Workspace
+    {
         let meta = root.appendingPathComponent(directoryName)
         if FileManager.default.fileExists(atPath: meta.path) {
             throw WorkspaceError(.alreadyExists, "\(root.path) already holds a Gloss workspace; clone into another directory")
         }
         try FileManager.default.createDirectory(
             at: meta.appendingPathComponent("pending"), withIntermediateDirectories: true)
+        if let replica { try FileManager.default.moveItem(at: replica, to: replicaFile(in: root)) }
         let workspace = try Workspace(root: root, config: config)
         try workspace.saveConfig()
         if let token { try workspace.saveToken(token) }
@@ -57,8 +63,12 @@ public final class Workspace: @unchecked Sendable {
     private init(root: URL, config: WorkspaceConfig) throws {
         self.root = root
         self.config = config
-        self.replica = try CorpusStore.sqlite(
-            path: root.appendingPathComponent(Self.directoryName).appendingPathComponent("replica.sqlite").path)
+        self.replica = try CorpusStore.sqlite(path: Self.replicaFile(in: root).path)
+    }
+
+    /// The replica's database file in the workspace at `root`.
+    static func replicaFile(in root: URL) -> URL {
+        root.appendingPathComponent(directoryName).appendingPathComponent("replica.sqlite")
     }
 
     public var url: GlossURL {

@@ -88,6 +88,9 @@ public struct HeadState: HeadView, Sendable {
         documents.values.filter(\.isLive).sorted { $0.document.id < $1.document.id }
     }
 
+    /// Every entry of a document, live and tombstones (standalone states only).
+    public func entries(in document: DocumentID) -> [AnnotationID: HeadEntry] { entries[document] ?? [:] }
+
     /// Live annotations of a document, sorted by id (standalone states only).
     public func liveAnnotations(in document: DocumentID) -> [Annotation] {
         (entries[document] ?? [:]).values.filter(\.isLive).map(\.annotation).sorted { $0.id < $1.id }

@@ -91,6 +91,9 @@ public protocol CorpusWriter: CorpusReader {
     func clearHead(document: Int64) throws
     func addReferrer(document: Int64, target: AnnotationID, source: AnnotationID) throws
     func insertDelta(document: Int64, revision: Int, isBase: Bool, rawLength: Int, data: [UInt8]) throws
+    /// Flags a stored delta as a chain base (it adds the document), for deltas written before
+    /// that was known (``ReplicaInstaller``).
+    func markBaseDelta(document: Int64, revision: Int) throws
     func insertSnapshot(document: Int64, revision: Int, rawLength: Int, data: [UInt8]) throws
     /// Stores a text unless one with the same digest is already there.
     func putText(_ digest: TextDigest, rawLength: Int, data: [UInt8]) throws

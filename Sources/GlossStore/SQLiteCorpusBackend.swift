@@ -343,6 +343,10 @@ struct SQLiteCorpusRows: CorpusWriter {
         ])
     }
 
+    func markBaseDelta(document: Int64, revision: Int) throws {
+        try statement("UPDATE deltas SET base = 1 WHERE doc = ? AND rev = ?").execute(arguments: [document, revision])
+    }
+
     func insertSnapshot(document: Int64, revision: Int, rawLength: Int, data: [UInt8]) throws {
         try statement("INSERT OR REPLACE INTO snapshots(doc, rev, raw_len, data) VALUES (?,?,?,?)").execute(arguments: [
             document, revision, rawLength, Data(data),

@@ -46,11 +46,19 @@ import Testing
         let big = try await BigCorpus()
         defer { big.remove() }
 
+        // A whole clone first: the middle moments are shares of the replica it installs, which
+        // grows as the stream's pages land and then as each document's head is written.
+        let whole = big.directory.url.appendingPathComponent("whole")
+        try await CLIFixture.expectOK(
+            GlossProcesses.gloss(big.cloneArguments(into: whole), in: big.directory.url, env: big.admin), ["clone"])
+        let size = try #require(
+            try FileManager.default.attributesOfItem(atPath: whole.appendingPathComponent(".gloss/replica.sqlite").path)[.size]
+                as? Int)
         let points: [(name: String, signal: Int32, when: Staged.Moment)] = [
             ("int-start", SIGINT, .stagingCreated),
-            ("int-middle", SIGINT, .replicaWritten(bytes: 300_000)),
-            ("kill-start", SIGKILL, .workspaceCreated),
-            ("kill-middle", SIGKILL, .replicaWritten(bytes: 600_000)),
+            ("int-middle", SIGINT, .replicaWritten(bytes: size * 3 / 10)),
+            ("kill-start", SIGKILL, .replicaCreated),
+            ("kill-middle", SIGKILL, .replicaWritten(bytes: size * 6 / 10)),
         ]
         var interrupted = 0
         for point in points {
@@ -94,9 +102,9 @@ import Testing
         for attempt in 1...3 {
             let target = big.directory.url.appendingPathComponent("server-\(attempt)")
             let clone = try RunningGloss(big.cloneArguments(into: target), in: big.directory.url, env: big.admin)
-            // The clone request goes out right after the replica is created: the server
+            // The clone request goes out right after the replica file is created: the server
             // cannot have streamed the corpus yet.
-            let reached = await Staged.wait(for: .workspaceCreated, in: target, while: clone)
+            let reached = await Staged.wait(for: .replicaCreated, in: target, while: clone)
             if reached { try await big.killServer() }
             let end = try await clone.finish()
             if end.status == 0 {
@@ -219,12 +227,14 @@ enum Staged {
     enum Moment {
         /// The staging directory exists (the corpus was found; nothing else is there yet).
         case stagingCreated
-        /// The staged workspace's token is written: its replica exists and the clone
-        /// request is about to go out.
-        case workspaceCreated
-        /// The staged replica (database and WAL) holds at least this many bytes.
+        /// The replica being installed exists: the clone request is about to go out.
+        case replicaCreated
+        /// The replica being installed holds at least this many bytes.
         case replicaWritten(bytes: Int)
     }
+
+    /// The replica a clone installs, in the staging directory until the workspace is made.
+    static let installing = "replica.installing"
 
     static func stagingDirectories(_ target: URL) -> [URL] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? []
@@ -236,13 +246,12 @@ enum Staged {
         switch moment {
         case .stagingCreated:
             return !staging.isEmpty
-        case .workspaceCreated:
-            return staging.contains { FileManager.default.fileExists(atPath: $0.appendingPathComponent(".gloss/token").path) }
+        case .replicaCreated:
+            return staging.contains { FileManager.default.fileExists(atPath: $0.appendingPathComponent(installing).path) }
         case .replicaWritten(let bytes):
             return staging.contains { root in
-                let files = ["replica.sqlite", "replica.sqlite-wal"].map { root.appendingPathComponent(".gloss/\($0)").path }
-                let size = files.compactMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int }.reduce(0, +)
-                return size >= bytes
+                let size = try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(installing).path)[.size]
+                return (size as? Int ?? 0) >= bytes
             }
         }
     }

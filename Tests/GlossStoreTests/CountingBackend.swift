@@ -88,6 +88,7 @@ private struct Counter: CorpusWriter {
     func insertDelta(document: Int64, revision: Int, isBase: Bool, rawLength: Int, data: [UInt8]) throws {
         try rows.insertDelta(document: document, revision: revision, isBase: isBase, rawLength: rawLength, data: data)
     }
+    func markBaseDelta(document: Int64, revision: Int) throws { try rows.markBaseDelta(document: document, revision: revision) }
     func insertSnapshot(document: Int64, revision: Int, rawLength: Int, data: [UInt8]) throws {
         try rows.insertSnapshot(document: document, revision: revision, rawLength: rawLength, data: data)
     }
