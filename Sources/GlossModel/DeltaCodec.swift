@@ -296,6 +296,49 @@ struct OpDecoder {
         return a
     }
 
+    /// Reads past an annotation written without its id, keeping the running counter and start
+    /// as ``annotation(id:document:)`` does, but building nothing: for readers that want a few
+    /// entries of a block. Indexes are checked; strings are not validated as UTF-8.
+    mutating func skipAnnotation() throws(CodecError) {
+        _ = try reader.byte()  // kind
+        let flags = AnnotationFlags(rawValue: try reader.byte())
+        try skipString()  // owner
+        if flags.contains(.layer) { try skipString() }
+        if flags.contains(.label) { try skipString() }
+        if flags.contains(.ranges) {
+            let n = try reader.count("ranges", minBytes: 2)
+            for _ in 0..<n {
+                let delta = try reader.zigzag()
+                _ = try reader.zigzag()
+                lastStart = lastStart &+ Int(truncatingIfNeeded: delta)
+            }
+        }
+        if flags.contains(.from) { _ = try id() }
+        if flags.contains(.to) { _ = try id() }
+        if flags.contains(.target) { _ = try id() }
+        if flags.contains(.text) { _ = try reader.raw(try reader.int("string length")) }
+        if flags.contains(.attributes) {
+            let n = try reader.count("map entries", minBytes: 2)
+            for _ in 0..<n {
+                try skipString()
+                try skipString()
+            }
+        }
+    }
+
+    /// Reads past a string-table index, checking it.
+    mutating func skipString() throws(CodecError) {
+        let index = try reader.int("string index")
+        guard index < strings.count else { throw reader.malformed("string index \(index) of \(strings.count)") }
+    }
+
+    /// Reads past a field (see ``field()``).
+    mutating func skipField() throws(CodecError) {
+        let raw = try reader.byte()
+        guard let tag = FieldTag(rawValue: raw) else { throw reader.malformed("unknown field tag \(raw)") }
+        if tag == .attribute { try skipString() }
+    }
+
     mutating func id() throws(CodecError) -> AnnotationID {
         let index = try reader.int("replica index")
         guard index < replicas.count else { throw reader.malformed("replica index \(index) of \(replicas.count)") }

@@ -27,8 +27,11 @@ public enum HeadBlockCodec {
     public static func encode(_ entries: some Collection<HeadEntry>) -> [UInt8] {
         var encoder = OpEncoder()
         var previousCreated = 0
-        let sorted = entries.sorted { $0.annotation.id < $1.annotation.id }
-        for entry in sorted {
+        // Sorted by reference to the entries: moving the structs themselves costs a retain and
+        // release of each of their fields per move.
+        let all = Array(entries)
+        let order = all.indices.sorted { all[$0].annotation.id < all[$1].annotation.id }
+        for entry in order.lazy.map({ all[$0] }) {
             encoder.id(entry.annotation.id)
             encoder.annotation(entry.annotation, withID: false)
             encoder.body.zigzag(Int64(entry.createdAt - previousCreated))
@@ -43,7 +46,7 @@ public enum HeadBlockCodec {
         var out = BinaryWriter(capacity: encoder.body.bytes.count + 64)
         out.byte(version)
         encoder.writeTables(into: &out)
-        out.varint(sorted.count)
+        out.varint(all.count)
         out.raw(encoder.body.bytes)
         return out.bytes
     }
@@ -52,6 +55,16 @@ public enum HeadBlockCodec {
     public static func decode(
         _ bytes: [UInt8], document: DocumentID, _ body: (HeadEntry) throws -> Void
     ) throws {
+        try decode(bytes, document: document, only: nil, body)
+    }
+
+    /// Decodes only the entries of `wanted` (when given), reading past the others without
+    /// building them: a push that touches three annotations of a document pays a scan of its
+    /// block, not the decoding of every entry. Stops once past the largest wanted id.
+    public static func decode(
+        _ bytes: [UInt8], document: DocumentID, only wanted: Set<AnnotationID>?, _ body: (HeadEntry) throws -> Void
+    ) throws {
+        let last = wanted?.max()
         var reader = BinaryReader(bytes, what: "head block of \(document)")
         let v = try reader.byte()
         guard v == version else {
@@ -62,6 +75,18 @@ public enum HeadBlockCodec {
         var previousCreated = 0
         for _ in 0..<count {
             let id = try decoder.id()
+            if let wanted, !wanted.contains(id) {
+                if let last, last < id { return }  // ascending ids: none of the rest is wanted
+                try decoder.skipAnnotation()
+                previousCreated = try revision(previousCreated, plus: decoder.reader.zigzag(), of: id, &decoder)
+                _ = try decoder.reader.int(max: Int.max, "deleted revision")
+                let n = try decoder.reader.count("field revisions", minBytes: 2)
+                for _ in 0..<n {
+                    try decoder.skipField()
+                    _ = try decoder.reader.zigzag()
+                }
+                continue
+            }
             let annotation = try decoder.annotation(id: id, document: document)
             let created = try revision(previousCreated, plus: decoder.reader.zigzag(), of: id, &decoder)
             previousCreated = created
@@ -92,10 +117,13 @@ public enum HeadBlockCodec {
         return sum
     }
 
-    /// Decodes a whole block into entries by id.
-    public static func decode(_ bytes: [UInt8], document: DocumentID) throws -> [AnnotationID: HeadEntry] {
+    /// Decodes a whole block (or only the `wanted` entries) into entries by id.
+    public static func decode(
+        _ bytes: [UInt8], document: DocumentID, only wanted: Set<AnnotationID>? = nil
+    ) throws -> [AnnotationID: HeadEntry] {
         var entries: [AnnotationID: HeadEntry] = [:]
-        try decode(bytes, document: document) { entries[$0.annotation.id] = $0 }
+        entries.reserveCapacity(wanted?.count ?? 64)
+        try decode(bytes, document: document, only: wanted) { entries[$0.annotation.id] = $0 }
         return entries
     }
 }

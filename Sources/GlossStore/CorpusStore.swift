@@ -240,8 +240,7 @@ public final class CorpusStore: Sendable {
     public func headEntry(_ key: AnnotationKey) throws -> HeadEntry? {
         try backend.read { rows in
             guard let record = try rows.document(key.document) else { return nil }
-            var lookup = HeadLookup()
-            return try lookup.entry(key.id, key: record.key, document: key.document, rows)
+            return try DocumentHead.entries([key.id], key: record.key, document: key.document, rows)[key.id]
         }
     }
 

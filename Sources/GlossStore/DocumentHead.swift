@@ -20,18 +20,38 @@ enum DocumentHead {
         return entries
     }
 
-    /// The entries of a document's block alone (empty without one).
-    static func blockEntries(key: Int64, document: DocumentID, _ rows: any CorpusReader) throws -> [AnnotationID: HeadEntry] {
+    /// The entries of `ids` that a document's head has (live or tombstones): their rows, and
+    /// the block for the rest, of which only those entries are decoded.
+    static func entries(
+        _ ids: Set<AnnotationID>, key: Int64, document: DocumentID, _ rows: any CorpusReader
+    ) throws -> [AnnotationID: HeadEntry] {
+        var found: [AnnotationID: HeadEntry] = [:]
+        var rest: Set<AnnotationID> = []
+        for id in ids {
+            if let body = try rows.headRow(document: key, id: id) {
+                found[id] = try decode(body, id, document)
+            } else {
+                rest.insert(id)
+            }
+        }
+        guard !rest.isEmpty else { return found }
+        return found.merging(try blockEntries(key: key, document: document, only: rest, rows)) { row, _ in row }
+    }
+
+    /// The entries of a document's block alone (empty without one), or only those of `wanted`.
+    static func blockEntries(
+        key: Int64, document: DocumentID, only wanted: Set<AnnotationID>? = nil, _ rows: any CorpusReader
+    ) throws -> [AnnotationID: HeadEntry] {
         guard let block = try rows.headBlock(document: key) else { return [:] }
         let what = "head block of \(document)"
         let raw = try BlobCompression.decompress(block.data, expectedLength: block.rawLength, what: what)
         let entries: [AnnotationID: HeadEntry]
         do {
-            entries = try HeadBlockCodec.decode(raw, document: document)
+            entries = try HeadBlockCodec.decode(raw, document: document, only: wanted)
         } catch let error as CodecError {
             throw StoreError(.corrupt, error.message, context: what)
         }
-        guard entries.count == block.entries else {
+        guard wanted != nil || entries.count == block.entries else {
             throw StoreError(
                 .corrupt, "holds \(entries.count) entries where its row says \(block.entries)", context: what)
         }
@@ -66,22 +86,5 @@ enum DocumentHead {
         } catch {
             throw StoreError(.corrupt, error.message, context: "head entry \(id) of \(document)")
         }
-    }
-}
-
-/// Point reads of head entries within one read or write, decoding each document's block at
-/// most once however many of its annotations are asked for.
-struct HeadLookup {
-    private var blocks: [Int64: [AnnotationID: HeadEntry]] = [:]
-
-    /// One annotation's entry: its row if it changed since the block, else the block's.
-    mutating func entry(
-        _ id: AnnotationID, key: Int64, document: DocumentID, _ rows: any CorpusReader
-    ) throws -> HeadEntry? {
-        if let body = try rows.headRow(document: key, id: id) { return try DocumentHead.decode(body, id, document) }
-        if let block = blocks[key] { return block[id] }
-        let block = try DocumentHead.blockEntries(key: key, document: document, rows)
-        blocks[key] = block
-        return block[id]
     }
 }

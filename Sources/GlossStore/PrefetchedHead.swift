@@ -47,25 +47,22 @@ struct PrefetchedHead: HeadView, Sendable {
             case .addDocument, .removeDocument, .setSchema: break
             }
         }
-        var lookup = HeadLookup()
         for (d, count) in opCounts {
             guard let record = try rows.document(d) else { continue }
             head.documents[d] = record.entry
             head.documentKeys[d] = record.key
             head.records[d] = record
-            if count > scanThreshold {
-                for (id, entry) in try DocumentHead.entries(key: record.key, document: d, rows) {
-                    head.entries[AnnotationKey(d, id)] = entry
-                }
-            } else {
-                for id in wanted[d] ?? [] { try head.fetch(AnnotationKey(d, id), record.key, rows, &lookup) }
-            }
+            var ids = wanted[d] ?? []
             for id in deleted[d] ?? [] {
-                let key = AnnotationKey(d, id)
                 let referrers = try rows.referrers(document: record.key, target: id)
-                head.referrerLists[key] = referrers
-                for r in referrers { try head.fetch(AnnotationKey(d, r), record.key, rows, &lookup) }
+                head.referrerLists[AnnotationKey(d, id)] = referrers
+                ids.formUnion(referrers)
             }
+            let entries =
+                count > scanThreshold
+                ? try DocumentHead.entries(key: record.key, document: d, rows)
+                : try DocumentHead.entries(ids, key: record.key, document: d, rows)
+            for (id, entry) in entries { head.entries[AnnotationKey(d, id)] = entry }
         }
         // Which replica made each revision that matters: only those after the base can conflict.
         var revisions: Set<Int> = [head.schemaRevision]
@@ -82,13 +79,5 @@ struct PrefetchedHead: HeadView, Sendable {
             if let rev = try rows.revision(r) { head.replicas[r] = rev.replica }
         }
         return head
-    }
-
-    private mutating func fetch(
-        _ key: AnnotationKey, _ docKey: Int64, _ rows: any CorpusReader, _ lookup: inout HeadLookup
-    ) throws {
-        guard entries[key] == nil, let entry = try lookup.entry(key.id, key: docKey, document: key.document, rows)
-        else { return }
-        entries[key] = entry
     }
 }

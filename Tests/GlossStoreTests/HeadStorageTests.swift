@@ -44,6 +44,23 @@ struct HeadStorageTests {
         #expect(decoded == Dictionary(uniqueKeysWithValues: entries.map { ($0.annotation.id, $0) }))
     }
 
+    /// Reading a few entries skips the rest and finds exactly what a whole decode finds.
+    @Test func aSelectiveReadFindsWhatAWholeDecodeFinds() throws {
+        let document: DocumentID = "news/1"
+        let entries = Self.entries(count: 300, document: document, seed: 5)
+        let bytes = HeadBlockCodec.encode(entries)
+        let whole = try HeadBlockCodec.decode(bytes, document: document)
+        var rng = SplitMix64(seed: 9)
+        let absent = AnnotationID(replica: ReplicaID(8), counter: 1)
+        for size in [1, 2, 5, 40, 300] {
+            var wanted = Set((0..<size).map { _ in entries[Int(rng.next() % UInt64(entries.count))].annotation.id })
+            wanted.insert(absent)
+            let some = try HeadBlockCodec.decode(bytes, document: document, only: wanted)
+            #expect(some == whole.filter { wanted.contains($0.key) })
+        }
+        #expect(try HeadBlockCodec.decode(bytes, document: document, only: []).isEmpty)
+    }
+
     /// Cut or corrupted blocks are refused with a codec error, never a crash or a wrong head.
     @Test func damagedBlocksAreRefusedNotMisread() throws {
         let document: DocumentID = "news/1"
