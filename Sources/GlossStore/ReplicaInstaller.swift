@@ -54,6 +54,9 @@ public final class ReplicaInstaller {
             throw StoreError(.corrupt, "the server sent a text that does not match its digest", context: "text \(digest)")
         }
         texts.append((digest, rawLength, deflated))
+        // A corpus imported in one changeset sends every text before its first revision.
+        pageBytes += deflated.count
+        if pageBytes >= Self.pageByteLimit { try flush() }
     }
 
     /// A document's snapshot, which starts its chain at the revision that comes next.
