@@ -69,7 +69,7 @@ extension CorpusStore {
         all.ops = pending.flatMap(\.ops)
         return try backend.read { rows in
             let head = try rows.headRevision()
-            let prefetched = try PrefetchedHead.load(for: all, from: rows)
+            let prefetched = try PrefetchedHead.load(for: all, from: rows, cache: headCache)
             return try Rebaser.rebase(pending, onto: prefetched, at: head)
         }
     }

@@ -10,10 +10,15 @@ import GlossModel
 public final class CorpusStore: Sendable {
     public let backend: any CorpusBackend
     public let snapshotPolicy: SnapshotPolicy
+    /// Documents' head blocks as decoded, for pushes to hot documents.
+    let headCache: HeadBlockCache
 
-    public init(backend: any CorpusBackend, snapshotPolicy: SnapshotPolicy = .default) {
+    /// - Parameter headCacheEntries: head entries kept decoded across calls (about 200 bytes
+    ///   each): the documents pushes touch most are not decoded again at every push.
+    public init(backend: any CorpusBackend, snapshotPolicy: SnapshotPolicy = .default, headCacheEntries: Int = 100_000) {
         self.backend = backend
         self.snapshotPolicy = snapshotPolicy
+        headCache = HeadBlockCache(capacity: headCacheEntries)
     }
 
     /// Opens or creates a corpus in an SQLite file.
@@ -66,7 +71,7 @@ public final class CorpusStore: Sendable {
                     outcomes.append(.duplicate(revision: existing))
                     continue
                 }
-                let prefetched = try PrefetchedHead.load(for: changeset, from: rows)
+                let prefetched = try PrefetchedHead.load(for: changeset, from: rows, cache: headCache)
                 let outcome: CheckOutcome
                 do throws(ValidationError) {
                     outcome = try AcceptanceCheck.check(changeset, against: prefetched, as: head + 1)
@@ -120,7 +125,8 @@ public final class CorpusStore: Sendable {
         for (document, entries) in byDocument {
             guard let docKey = records[document]?.key else { continue }
             let sorted = entries.sorted { $0.key.id < $1.key.id }
-            try DocumentHead.write(sorted.map { ($0.key.id, $0.entry) }, key: docKey, document: document, rows)
+            try DocumentHead.write(
+                sorted.map { ($0.key.id, $0.entry) }, key: docKey, document: document, rows, cache: headCache)
             for (key, entry) in sorted {
                 for target in entry.annotation.references {
                     try rows.addReferrer(document: docKey, target: target, source: key.id)
@@ -183,7 +189,8 @@ public final class CorpusStore: Sendable {
     /// Writes the document's current head state as a snapshot; returns its compressed size.
     private func writeSnapshot(_ record: DocumentRecord, revision: Int, rows: any CorpusWriter) throws -> Int {
         var state = DocumentState(document: record.entry.document)
-        for (id, entry) in try DocumentHead.entries(key: record.key, document: record.entry.document.id, rows)
+        for (id, entry) in try DocumentHead.entries(
+            key: record.key, document: record.entry.document.id, rows, cache: headCache)
         where entry.isLive {
             state.annotations[id] = entry.annotation
         }
@@ -240,7 +247,7 @@ public final class CorpusStore: Sendable {
     public func headEntry(_ key: AnnotationKey) throws -> HeadEntry? {
         try backend.read { rows in
             guard let record = try rows.document(key.document) else { return nil }
-            return try DocumentHead.entries([key.id], key: record.key, document: key.document, rows)[key.id]
+            return try DocumentHead.entries([key.id], key: record.key, document: key.document, rows, cache: headCache)[key.id]
         }
     }
 
@@ -266,7 +273,7 @@ public final class CorpusStore: Sendable {
     public func headAnnotations(of document: DocumentID) throws -> [Annotation] {
         try backend.read { rows in
             guard let record = try rows.document(document) else { return [] }
-            return try DocumentHead.entries(key: record.key, document: document, rows).values
+            return try DocumentHead.entries(key: record.key, document: document, rows, cache: headCache).values
                 .compactMap { $0.isLive ? $0.annotation : nil }.sorted { $0.id < $1.id }
         }
     }
@@ -334,7 +341,7 @@ public final class CorpusStore: Sendable {
     public func headEntries(of document: DocumentID) throws -> [HeadEntry] {
         try backend.read { rows in
             guard let record = try rows.document(document) else { return [] }
-            return try DocumentHead.entries(key: record.key, document: document, rows).values
+            return try DocumentHead.entries(key: record.key, document: document, rows, cache: headCache).values
                 .sorted { $0.annotation.id < $1.annotation.id }
         }
     }

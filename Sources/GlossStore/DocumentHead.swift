@@ -14,8 +14,10 @@ enum DocumentHead {
     static let rowShare = 8
 
     /// Every entry of a document's head, live and tombstones, by id.
-    static func entries(key: Int64, document: DocumentID, _ rows: any CorpusReader) throws -> [AnnotationID: HeadEntry] {
-        var entries = try blockEntries(key: key, document: document, rows)
+    static func entries(
+        key: Int64, document: DocumentID, _ rows: any CorpusReader, cache: HeadBlockCache? = nil
+    ) throws -> [AnnotationID: HeadEntry] {
+        var entries = try blockEntries(key: key, document: document, rows, cache: cache)
         for (id, body) in try rows.headRows(document: key) { entries[id] = try decode(body, id, document) }
         return entries
     }
@@ -23,7 +25,7 @@ enum DocumentHead {
     /// The entries of `ids` that a document's head has (live or tombstones): their rows, and
     /// the block for the rest, of which only those entries are decoded.
     static func entries(
-        _ ids: Set<AnnotationID>, key: Int64, document: DocumentID, _ rows: any CorpusReader
+        _ ids: Set<AnnotationID>, key: Int64, document: DocumentID, _ rows: any CorpusReader, cache: HeadBlockCache? = nil
     ) throws -> [AnnotationID: HeadEntry] {
         var found: [AnnotationID: HeadEntry] = [:]
         var rest: Set<AnnotationID> = []
@@ -35,14 +37,36 @@ enum DocumentHead {
             }
         }
         guard !rest.isEmpty else { return found }
-        return found.merging(try blockEntries(key: key, document: document, only: rest, rows)) { row, _ in row }
+        return found.merging(try blockEntries(key: key, document: document, only: rest, rows, cache: cache)) { row, _ in row }
     }
 
     /// The entries of a document's block alone (empty without one), or only those of `wanted`.
+    /// With a cache, a block seen before is not decoded again, and one not seen is decoded whole
+    /// and kept.
     static func blockEntries(
-        key: Int64, document: DocumentID, only wanted: Set<AnnotationID>? = nil, _ rows: any CorpusReader
+        key: Int64, document: DocumentID, only wanted: Set<AnnotationID>? = nil, _ rows: any CorpusReader,
+        cache: HeadBlockCache? = nil
     ) throws -> [AnnotationID: HeadEntry] {
         guard let block = try rows.headBlock(document: key) else { return [:] }
+        guard let cache else { return try decode(block, document: document, only: wanted) }
+        let cacheKey = HeadBlockCache.Key(document: key, block: block)
+        let all: [AnnotationID: HeadEntry]
+        if let hit = cache.entries(for: cacheKey) {
+            all = hit
+        } else {
+            all = try decode(block, document: document, only: nil)
+            cache.store(all, for: cacheKey)
+        }
+        guard let wanted else { return all }
+        var found: [AnnotationID: HeadEntry] = [:]
+        for id in wanted { found[id] = all[id] }
+        return found
+    }
+
+    /// Inflates and decodes a block, or only the entries of `wanted`.
+    private static func decode(
+        _ block: HeadBlock, document: DocumentID, only wanted: Set<AnnotationID>?
+    ) throws -> [AnnotationID: HeadEntry] {
         let what = "head block of \(document)"
         let raw = try BlobCompression.decompress(block.data, expectedLength: block.rawLength, what: what)
         let entries: [AnnotationID: HeadEntry]
@@ -60,7 +84,8 @@ enum DocumentHead {
 
     /// Writes a document's changed entries, as rows or folded with the rest into a new block.
     static func write(
-        _ changed: [(id: AnnotationID, entry: HeadEntry)], key: Int64, document: DocumentID, _ rows: any CorpusWriter
+        _ changed: [(id: AnnotationID, entry: HeadEntry)], key: Int64, document: DocumentID, _ rows: any CorpusWriter,
+        cache: HeadBlockCache? = nil
     ) throws {
         guard !changed.isEmpty else { return }
         let layout = try rows.headLayout(document: key)
@@ -69,9 +94,12 @@ enum DocumentHead {
                 document: key, changed.sorted { $0.id < $1.id }.map { ($0.id, HeadEntryCodec.encode($0.entry)) })
             return
         }
-        var all = layout.blockEntries + layout.rows > 0 ? try entries(key: key, document: document, rows) : [:]
+        var all = layout.blockEntries + layout.rows > 0 ? try entries(key: key, document: document, rows, cache: cache) : [:]
         for (id, entry) in changed { all[id] = entry }
-        try rows.putHeadBlock(document: key, block(of: all.values))
+        let folded = block(of: all.values)
+        try rows.putHeadBlock(document: key, folded)
+        // By content: right even if this transaction rolls back (the bytes then never appear).
+        cache?.store(all, for: HeadBlockCache.Key(document: key, block: folded))
     }
 
     /// Encodes and deflates entries into a block.

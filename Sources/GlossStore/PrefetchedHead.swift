@@ -24,7 +24,7 @@ struct PrefetchedHead: HeadView, Sendable {
     /// Above this many ops on one document, one scan of its head rows beats point lookups.
     static let scanThreshold = 64
 
-    static func load(for changeset: Changeset, from rows: any CorpusReader) throws -> PrefetchedHead {
+    static func load(for changeset: Changeset, from rows: any CorpusReader, cache: HeadBlockCache? = nil) throws -> PrefetchedHead {
         var head = PrefetchedHead()
         if let json = try rows.meta(CorpusStore.MetaKey.schema) {
             head.schema = try CorpusStore.decodeSchema(json)
@@ -60,8 +60,8 @@ struct PrefetchedHead: HeadView, Sendable {
             }
             let entries =
                 count > scanThreshold
-                ? try DocumentHead.entries(key: record.key, document: d, rows)
-                : try DocumentHead.entries(ids, key: record.key, document: d, rows)
+                ? try DocumentHead.entries(key: record.key, document: d, rows, cache: cache)
+                : try DocumentHead.entries(ids, key: record.key, document: d, rows, cache: cache)
             for (id, entry) in entries { head.entries[AnnotationKey(d, id)] = entry }
         }
         // Which replica made each revision that matters: only those after the base can conflict.

@@ -124,6 +124,45 @@ struct HeadStorageTests {
         #expect(try store.checkIntegrity(corpus: "c").isClean)
     }
 
+    /// Decoded blocks are kept by their bytes: a store never reads a block another writer (a
+    /// second process on the same file) has replaced, and a small cache keeps only recent blocks.
+    @Test func decodedBlocksFollowTheirBytes() throws {
+        let dir = try TemporaryDirectory("head-cache")
+        defer { dir.remove() }
+        let path = dir.path("corpus.sqlite")
+        let first = try CorpusStore.sqlite(path: path)
+        let second = try CorpusStore.sqlite(path: path)
+        var alice = Minter("alice", replica: 10)
+        let doc: DocumentID = "news/1"
+        #expect(try first.append(alice.documents(base: 0, [(doc, String(repeating: "Alice met Bob. ", count: 300))])).revision == 1)
+        let spans = (0..<400).map { alice.span(doc, $0 * 10, $0 * 10 + 5, "PER") }
+        #expect(try first.append(alice.changeset(base: 1, spans.map(Op.create))) == .accepted(revision: 2))
+        #expect(try first.headAnnotations(of: doc).count == 400)
+        #expect(first.headCache.held == (1, 400))
+
+        // The other writer folds 60 changes into a new block of the same document.
+        for i in 0..<60 {
+            #expect(try second.append(alice.changeset(base: 2 + i, [.set(doc, spans[i].id, .label, .string("ORG"))])).revision == 3 + i)
+        }
+        let labels = try first.headAnnotations(of: doc).map(\.label)
+        #expect(labels.filter { $0 == "ORG" }.count == 60)
+        #expect(try first.headEntry(AnnotationKey(doc, spans[0].id))?.annotation.label == "ORG")
+
+        // Least recently used blocks go once the entries held pass the capacity.
+        let cache = HeadBlockCache(capacity: 500)
+        let blocks = (0..<3).map { n in
+            DocumentHead.block(of: Self.entries(count: 200, document: doc, seed: UInt64(n)))
+        }
+        for (n, block) in blocks.enumerated() {
+            cache.store(try HeadBlockCodec.decode(
+                BlobCompression.decompress(block.data, expectedLength: block.rawLength, what: "block"), document: doc),
+                for: HeadBlockCache.Key(document: Int64(n), block: block))
+        }
+        #expect(cache.held.blocks == 2)
+        #expect(cache.entries(for: HeadBlockCache.Key(document: 0, block: blocks[0])) == nil)
+        #expect(cache.entries(for: HeadBlockCache.Key(document: 2, block: blocks[2]))?.count == 201)
+    }
+
     /// A store written before blocks existed keeps its rows as rows over an empty block; the
     /// document's next write folds them.
     @Test func rowsOfAnOlderStoreReadAndFold() throws {
