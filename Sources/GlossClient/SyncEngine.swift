@@ -103,33 +103,19 @@ public struct SyncEngine: Sendable {
             throw WorkspaceError(.io, "cannot write the replica: \(error.message)")
         }
         let installer = try ReplicaInstaller(into: CorpusStore(backend: backend))
-        // Bytes as they arrive, so that a slow link shows movement between the server's
-        // progress items (one per page of revisions).
-        var received = 0
-        var (done, total) = (0, 0)
-        let end = try await connection.streaming(.with { $0.clone = .with { $0.corpus = corpus } }) { event in
-            guard case .item(let bytes) = event else { return }
-            received += bytes.readableBytes
-            progress?(TransferProgress(revisions: done, total: total, bytes: received))
-            let item = try Gloss_V1_StreamItem(serializedBytes: Array(bytes.readableBytesView))
-            switch item.body {
+        let end = try await Self.streamItems(.with { $0.clone = .with { $0.corpus = corpus } }, connection, progress) { body in
+            switch body {
             case .text(let t):
                 guard let digest = TextDigest(bytes: Array(t.digest)) else {
                     throw ClientError(.protocolViolation, "bad text digest")
                 }
                 try installer.text(digest: digest, rawLength: Int(t.rawLength), deflated: Array(t.deflated))
             case .snapshot(let blob):
-                try installer.snapshot(
-                    StoredBlob(
-                        kind: .snapshot, revision: Int(blob.revision), document: DocumentID(storedRawValue: blob.document),
-                        rawLength: Int(blob.rawLength), data: Array(blob.deflated)))
+                try installer.snapshot(Self.storedSnapshot(blob))
             case .revision(let r):
                 let (revision, deltas) = try Self.revision(r)
                 try installer.revision(revision, deltas: deltas)
-            case .progress(let p):
-                (done, total) = (Int(p.done), Int(p.total))
-                progress?(TransferProgress(revisions: done, total: total, bytes: received))
-            case .schema, nil:
+            case .progress, .schema:
                 break
             }
         }
@@ -155,23 +141,13 @@ public struct SyncEngine: Sendable {
             applied += batch.count
             batch.removeAll()
         }
-        // Bytes as they arrive, so that a slow link shows movement between the server's
-        // progress items (one per page of revisions).
-        var received = 0
-        var (done, total) = (0, 0)
-        let end = try await connection.streaming(request) { event in
-            guard case .item(let bytes) = event else { return }
-            received += bytes.readableBytes
-            progress?(TransferProgress(revisions: done, total: total, bytes: received))
-            let item = try Gloss_V1_StreamItem(serializedBytes: Array(bytes.readableBytesView))
-            switch item.body {
+        let end = try await Self.streamItems(request, connection, progress) { body in
+            switch body {
             case .text(let t):
                 let (digest, text) = try Self.text(t)
                 texts[digest] = text
             case .snapshot(let blob):
-                let stored = StoredBlob(
-                    kind: .snapshot, revision: Int(blob.revision), document: DocumentID(storedRawValue: blob.document),
-                    rawLength: Int(blob.rawLength), data: Array(blob.deflated))
+                let stored = Self.storedSnapshot(blob)
                 snapshots[stored.revision, default: []].append(stored)
                 snapshotCount += 1
             case .revision(let r):
@@ -195,10 +171,7 @@ public struct SyncEngine: Sendable {
                 }
                 batch.append(pulled)
                 if batch.count >= 256 { try flush() }
-            case .progress(let p):
-                (done, total) = (Int(p.done), Int(p.total))
-                progress?(TransferProgress(revisions: done, total: total, bytes: received))
-            case .schema, nil:
+            case .progress, .schema:
                 break
             }
         }
@@ -207,6 +180,34 @@ public struct SyncEngine: Sendable {
         summary.snapshots += snapshotCount
         summary.head = Int(end.streamEnd.headRevision)
         return end
+    }
+
+    /// Runs a CLONE or PULL stream, handing each item's body to `body` and reporting progress:
+    /// bytes as they arrive (so a slow link shows movement between the server's progress items,
+    /// one per page of revisions) and the server's count of revisions.
+    private static func streamItems(
+        _ request: Gloss_V1_Request, _ connection: ClientConnection, _ progress: (@Sendable (TransferProgress) -> Void)?,
+        _ body: (Gloss_V1_StreamItem.OneOf_Body) throws -> Void
+    ) async throws -> Gloss_V1_Response {
+        var received = 0
+        var (done, total) = (0, 0)
+        return try await connection.streaming(request) { event in
+            guard case .item(let bytes) = event else { return }
+            received += bytes.readableBytes
+            progress?(TransferProgress(revisions: done, total: total, bytes: received))
+            guard let item = try Gloss_V1_StreamItem(serializedBytes: Array(bytes.readableBytesView)).body else { return }
+            if case .progress(let p) = item {
+                (done, total) = (Int(p.done), Int(p.total))
+                progress?(TransferProgress(revisions: done, total: total, bytes: received))
+            }
+            try body(item)
+        }
+    }
+
+    static func storedSnapshot(_ blob: Gloss_V1_StoredBlob) -> StoredBlob {
+        StoredBlob(
+            kind: .snapshot, revision: Int(blob.revision), document: DocumentID(storedRawValue: blob.document),
+            rawLength: Int(blob.rawLength), data: Array(blob.deflated))
     }
 
     static func text(_ t: Gloss_V1_StoredText) throws -> (TextDigest, String) {

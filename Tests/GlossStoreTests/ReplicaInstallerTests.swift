@@ -35,13 +35,18 @@ struct ReplicaInstallerTests {
         return (store, docs)
     }
 
-    /// Feeds `installer` the server's history from revision 1, as a clone without snapshots.
-    static func stream(_ server: CorpusStore, into installer: ReplicaInstaller, texts documents: [DocumentID]) throws {
+    /// The documents' texts as the server stores them, as a clone sends them.
+    static func sendTexts(of documents: [DocumentID], from server: CorpusStore, to installer: ReplicaInstaller) throws {
         for document in documents {
             let entry = try #require(try server.document(document))
             let stored = try #require(try server.storedText(entry.document.digest))
             try installer.text(digest: entry.document.digest, rawLength: stored.rawLength, deflated: stored.data)
         }
+    }
+
+    /// Feeds `installer` the server's history from revision 1, as a clone without snapshots.
+    static func stream(_ server: CorpusStore, into installer: ReplicaInstaller, texts documents: [DocumentID]) throws {
+        try sendTexts(of: documents, from: server, to: installer)
         let deltas = Dictionary(grouping: try server.storedDeltas(after: 0, through: .max), by: \.revision)
         for revision in try server.revisions() {
             try installer.revision(revision, deltas: deltas[revision.number] ?? [])
@@ -81,11 +86,7 @@ struct ReplicaInstallerTests {
         let snapshot = try #require(try server.storedSnapshot(of: docs[0], atOrBefore: head))
         let replica = CorpusStore(backend: try SQLiteBulkBackend(path: dir.path("r.sqlite")))
         let installer = try ReplicaInstaller(into: replica)
-        for doc in docs {
-            let entry = try #require(try server.document(doc))
-            let stored = try #require(try server.storedText(entry.document.digest))
-            try installer.text(digest: entry.document.digest, rawLength: stored.rawLength, deflated: stored.data)
-        }
+        try Self.sendTexts(of: docs, from: server, to: installer)
         // As the server streams it: the snapshot before its revision, no delta of that
         // document up to it.
         let deltas = Dictionary(grouping: try server.storedDeltas(after: 0, through: .max), by: \.revision)
@@ -106,11 +107,7 @@ struct ReplicaInstallerTests {
         defer { dir.remove() }
         let (server, docs) = try Self.serverStore(in: dir)
         let installer = try ReplicaInstaller(into: CorpusStore(backend: try SQLiteBulkBackend(path: dir.path("r.sqlite"))))
-        for doc in docs {
-            let entry = try #require(try server.document(doc))
-            let stored = try #require(try server.storedText(entry.document.digest))
-            try installer.text(digest: entry.document.digest, rawLength: stored.rawLength, deflated: stored.data)
-        }
+        try Self.sendTexts(of: docs, from: server, to: installer)
         // Revision 2's delta of news/1 goes missing: the label set at revision 6 then names an
         // annotation that was never created.
         let deltas = Dictionary(grouping: try server.storedDeltas(after: 0, through: .max), by: \.revision)
