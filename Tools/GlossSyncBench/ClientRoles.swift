@@ -274,7 +274,7 @@ struct SmallChangesets {
 }
 
 /// Separate random streams (and so changeset ids) for every client of every phase.
-enum SeedDomain: UInt64 { case push = 1, pull, committer, router, batch }
+enum SeedDomain: UInt64 { case push = 1, pull, committer, router, batch, behind }
 
 func streamSeed(_ base: UInt64, _ domain: SeedDomain, _ index: Int) -> UInt64 {
     (base << 24) | (domain.rawValue << 16) | UInt64(index & 0xFFFF)

@@ -219,33 +219,39 @@ func selfExecutable() -> String {
     (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 }
 
-/// Runs a child process to its end on a thread of its own (never blocking the cooperative
-/// pool, which the in-process server needs) and returns its standard output; its standard
-/// error goes to ours.
-func runProcess(_ executable: String, _ arguments: [String]) async throws -> Data {
+/// Runs blocking work on a thread of its own with every signal unblocked: the cooperative pool
+/// (which the in-process server needs) stays free, and a process the work starts inherits a
+/// mask that lets a signal stop it.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread {
             unblockSignals()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            let out = Pipe()
-            process.standardOutput = out
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: BenchError("cannot start \(executable): \(error)"))
-                return
-            }
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                continuation.resume(
-                    throwing: BenchError("\(URL(fileURLWithPath: executable).lastPathComponent) \(arguments.prefix(2).joined(separator: " ")) exited with \(process.terminationStatus)"))
-                return
-            }
-            continuation.resume(returning: data)
+            continuation.resume(with: Result { try body() })
         }
+    }
+}
+
+/// Runs a child process to its end (on a thread of its own) and returns its standard output;
+/// its standard error goes to ours.
+func runProcess(_ executable: String, _ arguments: [String]) async throws -> Data {
+    try await onOwnThread {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        do {
+            try process.run()
+        } catch {
+            throw BenchError("cannot start \(executable): \(error)")
+        }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw BenchError(
+                "\(URL(fileURLWithPath: executable).lastPathComponent) \(arguments.prefix(2).joined(separator: " ")) exited with \(process.terminationStatus)")
+        }
+        return data
     }
 }
 

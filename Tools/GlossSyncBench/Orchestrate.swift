@@ -26,12 +26,20 @@ struct Options {
     var keep = false
     var jsonOut: String?
     var profile: String?
+    /// git in the same run (needs git); `--no-git` skips it.
+    var git = true
+    /// Clones of each kind (bare, with checkout) over git daemon.
+    var gitReps = 3
+    /// A replica this many revisions behind pulls them (Gloss), a clone fetches as many
+    /// commits (git); and a document is looked at this many revisions back.
+    let behind = 1000
+    let behindReps = 3
 
     static let usage = """
         usage: gloss-sync-bench [--seed N] [--documents N] [--annotations N] [--changesets N]
                                 [--small-documents N] [--small-annotations N] [--clients N] [--pushes N]
-                                [--pull-reps N] [--raw-commits N] [--dir PARENT] [--keep] [--json-out FILE]
-                                [--profile DIR]
+                                [--pull-reps N] [--raw-commits N] [--git-reps N] [--no-git] [--dir PARENT]
+                                [--keep] [--json-out FILE] [--profile DIR]
         """
 }
 
@@ -69,6 +77,56 @@ struct Report: Codable {
         var headRowsReplica: Int
         /// Replica revision rows whose op count differs from the server's.
         var revisionsWithDifferentOpCount: Int
+        /// The clone's whole directory (the workspace: replica, configuration, token).
+        var workspaceBytes: Int
+    }
+
+    /// A replica `revisions` behind: `pusher` pushes them one after another, then
+    /// `SyncEngine.pull()` in this process brings them.
+    struct BehindPull: Codable {
+        var corpus: String
+        var revisions: Int
+        var pull: Latency
+        var pushSeconds: [Double]
+        /// Loopback bytes during each pull (median).
+        var loopbackBytes: Int?
+    }
+
+    /// `CorpusStore.reconstruct` of one document `back` revisions before the built head.
+    struct Reconstruct: Codable {
+        var document: String
+        var revision: Int
+        var back: Int
+        /// On the fresh replica; nil with the error when it cannot (a clone that starts a
+        /// document's history at a snapshot has nothing before it).
+        var replica: Latency?
+        var replicaError: String?
+        var server: Latency
+        /// Its live annotations then (git's file must have as many `T` lines).
+        var annotations: Int
+    }
+
+    /// One Gloss figure beside git's.
+    struct Comparison: Codable {
+        var name: String
+        var unit: String
+        var gloss: Double
+        var git: Double
+        /// Gloss ÷ git.
+        var ratio: Double
+    }
+
+    struct Git: Codable {
+        var result: GitResult
+        var comparisons: [Comparison]
+    }
+
+    /// What `--keep` leaves for Tools/compare-with-git.sh: the server's data directory as built
+    /// (before any measurement added revisions), its corpus, and git's repository as built.
+    struct Kept: Codable {
+        var dataDirectory: String
+        var corpus: String
+        var gitRepository: String?
     }
 
     struct StreamCost: Codable {
@@ -129,6 +187,8 @@ struct Report: Codable {
     var pullFromZeroStream: StreamCost
     var pulls: [Pull]
     var pullRatio: Double
+    var behindPull: BehindPull
+    var reconstruct: Reconstruct
     var push: Push
     var rawBefore: RawDurability
     var rawAfter: RawDurability
@@ -136,6 +196,8 @@ struct Report: Codable {
     var inProcessCommitter: InProcessPush
     var inProcessRouter: InProcessPush
     var pushSteps: PushSteps
+    var git: Git?
+    var kept: Kept?
     var targets: [Target]
     var totalSeconds: Double
 }
@@ -166,6 +228,13 @@ struct Orchestrator {
             "--clients", "\(o.clients)",
         ]).discard()
         let setup = try Setup.load(setupPath)
+        var kept: Report.Kept?
+        if o.keep {
+            // The measurements add revisions: the comparison script gets the corpus as built.
+            let asBuilt = work.appendingPathComponent("glossd-as-built").path
+            try FileManager.default.copyItem(atPath: setup.dataDirectory, toPath: asBuilt)
+            kept = Report.Kept(dataDirectory: asBuilt, corpus: setup.bigCorpus, gitRepository: nil)
+        }
         log("baseline: raw durable commits")
         let rawBefore = try measureRawDurability(directory: work.path, commits: o.rawCommits)
 
@@ -207,13 +276,16 @@ struct Orchestrator {
         recordClone?.stop()
         log("  clone: \(String(format: "%.2f", cloned.cloneSeconds)) s; verifying the replica")
         let verified = try verifyClone(server: bigStore, replicaPath: cloneDir + "/.gloss/replica.sqlite", documents: setup.big.documents)
+        let workspaceBytes = directoryBytes(cloneDir)
+        let reconstruct = try measureReconstruct(
+            server: bigStore, replicaPath: cloneDir + "/.gloss/replica.sqlite", head: setup.big.head)
         let clone = Report.Clone(
             corpus: setup.bigCorpus, annotations: setup.big.annotations, head: setup.big.head, client: cloned,
             childSeconds: childSeconds, annotationsPerSecond: rate(setup.big.annotations, cloned.cloneSeconds),
             loopbackBytes: cloneLo, serverCPU: cloneServerCPU, serverVmHWMBytes: cloneServerPeak,
             contention: cloneContention, verifiedDocuments: verified.documents, verifiedAnnotations: verified.annotations,
             headRowsServer: verified.serverRows, headRowsReplica: verified.replicaRows,
-            revisionsWithDifferentOpCount: verified.opCountDiffers)
+            revisionsWithDifferentOpCount: verified.opCountDiffers, workspaceBytes: workspaceBytes)
 
         // 3. Where the clone's time goes: the streams alone, produced in process and received
         // over TLS without a replica.
@@ -227,6 +299,8 @@ struct Orchestrator {
         let pulls = try await measurePulls(server: server, setup: setup, port: port, cloneDir: cloneDir, work: work)
         recordPulls?.stop()
         let pullRatio = pulls[0].pull.p50Ms / pulls[1].pull.p50Ms
+        log("pull of \(o.behind) revisions behind: \(o.behindReps) × (\(o.behind) pushes by another client, then pull)")
+        let behindPull = try await measureBehindPull(setup: setup, port: port, cloneDir: cloneDir)
 
         // 5. Concurrent pushes from a child process holding every client.
         log("push: \(o.clients) clients × \(o.pushes) changesets of 1–3 span creates")
@@ -278,7 +352,27 @@ struct Orchestrator {
         await server.shutdown()
         _ = try? await serverTask.value
 
-        let targets = [
+        // 7. git on the same history, in a child, with the server stopped.
+        var git: Report.Git?
+        if o.git {
+            log("git: the same history as brat files, in a child")
+            let result = try await runRole(
+                .git,
+                [
+                    "--work", work.path, "--seed", "\(o.seed)", "--documents", "\(o.documents)", "--annotations",
+                    "\(o.annotations)", "--changesets", "\(o.changesets)", "--pull-reps", "\(o.pullReps)", "--git-reps",
+                    "\(o.gitReps)",
+                ], as: GitResult.self)
+            guard result.liveAnnotations == clone.verifiedAnnotations, result.showSpans == reconstruct.annotations else {
+                throw BenchError(
+                    "git and Gloss differ: \(result.liveAnnotations) spans at git's head, \(clone.verifiedAnnotations) live annotations in Gloss; "
+                        + "\(result.showDocument) \(result.showBack) back: \(result.showSpans) T lines, \(reconstruct.annotations) annotations")
+            }
+            git = Report.Git(result: result, comparisons: compare(clone: clone, pull: pulls[0], behind: behindPull, reconstruct: reconstruct, big: setup.big, git: result))
+            kept?.gitRepository = result.repository
+        }
+
+        var targets = [
             Report.Target(
                 name: "clone of \(grouped(setup.big.annotations)) annotations over loopback TLS", target: "≤ 5 s",
                 measured: String(format: "%.2f s", clone.client.cloneSeconds), met: clone.client.cloneSeconds <= 5),
@@ -293,6 +387,20 @@ struct Orchestrator {
                 name: "\(o.clients) concurrent clients: p99 push latency", target: "≤ 50 ms",
                 measured: String(format: "%.1f ms", push.client.latency.p99Ms), met: push.client.latency.p99Ms <= 50),
         ]
+        for c in git?.comparisons ?? [] {
+            guard let bound = Self.gitTargets[c.name] else { continue }
+            targets.append(
+                Report.Target(
+                    name: "Gloss ÷ git: \(c.name)", target: "≤ \(fmt(bound, 1))", measured: fmt(c.ratio, 2), met: c.ratio <= bound))
+        }
+        if let kept {
+            log("kept \(work.path): the glossd data directory as built, \(kept.dataDirectory) (corpus \(kept.corpus))"
+                + (kept.gitRepository.map { ", and git's repository as built, \($0)" } ?? ""))
+            if let repository = kept.gitRepository {
+                log(
+                    "compare the commands as users run them: Tools/compare-with-git.sh \(kept.dataDirectory) \(kept.corpus) \(repository) \(reconstruct.document)")
+            }
+        }
         return Report(
             config: .init(
                 seed: o.seed, clients: o.clients, pushesPerClient: o.pushes, pullReps: o.pullReps, directory: work.path,
@@ -300,9 +408,137 @@ struct Orchestrator {
                 profiled: o.profile != nil,
                 contention: runMark.end(ours: (CPUTime.now() - runCPU0).total + childrenCPU())),
             big: setup.big, small: setup.small, clone: clone, cloneStream: cloneStream, pullFromZeroStream: pullZeroStream,
-            pulls: pulls, pullRatio: pullRatio, push: push, rawBefore: rawBefore, rawAfter: rawAfter,
-            batchAppends: batches, inProcessCommitter: committer, inProcessRouter: routed, pushSteps: steps, targets: targets,
+            pulls: pulls, pullRatio: pullRatio, behindPull: behindPull, reconstruct: reconstruct, push: push,
+            rawBefore: rawBefore, rawAfter: rawAfter, batchAppends: batches, inProcessCommitter: committer,
+            inProcessRouter: routed, pushSteps: steps, git: git, kept: kept, targets: targets,
             totalSeconds: seconds(clock.now - runStart))
+    }
+
+    // MARK: git beside Gloss
+
+    /// The issue's bounds on Gloss ÷ git, for the comparisons measured in process.
+    static let gitTargets: [String: Double] = [
+        "clone (SyncEngine.clone) vs git clone --bare": 0.5,
+        "server store after a checkpoint vs pack after repack -adf": 1.0,
+        "replica workspace vs git clone (.git + checkout)": 1.0,
+        "incremental pull of 10 (SyncEngine.pull) vs git fetch": 0.1,
+        "pull 1,000 revisions behind vs git fetch of 1,000 commits": 0.2,
+    ]
+
+    func compare(
+        clone: Report.Clone, pull: Report.Pull, behind: Report.BehindPull, reconstruct: Report.Reconstruct, big: CorpusBuild,
+        git g: GitResult
+    ) -> [Report.Comparison] {
+        func c(_ name: String, _ unit: String, _ gloss: Double, _ git: Double) -> Report.Comparison {
+            Report.Comparison(name: name, unit: unit, gloss: gloss, git: git, ratio: gloss / git)
+        }
+        let bare = median(g.bareClones.map(\.seconds))
+        let checkout = median(g.checkoutClones.map(\.seconds))
+        var out = [
+            c("clone (SyncEngine.clone) vs git clone --bare", "s", clone.client.cloneSeconds, bare),
+            c("clone (SyncEngine.clone) vs git clone with checkout", "s", clone.client.cloneSeconds, checkout),
+            c("clone child process (connect to exit) vs git clone --bare", "s", clone.childSeconds, bare),
+            c("clone client CPU vs git clone --bare CPU", "s", clone.client.cpu.total, median(g.bareClones.map(\.cpuSeconds))),
+        ]
+        if let lo = clone.loopbackBytes {
+            let gitLo = g.bareClones.compactMap(\.loopbackBytes).map(Double.init)
+            if !gitLo.isEmpty { out.append(c("clone bytes on loopback vs git clone --bare", "B", Double(lo), median(gitLo))) }
+        }
+        if let peak = clone.client.vmHWMBytes {
+            let gitPeak = g.bareClones.compactMap(\.maxRSSBytes).map(Double.init)
+            if !gitPeak.isEmpty { out.append(c("clone client peak memory vs git clone --bare", "B", Double(peak), median(gitPeak))) }
+        }
+        out += [
+            c("server store after a checkpoint vs pack after repack -adf", "B", Double(big.fileBytes), Double(g.repack.packBytes)),
+            c("server store after a checkpoint vs pack after gc --aggressive", "B", Double(big.fileBytes), Double(g.aggressive.packBytes)),
+            c(
+                "replica workspace vs git clone (.git + checkout)", "B", Double(clone.workspaceBytes),
+                Double(g.checkoutGitBytes + g.checkoutWorktreeBytes)),
+            c("incremental pull of 10 (SyncEngine.pull) vs git fetch", "ms", pull.pull.p50Ms, g.fetch10.p50Ms),
+            c(
+                "pull 1,000 revisions behind vs git fetch of 1,000 commits", "ms", behind.pull.p50Ms,
+                median(g.fetchBehind.map { $0.seconds * 1000 })),
+            c("reconstruct 1,000 back (server) vs git show HEAD~1000:DOC.ann", "ms", reconstruct.server.p50Ms, g.show.p50Ms),
+        ]
+        if let replica = reconstruct.replica {
+            out.append(c("reconstruct 1,000 back (replica) vs git show HEAD~1000:DOC.ann", "ms", replica.p50Ms, g.show.p50Ms))
+        }
+        return out
+    }
+
+    // MARK: A document long ago, and a replica far behind
+
+    /// `CorpusStore.reconstruct` of the most edited document `behind` revisions before the built
+    /// head, on the server's store and on the fresh replica: 3 warm-ups, then `pullReps` timed.
+    func measureReconstruct(server: CorpusStore, replicaPath: String, head: Int) throws -> Report.Reconstruct {
+        let document = hotDocument(seed: options.seed, documents: options.documents, annotations: options.annotations)
+        let revision = head - min(options.behind, head - 1)
+        let replica = try CorpusStore.sqlite(path: replicaPath)
+        var annotations = -1
+        func time(_ store: CorpusStore) throws -> Latency {
+            var ms: [Double] = []
+            for rep in 0..<(3 + options.pullReps) {
+                let t0 = clock.now
+                let state = try store.reconstruct(document, at: revision)
+                if rep >= 3 { ms.append(seconds(clock.now - t0) * 1000) }
+                guard annotations < 0 || annotations == state.annotations.count else {
+                    throw BenchError("\(document) at \(revision): \(state.annotations.count) annotations, before \(annotations)")
+                }
+                annotations = state.annotations.count
+            }
+            return Latency(ms)
+        }
+        let onServer = try time(server)
+        var onReplica: Latency?
+        var replicaError: String?
+        do {
+            onReplica = try time(replica)
+        } catch {
+            replicaError = "\(error)"
+            log("  the replica cannot reconstruct \(document) at \(revision): \(error)")
+        }
+        return Report.Reconstruct(
+            document: document.rawValue, revision: revision, back: head - revision, replica: onReplica,
+            replicaError: replicaError, server: onServer, annotations: annotations)
+    }
+
+    /// The clone's workspace (at the head after the pull phase) falls `behind` revisions behind
+    /// while `pusher` pushes that many changesets of 1–3 span creates; then one pull brings them.
+    func measureBehindPull(setup: Setup, port: Int, cloneDir: String) async throws -> Report.BehindPull {
+        let reader = try await connect(port: port, setup: setup, user: Setup.reader)
+        let pusher = try await connect(port: port, setup: setup, user: Setup.pusher)
+        defer {
+            reader.close()
+            pusher.close()
+        }
+        let engine = SyncEngine(workspace: try Workspace.open(containing: URL(fileURLWithPath: cloneDir)), connection: reader)
+        _ = try await engine.pull()
+        let (start, docs) = try await documentList(pusher, corpus: setup.bigCorpus)
+        var head = start
+        var gen = SmallChangesets(user: Setup.pusher, seed: streamSeed(options.seed, .behind, 0), documents: docs)
+        var pulls: [Double] = []
+        var pushes: [Double] = []
+        var bytes: [Double] = []
+        for _ in 0..<options.behindReps {
+            let p0 = clock.now
+            for _ in 0..<options.behind {
+                let r = try await pusher.request(pushRequest(setup.bigCorpus, gen.next(base: head)))
+                guard case .acceptedRevision(let rev)? = r.push.outcome else { throw BenchError("behind: push refused: \(r.push)") }
+                head = Int(rev)
+            }
+            pushes.append(seconds(clock.now - p0))
+            let lo0 = loopbackBytes()
+            let t0 = clock.now
+            let summary = try await engine.pull()
+            pulls.append(seconds(clock.now - t0) * 1000)
+            if let lo = loopbackBytes(), let lo0 { bytes.append(Double(lo - lo0)) }
+            guard summary.revisions == options.behind, summary.head == head else {
+                throw BenchError("behind: the pull brought \(summary.revisions) revisions to \(summary.head), expected \(options.behind) to \(head)")
+            }
+        }
+        return Report.BehindPull(
+            corpus: setup.bigCorpus, revisions: options.behind, pull: Latency(pulls), pushSeconds: pushes,
+            loopbackBytes: bytes.isEmpty ? nil : Int(median(bytes)))
     }
 
     // MARK: Clone checks

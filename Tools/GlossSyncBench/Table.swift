@@ -26,10 +26,8 @@ func contention(_ c: Contention) -> String {
 
 func printTable(_ r: Report) {
     var lines: [String] = []
-    func section(_ title: String) { lines.append("\n== \(title)") }
-    func row(_ name: String, _ value: String) {
-        lines.append("  " + name.padding(toLength: 58, withPad: " ", startingAt: 0) + value)
-    }
+    func section(_ title: String) { lines.append(sectionLine(title)) }
+    func row(_ name: String, _ value: String) { lines.append(rowLine(name, value)) }
 
     section("Targets")
     for t in r.targets { lines.append("  \(t.met ? "MET " : "MISS") \(t.name) (\(t.target)): \(t.measured)") }
@@ -56,6 +54,7 @@ func printTable(_ r: Report) {
     row("verified equal: head, documents, live annotations", "\(c.head), \(c.verifiedDocuments), \(grouped(c.verifiedAnnotations))")
     row("head rows (live + tombstones): replica / server", "\(grouped(c.headRowsReplica)) / \(grouped(c.headRowsServer))")
     row("replica revision rows with another op count", grouped(c.revisionsWithDifferentOpCount))
+    row("workspace directory (replica, configuration, token)", mb(c.workspaceBytes))
 
     for s in [r.cloneStream, r.pullFromZeroStream] {
         section("Stream \(s.request == "clone" ? "CLONE" : "PULL since 0") without a replica")
@@ -79,6 +78,12 @@ func printTable(_ r: Report) {
         row("  10 pushes before it", "p50 \(fmt(p.tenPushes.p50Ms, 1)) ms; stream \(grouped(p.streamBytes)) B; \(p.reps) reps, head \(p.headStart)→\(p.headEnd)")
     }
     row("ratio of medians (1M ÷ 1k)", fmt(r.pullRatio, 2))
+    let b = r.behindPull
+    row("\(b.corpus): pull of \(grouped(b.revisions)) revisions behind", ms(b.pull) + " (\(b.pull.count) reps)")
+    row("  loopback bytes; pushing them before", "\(mb(b.loopbackBytes)); \(b.pushSeconds.map { fmt($0, 2) }.joined(separator: " / ")) s")
+    let rc = r.reconstruct
+    row("reconstruct \(rc.document) at \(rc.revision) (\(rc.back) back): server", ms(rc.server) + " (\(grouped(rc.annotations)) ann.)")
+    row("  on the fresh replica", rc.replica.map(ms) ?? "fails: \(rc.replicaError ?? "?")")
 
     let p = r.push
     section("3. \(p.client.clients) concurrent clients pushing (clients in a child process)")
@@ -109,7 +114,66 @@ func printTable(_ r: Report) {
     row("ratio: network push rate ÷ raw durable commits", fmt(p.client.changesetsPerSecond / raw, 2))
     row("ratio: network push rate ÷ in-process committer", fmt(p.client.changesetsPerSecond / r.inProcessCommitter.changesetsPerSecond, 2))
     row("ratio: clone ÷ local build of the same history", fmt(r.clone.client.cloneSeconds / (r.big.importSeconds + r.big.editSeconds), 2))
+    if let g = r.git { lines += gitLines(g) }
+    if let k = r.kept {
+        section("Kept (--keep)")
+        row("glossd data directory as built; corpus", "\(k.dataDirectory); \(k.corpus)")
+        if let repository = k.gitRepository { row("git repository as built", repository) }
+    }
     lines.append("\nwhole run: " + contention(r.config.contention))
     lines.append("total \(fmt(r.totalSeconds, 1)) s; load average \(r.config.loadAverageBefore) → \(r.config.loadAverageAfter)")
     FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+}
+
+func sectionLine(_ title: String) -> String { "\n== \(title)" }
+func rowLine(_ name: String, _ value: String, width: Int = 58) -> String {
+    "  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + value
+}
+
+/// git on the same history, and every Gloss figure beside git's.
+private func gitLines(_ report: Report.Git) -> [String] {
+    var lines: [String] = []
+    func section(_ title: String) { lines.append(sectionLine(title)) }
+    func row(_ name: String, _ value: String) { lines.append(rowLine(name, value)) }
+    let g = report.result
+    func medianBytes(_ values: [Int?]) -> Int? {
+        let known = values.compactMap { $0.map(Double.init) }
+        return known.isEmpty ? nil : Int(median(known))
+    }
+    func spread(_ values: [Double], _ f: (Double) -> String) -> String {
+        guard let lo = values.min(), let hi = values.max() else { return "n/a" }
+        return "\(f(median(values))) (\(f(lo))–\(f(hi)))"
+    }
+    section("git in the same run (\(g.gitVersion); brat files, one commit per changeset)")
+    row("commits / documents / spans at the head", "\(grouped(g.commits)) / \(grouped(g.documents)) / \(grouped(g.liveAnnotations))")
+    row("build: generate + brat export + fast-import (wall)", "\(fmt(g.buildSeconds, 2)) s (generate \(fmt(g.generateSeconds, 2)) s)")
+    row("  \(grouped(g.exports)) .ann exports (BratImporter + BratExporter)", "\(fmt(g.exportSeconds, 2)) s")
+    row("  fast-import stream; fast-import CPU", "\(mb(g.streamBytes)); \(fmt(g.fastImportCPUSeconds, 2)) s")
+    row("  peak memory of this child (generator + brat state)", mb(g.roleVmHWMBytes))
+    row("pack after fast-import / repack -adf / gc --aggressive", "\(mb(g.fastImportPackBytes)) / \(mb(g.repack.packBytes)) / \(mb(g.aggressive.packBytes))")
+    row("  objects/ after repack -adf / gc --aggressive", "\(mb(g.repack.objectsBytes)) / \(mb(g.aggressive.objectsBytes))")
+    row("  repack -adf / gc --aggressive took", "\(fmt(g.repack.seconds, 1)) s / \(fmt(g.aggressive.seconds, 1)) s")
+    for (name, clones) in [("clone --bare", g.bareClones), ("clone with checkout", g.checkoutClones)] {
+        row("git \(name) over git daemon (\(clones.count) runs)", spread(clones.map(\.seconds)) { fmt($0, 2) + " s" })
+        row("  CPU; loopback bytes; pack received", "\(fmt(median(clones.map(\.cpuSeconds)), 2)) s; \(mb(medianBytes(clones.map(\.loopbackBytes)))); \(mb(clones.last?.packBytes))")
+        row("  peak memory (git clone and its children)", mb(clones.compactMap(\.maxRSSBytes).max()))
+    }
+    row("clone with checkout on disk: .git + working tree", "\(mb(g.checkoutGitBytes)) + \(mb(g.checkoutWorktreeBytes))")
+    row("git show HEAD~\(g.showBack):\(g.showDocument).ann", ms(g.show) + " (\(grouped(g.showBytes)) B, \(grouped(g.showSpans)) T lines)")
+    row("10 commits (fast-import) then git fetch", ms(g.fetch10) + "; loopback \(g.fetch10LoopbackBytes.map(grouped) ?? "n/a") B")
+    for f in g.fetchBehind {
+        row("git fetch of \(grouped(f.commits)) commits", "\(fmt(f.seconds * 1000, 1)) ms, CPU \(fmt(f.cpuSeconds, 2)) s, loopback \(mb(f.loopbackBytes))")
+    }
+
+    section("Gloss beside git: Gloss ÷ git")
+    for c in report.comparisons {
+        let value: (Double) -> String =
+            switch c.unit {
+            case "B": { mb(Int($0)) }
+            case "ms": { fmt($0, 2) + " ms" }
+            default: { fmt($0, 2) + " " + c.unit }
+            }
+        lines.append(rowLine(c.name, "\(value(c.gloss)) ÷ \(value(c.git)) = \(fmt(c.ratio, 2))", width: 66))
+    }
+    return lines
 }

@@ -6,19 +6,21 @@ import Foundation
 //   swift build -c release --scratch-path .build-syncbench --product gloss-sync-bench
 //   .build-syncbench/release/gloss-sync-bench
 //       [--seed 42] [--clients 100] [--pushes 150] [--pull-reps 40] [--dir PARENT] [--keep]
-//       [--json-out FILE] [--profile DIR]
+//       [--json-out FILE] [--profile DIR] [--git-reps 3] [--no-git]
 //
 // One run: build the storage benchmark's corpus into a fresh server data directory (child) →
 // raw durability baselines → start glossd in this process on a loopback port with TLS →
 // clone (child) and verify → the clone's streams without a replica (child) → incremental
-// pulls on the 1M and the 1k corpus (this process) → concurrent pushes (child holding every
-// client) → in-process committer, router and append(batch:) baselines → raw baselines again.
+// pulls on the 1M and the 1k corpus, a replica 1,000 revisions behind (this process) →
+// concurrent pushes (child holding every client) → in-process committer, router and
+// append(batch:) baselines → raw baselines again → the server stops → git on the same
+// history as brat files (child): fast-import, repack, clones over git daemon, fetches, show.
 //
 // This process is the server; the clients of the clone and push phases run as children
 // (this binary with `--role`), so that peak memory and CPU time can be told apart.
 
 enum Role: String {
-    case build, clone, drain, push
+    case build, clone, drain, push, git
 
     nonisolated(unsafe) static var current: Role?
 }
@@ -58,6 +60,8 @@ func parse(_ args: [String]) throws -> (Role?, [String: String], Options) {
         case "--pushes": o.pushes = max(1, try int())
         case "--pull-reps": o.pullReps = max(1, try int())
         case "--raw-commits": o.rawCommits = max(1, try int())
+        case "--git-reps": o.gitReps = max(1, try int())
+        case "--no-git": o.git = false
         case "--dir": o.dir = try value()
         case "--keep": o.keep = true
         case "--json-out": o.jsonOut = try value()
@@ -119,6 +123,17 @@ func main() async throws {
             try await PushRole.run(
                 setup: setup, port: Int(try need("--port"))!, corpus: try need("--corpus"), clients: options.clients,
                 perClient: options.pushes, seed: options.seed))
+    case .git:
+        // Blocking work, and git processes (the daemon among them) that SIGTERM must stop.
+        let o = options
+        let work = try need("--work")
+        try emit(
+            try await onOwnThread {
+                try GitRole.run(
+                    GitOptions(
+                        work: work, seed: o.seed, documents: o.documents, annotations: o.annotations, changesets: o.changesets,
+                        pullReps: o.pullReps, cloneReps: o.gitReps, behind: o.behind, behindReps: o.behindReps))
+            })
     }
 }
 
