@@ -10,15 +10,30 @@ import GlossWire
 /// Pending changesets are kept as they were made, against the base they were made on; conflicts
 /// are recomputed from them by the same check the server runs, so they never go stale, and
 /// their ids are stable hashes.
+///
+/// So that a command costs what it touches, not the size of the workspace, two derived files
+/// are kept beside them and rebuilt whenever missing or out of date: `.gloss/rebased`, the
+/// pending work rebased on the replica's head (``RebaseCache``), and `.gloss/index`, where each
+/// annotation of the replica's head is and how many each document has per layer
+/// (``AnnotationIndex``).
 public final class Workspace: @unchecked Sendable {
     public static let directoryName = ".gloss"
 
     public let root: URL
     public private(set) var config: WorkspaceConfig
     public let replica: CorpusStore
-    private var meta: URL { root.appendingPathComponent(Self.directoryName) }
-    private var pendingDirectory: URL { meta.appendingPathComponent("pending") }
+    // Built once, marked as directories: a URL built without that hint stats its path.
+    private let meta: URL
+    private let pendingDirectory: URL
     private var resolutionsFile: URL { meta.appendingPathComponent("resolutions.json") }
+    /// Derived files, rebuilt when missing: the rebased pending work (``RebaseCache``) and
+    /// where each annotation of the replica is (``AnnotationIndex``).
+    private var rebaseCacheFile: URL { meta.appendingPathComponent("rebased") }
+    var indexFile: URL { meta.appendingPathComponent("index") }
+    /// This process's last rebase, so that a command asking several times reads the cache once.
+    private var rebaseMemo: RebaseCache?
+    /// This process's last listing of the pending files, while the directory has not changed.
+    private var listingMemo: PendingListing?
 
     // MARK: Opening
 
@@ -44,12 +59,19 @@ public final class Workspace: @unchecked Sendable {
 
     /// Opens the workspace containing `directory` (it or a parent), like git.
     public static func open(containing directory: URL) throws -> Workspace {
+        try open(containing: directory) { try SQLiteCorpusBackend(path: $0) }
+    }
+
+    /// Opens the workspace containing `directory` with the replica's database opened by
+    /// `backend` (given its path): tests wrap it to count what a command reads.
+    static func open(containing directory: URL, backend: (String) throws -> any CorpusBackend) throws -> Workspace {
         var current = directory.standardizedFileURL
         while true {
             if FileManager.default.fileExists(atPath: current.appendingPathComponent(directoryName).path) {
                 let data = try Data(contentsOf: current.appendingPathComponent(directoryName).appendingPathComponent("config.json"))
                 let config = try JSONDecoder().decode(WorkspaceConfig.self, from: data)
-                return try Workspace(root: current, config: config)
+                let replica = CorpusStore(backend: try backend(replicaFile(in: current).path))
+                return Workspace(root: current, config: config, replica: replica)
             }
             let parent = current.deletingLastPathComponent()
             if parent.path == current.path {
@@ -60,10 +82,16 @@ public final class Workspace: @unchecked Sendable {
         }
     }
 
-    private init(root: URL, config: WorkspaceConfig) throws {
+    private convenience init(root: URL, config: WorkspaceConfig) throws {
+        self.init(root: root, config: config, replica: try CorpusStore.sqlite(path: Self.replicaFile(in: root).path))
+    }
+
+    private init(root: URL, config: WorkspaceConfig, replica: CorpusStore) {
         self.root = root
+        meta = root.appendingPathComponent(Self.directoryName, isDirectory: true)
+        pendingDirectory = meta.appendingPathComponent("pending", isDirectory: true)
         self.config = config
-        self.replica = try CorpusStore.sqlite(path: Self.replicaFile(in: root).path)
+        self.replica = replica
     }
 
     /// The replica's database file in the workspace at `root`.
@@ -178,10 +206,67 @@ public final class Workspace: @unchecked Sendable {
         {
             throw WorkspaceError(.notPermitted, "\(denial); nothing was recorded")
         }
-        // The same check the server runs, against the replica plus the earlier pending work.
-        _ = try rebase(try pending() + [changeset], newest: changeset)
-        try savePending(changeset)
+        // The same check the server runs, against the replica plus the earlier pending work:
+        // with the earlier work's rebase at hand, only its ops on the documents this changeset
+        // touches are checked again with it; otherwise the whole rebase, which names any culprit.
+        let key = try rebaseKey()
+        // The rebase after this changeset, to keep for the next command (nil: none to keep).
+        let next: RebaseCache?
+        if let cached = cachedRebase(for: key), let quick = try quickRebase(changeset, after: cached) {
+            next = quick
+        } else {
+            let result = try rebase(try pending(in: key.files) + [changeset], newest: changeset)
+            next = result.hasConflicts ? nil : try RebaseCache(key: key, changesets: result.changesets)
+        }
+        let file = try savePending(changeset, after: key.files.map(\.name))
+        // It then stands for the files listed before plus this one. Were another process to
+        // change the directory meanwhile, the next listing would not match that key: a key
+        // that is not the directory's state only ever misses.
+        if var next, let added = try PendingFile.named(file, in: pendingDirectory) {
+            next.key.files.append(added)
+            keep(next)
+        } else {
+            forgetRebase()
+        }
         return changeset
+    }
+
+    /// The rebase of `cache`'s pending work plus `changeset` when a check of the documents it
+    /// touches is enough to know it: the changeset edits annotations (no document or schema
+    /// changes), and it and the earlier pending ops on its documents, checked together, pass
+    /// without conflicts. Nil otherwise: then only the whole rebase can say, and name a culprit.
+    ///
+    /// A changeset's check reads only the state of the documents it touches (and the schema),
+    /// and the cached changesets are what the whole rebase accepted: applied again, they leave
+    /// those documents exactly as the whole rebase does.
+    private func quickRebase(_ changeset: Changeset, after cache: RebaseCache) throws -> RebaseCache? {
+        var documents = Set<DocumentID>()
+        for op in changeset.ops {
+            switch op {
+            case .create, .set, .delete: documents.insert(op.document!)
+            case .addDocument, .removeDocument, .setSchema: return nil
+            }
+        }
+        let earlier = try cache.changesets(touching: documents).map { pending in
+            var relevant = pending
+            relevant.ops = pending.ops.filter { op in op.document.map(documents.contains) ?? true }
+            return relevant
+        }
+        let result: Rebaser.Result
+        do {
+            result = try replica.rebase(earlier + [changeset])
+        } catch is ValidationError {
+            return nil
+        }
+        guard !result.hasConflicts, let last = result.changesets.last, last.id == changeset.id else { return nil }
+        var next = cache
+        next.entries.append(try RebaseCache.Entry(last))
+        // The counts of the documents it touches, counted again (their heads were just read).
+        for document in documents where next.layers != nil {
+            next.layers![document] = Self.layerCounts(
+                try localState(of: document, pending: try next.changesets(touching: [document])))
+        }
+        return next
     }
 
     /// Rebases pending work; a changeset that breaks a rule of the corpus is named, with the
@@ -217,12 +302,22 @@ public final class Workspace: @unchecked Sendable {
     /// Pending changesets, oldest first.
     public func pending() throws -> [Changeset] { try pendingEntries().map(\.changeset) }
 
+    /// The pending changesets of listed files, in their order.
+    private func pending(in files: [PendingFile]) throws -> [Changeset] {
+        try pendingEntries(files.map(\.name)).map(\.changeset)
+    }
+
     /// Pending changesets with the numbers `gloss status` shows and `gloss drop` takes.
     public func pendingEntries() throws -> [PendingEntry] {
-        let files = try FileManager.default.contentsOfDirectory(atPath: pendingDirectory.path).filter { $0.hasSuffix(".cs") }.sorted()
+        try pendingEntries(try pendingFiles().map(\.name))
+    }
+
+    private func pendingEntries(_ files: [String]) throws -> [PendingEntry] {
         let refusals = refusals()
+        let directory = pendingDirectory.path
         return try files.map { name in
-            let data = try Data(contentsOf: pendingDirectory.appendingPathComponent(name))
+            // A path URL built without asking the file system whether it is a directory.
+            let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name, isDirectory: false))
             let changeset: Changeset
             do {
                 changeset = try Gloss_V1_Changeset(serializedBytes: data).changeset()
@@ -232,7 +327,7 @@ public final class Workspace: @unchecked Sendable {
             }
             return PendingEntry(
                 number: Int(name.dropLast(3)) ?? 0, file: name, changeset: changeset,
-                refusal: refusals[changeset.id.description])
+                refusal: refusals.isEmpty ? nil : refusals[changeset.id.description])
         }
     }
 
@@ -270,6 +365,7 @@ public final class Workspace: @unchecked Sendable {
             all[entry.changeset.id.description] = nil
             kept.append(target)
         }
+        forgetRebase()
         try atomicWrite(JSONEncoder().encode(all), to: refusalsFile)
         // Resolutions chosen for conflicts of dropped work no longer apply to anything.
         if try pendingEntries().isEmpty { try? FileManager.default.removeItem(at: resolutionsFile) }
@@ -308,30 +404,105 @@ public final class Workspace: @unchecked Sendable {
 
     /// Replaces every pending changeset (after a rebase or when pushed ones come back in a pull).
     public func replacePending(_ changesets: [Changeset]) throws {
+        // Files rewritten within one tick of the clock can keep their size and time: the cache
+        // of the old ones must not outlive them.
+        forgetRebase()
         for name in try FileManager.default.contentsOfDirectory(atPath: pendingDirectory.path) {
             try FileManager.default.removeItem(at: pendingDirectory.appendingPathComponent(name))
         }
         for changeset in changesets where !changeset.ops.isEmpty { try savePending(changeset) }
     }
 
-    private func savePending(_ changeset: Changeset) throws {
-        let existing = try FileManager.default.contentsOfDirectory(atPath: pendingDirectory.path).filter { $0.hasSuffix(".cs") }
+    /// Writes a pending changeset as the next file after `existing` (default: those listed
+    /// now); returns its name.
+    @discardableResult
+    private func savePending(_ changeset: Changeset, after existing: [String]? = nil) throws -> String {
+        let existing = try existing ?? pendingFiles().map(\.name)
         let next = (existing.compactMap { Int($0.dropLast(3)) }.max() ?? 0) + 1
-        let name = String(format: "%08d.cs", next)
+        // `%08d.cs`, without String(format:), whose first use costs milliseconds of Foundation set-up.
+        let digits = String(next)
+        let name = String(repeating: "0", count: max(0, 8 - digits.count)) + digits + ".cs"
         let bytes: [UInt8] = try Gloss_V1_Changeset(changeset).serializedBytes()
         try atomicWrite(Data(bytes), to: pendingDirectory.appendingPathComponent(name))
+        return name
     }
 
     // MARK: Conflicts
 
     /// The pending changesets rebased on the replica's head, with the conflicts that hold
     /// part of them back.
-    public func rebased() throws -> Rebaser.Result { try rebase(try pending()) }
+    ///
+    /// Read from `.gloss/rebased` while the replica's head and the pending files are the ones
+    /// it was computed from; otherwise computed and, without conflicts, kept there.
+    public func rebased() throws -> Rebaser.Result { try rebasedWork().result() }
+
+    /// The rebase, from the cache (decoding only what is asked of it) or computed and kept.
+    func rebasedWork() throws -> RebasedWork {
+        let key = try rebaseKey()
+        if let cached = cachedRebase(for: key) { return RebasedWork(cache: cached, computed: nil) }
+        // Listed before they are read: a file rewritten meanwhile makes the key stale, never
+        // the cache wrong.
+        let result = try rebase(try pending(in: key.files))
+        remember(result, key: key)
+        return RebasedWork(cache: rebaseMemo, computed: result)
+    }
+
+    /// The replica's head as derived files are stamped with.
+    func replicaStamp() throws -> ReplicaStamp {
+        try replicaStamp(at: try replica.headRevision())
+    }
+
+    func replicaStamp(at revision: Int) throws -> ReplicaStamp {
+        guard revision > 0 else { return ReplicaStamp(revision: 0) }
+        return ReplicaStamp(revision: revision, changeset: try replica.revisions(after: revision - 1, through: revision).first?.changeset)
+    }
+
+    /// The pending files, listed again only when the directory may have changed since the
+    /// last listing (see ``PendingListing``).
+    private func pendingFiles() throws -> [PendingFile] {
+        let directory = try PendingListing.Stamp(of: pendingDirectory)
+        if let memo = listingMemo, memo.stillHolds(for: directory) { return memo.files }
+        let listing = PendingListing(directory: directory, files: try PendingFile.listing(of: pendingDirectory))
+        listingMemo = listing
+        return listing.files
+    }
+
+    func rebaseKey() throws -> RebaseCache.Key {
+        RebaseCache.Key(replica: try replicaStamp(), files: try pendingFiles())
+    }
+
+    /// The cached rebase of exactly `key`, if there is one.
+    func cachedRebase(for key: RebaseCache.Key) -> RebaseCache? {
+        if let memo = rebaseMemo, memo.key == key { return memo }
+        guard let cache = RebaseCache.load(from: rebaseCacheFile), cache.key == key else { return nil }
+        rebaseMemo = cache
+        return cache
+    }
+
+    /// Keeps a rebase for the next command; one with conflicts is not kept (it is recomputed).
+    private func remember(_ result: Rebaser.Result, key: RebaseCache.Key) {
+        guard !result.hasConflicts, let cache = try? RebaseCache(key: key, changesets: result.changesets) else {
+            return forgetRebase()
+        }
+        keep(cache)
+    }
+
+    /// Keeps a cache for this process and the next command.
+    func keep(_ cache: RebaseCache) {
+        rebaseMemo = cache
+        // Derived: a workspace whose cache cannot be written still works, only slower.
+        try? cache.save(to: rebaseCacheFile)
+    }
+
+    private func forgetRebase() {
+        rebaseMemo = nil
+        try? FileManager.default.removeItem(at: rebaseCacheFile)
+    }
 
     /// Conflicts not yet resolved.
     public func conflicts() throws -> [Conflict] {
         let resolved = try resolutions()
-        return try rebased().conflicts.values.flatMap { $0 }.filter { resolved[$0.id] == nil }
+        return try rebasedWork().conflicts.values.flatMap { $0 }.filter { resolved[$0.id] == nil }
     }
 
     /// Chooses how to settle a conflict, named by a unique prefix of its id.
@@ -380,64 +551,6 @@ public final class Workspace: @unchecked Sendable {
     private func resolutions() throws -> [String: StoredResolution] {
         guard let data = try? Data(contentsOf: resolutionsFile) else { return [:] }
         return try JSONDecoder().decode([String: StoredResolution].self, from: data)
-    }
-
-    // MARK: The local view
-
-    /// A document as the annotator sees it: the replica's head plus the pending work that
-    /// applies cleanly.
-    public func localState(of document: DocumentID) throws -> DocumentState {
-        try localState(of: document, pending: try rebased().changesets)
-    }
-
-    /// Every document of the local view with its state, rebasing the pending work once.
-    public func localView() throws -> [(document: Document, state: DocumentState)] {
-        let pending = try rebased().changesets
-        return try localDocuments(pending: pending).map { ($0, try localState(of: $0.id, pending: pending)) }
-    }
-
-    /// Documents in the local view.
-    public func localDocuments() throws -> [Document] {
-        try localDocuments(pending: try rebased().changesets)
-    }
-
-    /// A document of the local view given the pending work already rebased (commands that
-    /// look at several documents rebase once, not once per document).
-    func localState(of document: DocumentID, pending: [Changeset]) throws -> DocumentState {
-        var state = DocumentState()
-        if let entry = try replica.document(document), entry.isLive {
-            state.document = entry.document
-            for a in try replica.headAnnotations(of: document) { state.annotations[a.id] = a }
-        }
-        for changeset in pending {
-            for op in changeset.ops where op.document == document { try state.apply(op) }
-        }
-        return state
-    }
-
-    private func localDocuments(pending: [Changeset]) throws -> [Document] {
-        var live = Dictionary(uniqueKeysWithValues: try replica.documents().filter(\.isLive).map { ($0.document.id, $0.document) })
-        for changeset in pending {
-            for op in changeset.ops {
-                if case .addDocument(let d) = op { live[d.id] = d }
-                if case .removeDocument(let id) = op { live[id] = nil }
-            }
-        }
-        return live.values.sorted { $0.id < $1.id }
-    }
-
-    /// A document's text, from the replica or a pending changeset.
-    public func text(of document: Document) throws -> String {
-        if let text = try? replica.text(document.digest) { return text }
-        for changeset in try pending() { if let text = changeset.texts[document.digest] { return text } }
-        throw WorkspaceError(.corrupt, "the text of \(document.id) is missing")
-    }
-
-    /// Finds an annotation by a unique prefix of its id, across the local view.
-    public func annotation(prefix: String) throws -> Annotation {
-        try Self.unique(
-            prefix, in: try localView().flatMap { $0.state.annotations.values }, id: \.id.description,
-            missing: .unknownAnnotation, what: "annotation", listedBy: "gloss annotations")
     }
 
     private func atomicWrite(_ data: Data, to url: URL) throws {

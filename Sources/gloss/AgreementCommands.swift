@@ -7,6 +7,7 @@ import GlossModel
 
 struct Agree: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "agree",
         abstract: "Measure agreement between annotators' layers.",
         discussion: HelpText.reflow(
             """
@@ -100,6 +101,7 @@ struct AgreementTable {
 
 struct Curate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "curate",
         abstract: "Adjudicate a document: walk through the annotators' disagreements and build the curated layer.",
         discussion: HelpText.reflow(
             """

@@ -6,6 +6,7 @@ import GlossWire
 
 struct Clone: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "clone",
         abstract: "Copy a corpus and its whole history into a new workspace.",
         discussion: HelpText.reflow(
             """

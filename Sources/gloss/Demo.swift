@@ -6,6 +6,7 @@ import GlossWire
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract: "See Gloss work end to end on this machine, in one command.",
         discussion: HelpText.reflow(
             """

@@ -6,6 +6,7 @@ import GlossModel
 
 struct Edit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "edit",
         abstract: "Edit a document's spans and labels in $VISUAL or $EDITOR, as inline markup.",
         discussion: HelpText.reflow(
             """

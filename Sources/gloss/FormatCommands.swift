@@ -22,6 +22,7 @@ enum FormatName: String, ExpressibleByArgument, CaseIterable {
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "import",
         abstract: "Import annotations (and new documents) from another tool's files.",
         discussion: HelpText.reflow(
             """
@@ -77,6 +78,7 @@ struct Import: AsyncParsableCommand {
 
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Export documents and annotations for another tool.",
         discussion: HelpText.reflow(
             """

@@ -142,7 +142,7 @@ enum FormatIO {
                 if let doc = state.document { states.append((doc, state)) }
             }
         } else {
-            states = try w.localView().filter { only.isEmpty || only.contains($0.document.id) }.map { ($0.document, $0.state) }
+            states = try (only.isEmpty ? w.localView() : w.localView(of: only)).map { ($0.document, $0.state) }
         }
         let missing = only.subtracting(states.map(\.0.id))
         if let first = missing.sorted().first {

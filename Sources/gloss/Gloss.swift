@@ -31,21 +31,37 @@ struct Gloss: AsyncParsableCommand {
     /// Parses and runs a command; usage errors exit with 2 (as the README documents, like
     /// most Unix tools) rather than ArgumentParser's EX_USAGE (64).
     static func main() async {
-        refuseUnknownCommand(Array(CommandLine.arguments.dropFirst()))
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        refuseNegativeNumbers(arguments)
+        // Naming every command takes milliseconds of runtime reflection at each start (a type's
+        // name is looked up as a string): only `help` and arguments that do not parse need them.
+        if arguments.first == "help" { refuseUnknownCommand(arguments) }
+        let parsed: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            parsed = try parseAsRoot()
+        } catch {
+            refuseUnknownCommand(arguments)
+            fail(error)
+        }
+        do {
+            var command = parsed
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
         } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
-            }
-            exit(withError: error)
+            fail(error)
         }
+    }
+
+    /// Ends the process for an error: usage errors with 2, the rest as ArgumentParser maps them.
+    private static func fail(_ error: any Error) -> Never {
+        if exitCode(for: error) == .validationFailure {
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+        exit(withError: error)
     }
 
     /// The names `gloss` knows as its first argument.
@@ -57,13 +73,6 @@ struct Gloss: AsyncParsableCommand {
     /// closest one, and exit 2 (ArgumentParser would print the whole help and exit 0 for the
     /// second).
     static func refuseUnknownCommand(_ arguments: [String]) {
-        // ArgumentParser reads `-1` as an option and then blames the next argument ("The value
-        // 'PER' is invalid for '<end>'"); no gloss argument is ever negative, so say so.
-        if let negative = arguments.prefix(while: { $0 != "--" }).first(where: { $0.count > 1 && $0.dropFirst().allSatisfy(\.isNumber) && $0.hasPrefix("-") }) {
-            FileHandle.standardError.write(
-                Data("gloss: \(negative) is negative: offsets, revisions and counts start at 0\n".utf8))
-            Foundation.exit(2)
-        }
         var candidate = arguments.first
         if candidate == "help", arguments.count > 1 { candidate = arguments[1] }
         guard let word = candidate, !word.hasPrefix("-"), !commandNames.contains(word) else { return }
@@ -73,6 +82,16 @@ struct Gloss: AsyncParsableCommand {
         }
         FileHandle.standardError.write(Data((message + "\n").utf8))
         Foundation.exit(2)
+    }
+
+    /// ArgumentParser reads `-1` as an option and then blames the next argument ("The value
+    /// 'PER' is invalid for '<end>'"); no gloss argument is ever negative, so say so.
+    static func refuseNegativeNumbers(_ arguments: [String]) {
+        if let negative = arguments.prefix(while: { $0 != "--" }).first(where: { $0.count > 1 && $0.dropFirst().allSatisfy(\.isNumber) && $0.hasPrefix("-") }) {
+            FileHandle.standardError.write(
+                Data("gloss: \(negative) is negative: offsets, revisions and counts start at 0\n".utf8))
+            Foundation.exit(2)
+        }
     }
 
     /// Runs a command body, turning failures into a message that says what to do and an exit code.

@@ -13,7 +13,9 @@ enum HelpText {
         var previousJoinable = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             let indented = line.first == " " || line.first == "\t"
-            let blank = line.trimmingCharacters(in: .whitespaces).isEmpty
+            // As `trimmingCharacters(in: .whitespaces)` would say (tab and the Zs category),
+            // without Foundation's string bridging: every command's help is built at each start.
+            let blank = line.unicodeScalars.allSatisfy { $0 == "\t" || $0.properties.generalCategory == .spaceSeparator }
             let heading = !indented && line.hasSuffix(":")
             if heading, let last = out.last, !last.isEmpty { out.append("") }
             if previousJoinable && !indented && !blank && !heading {

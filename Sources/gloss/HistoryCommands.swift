@@ -46,6 +46,7 @@ func describe(_ a: Annotation, index: TextIndex?, short: (AnnotationID) -> Strin
 
 struct Log: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "log",
         abstract: "List revisions, newest first; your unpushed changesets come first as `pending`.",
         discussion: HelpText.reflow(
             """
@@ -106,6 +107,7 @@ struct Log: AsyncParsableCommand {
 
 struct Diff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Show how annotations changed.",
         discussion: HelpText.reflow(
             """
@@ -235,6 +237,7 @@ struct Diff: AsyncParsableCommand {
 
 struct Blame: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "blame",
         abstract: "Show who last changed each annotation of a document, and in which revision.",
         discussion: "Example: gloss blame news-1 --json | jq -r 'select(.author==\"alice\") | .id'")
     @Argument(help: "The document id.") var document: String
@@ -290,6 +293,7 @@ struct Blame: AsyncParsableCommand {
 
 struct Revert: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "revert",
         abstract: "Record a changeset that undoes a revision.",
         discussion: HelpText.reflow(
             """

@@ -58,6 +58,7 @@ struct DocCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add text files as documents; their id is the file name without .txt.",
             discussion: HelpText.reflow(
                 """
@@ -115,6 +116,7 @@ struct SpanCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add a span over [START, END) (Unicode code points) and print its id.",
             discussion: HelpText.reflow(
                 """
@@ -150,6 +152,7 @@ struct SpanCommand: AsyncParsableCommand {
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "set",
             abstract: "Change a span's label, ranges or attributes.",
             discussion: HelpText.reflow(
                 """
@@ -227,6 +230,7 @@ struct RelCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Relate two annotations of one document; prints the id.",
             discussion: HelpText.reflow(
                 """
@@ -280,6 +284,7 @@ struct RelCommand: AsyncParsableCommand {
 
 struct Annotations: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "annotations",
         abstract: "List annotations: id, document, ranges, covered text, label, attributes, author.",
         discussion: HelpText.reflow(
                 """
@@ -303,9 +308,9 @@ struct Annotations: AsyncParsableCommand {
         try await Gloss.guarded {
             let w = try currentWorkspace()
             Pager.start(disabled: noPager || json)
-            var view = try w.localView()
             let wanted = Swift.Set(try (positionalDocuments + documents).map { try knownDocument(w, $0) })
-            if !wanted.isEmpty { view = view.filter { wanted.contains($0.document.id) } }
+            // Named documents are the only ones read.
+            let view = wanted.isEmpty ? try w.localView() : try w.localView(of: wanted)
             try filter.check(against: view.flatMap(\.state.annotations.values), user: w.config.user)
             var rows: [(Annotation, String)] = []
             for (doc, state) in view {
@@ -337,6 +342,7 @@ struct Annotations: AsyncParsableCommand {
 
 struct Conflicts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "conflicts",
         abstract: "List conflicts between your pending changes and the server's.",
         discussion: HelpText.reflow(
                 """
@@ -371,6 +377,7 @@ struct Conflicts: AsyncParsableCommand {
 
 struct Resolve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "resolve",
         abstract: "Settle a conflict: keep yours, theirs, or a given value.",
         discussion: HelpText.reflow(
                 """

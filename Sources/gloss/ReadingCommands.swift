@@ -6,6 +6,7 @@ import GlossModel
 
 struct Docs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "docs",
         abstract: "List the documents: id, length in code points, annotations, layers.",
         discussion: "Example: gloss docs --json | jq -r .id")
     @Flag(help: "JSON Lines for scripts.") var json = false
@@ -24,15 +25,16 @@ struct Docs: AsyncParsableCommand {
         output.apply()
         try await Gloss.guarded {
             let w = try currentWorkspace()
-            for (document, state) in try w.localView() {
-                let layers = Set(state.annotations.values.map(\.layer)).sorted()
+            // Counts, not states: a workspace of any size lists its documents without decoding them.
+            for summary in try w.documentSummaries() {
+                let document = summary.document
                 let row = Row(
-                    id: document.id.rawValue, length: document.length, annotations: state.annotations.count,
-                    layers: layers, digest: document.digest.description)
+                    id: document.id.rawValue, length: document.length, annotations: summary.annotations,
+                    layers: summary.layers, digest: document.digest.description)
                 if json {
                     try printJSON(row)
                 } else {
-                    say("\(row.id)\t\(row.length) chars\t\(row.annotations) annotation(s)\t\(layers.joined(separator: ","))")
+                    say("\(row.id)\t\(row.length) chars\t\(row.annotations) annotation(s)\t\(row.layers.joined(separator: ","))")
                 }
             }
         }
@@ -41,6 +43,7 @@ struct Docs: AsyncParsableCommand {
 
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Show a document with its annotations.",
         discussion: HelpText.reflow(
             """

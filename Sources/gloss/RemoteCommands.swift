@@ -18,6 +18,7 @@ struct CorpusCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Create a corpus (server admins).",
             discussion: HelpText.reflow(
             """
@@ -77,6 +78,7 @@ struct CorpusCommand: AsyncParsableCommand {
 
     struct Grant: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "grant",
             abstract: "Give a user a role in a corpus (corpus owners).",
             discussion: HelpText.reflow(
                 """
@@ -122,6 +124,7 @@ struct CorpusCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List the corpora you have a role in.",
             discussion: HelpText.reflow(
                 """
@@ -189,6 +192,7 @@ struct WorkspaceSession {
 
 struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "pull",
         abstract: "Fetch new revisions from the server.",
         discussion: HelpText.reflow(
                 """
@@ -221,6 +225,7 @@ struct Pull: AsyncParsableCommand {
 
 struct Push: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "push",
         abstract: "Send pending changes to the server.",
         discussion: HelpText.reflow(
                 """
@@ -251,6 +256,7 @@ struct Push: AsyncParsableCommand {
 
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sync",
         abstract: "Pull, rebase your pending changes, push, and retry if another push won the race.",
         discussion: HelpText.reflow(
                 """
@@ -280,6 +286,7 @@ struct Sync: AsyncParsableCommand {
 
 struct Trust: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "trust",
         abstract: "Change how this workspace verifies its server (after a certificate change).",
         discussion: HelpText.reflow(
             """

@@ -5,6 +5,7 @@ import GlossModel
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Show where the workspace stands: its revision, your pending changes and any conflicts.",
         discussion: HelpText.reflow(
             """
@@ -131,6 +132,7 @@ struct PendingJSON: Encodable {
 
 struct Drop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "drop",
         abstract: "Discard pending changes, by the number or id `gloss status` shows.",
         discussion: HelpText.reflow(
             """
@@ -167,6 +169,7 @@ struct Drop: AsyncParsableCommand {
 
 struct Reset: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reset",
         abstract: "Discard every pending change and chosen resolution: back to the server's state.",
         discussion: HelpText.reflow(
             """

@@ -6,6 +6,7 @@ import Synchronization
 
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "watch",
         abstract: "Print other annotators' new revisions as the server announces them.",
         discussion: HelpText.reflow(
             """
