@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Gloss beside git as users run them: the real `gloss` and `git` commands, timed as whole
-# processes with farm-bench --vs (pairs A B A B …; the ratio is Gloss ÷ git), over loopback,
+# processes with GNU time (one warm-up pair, then pairs A B A B …; medians of wall time and
+# peak memory, and the median of the per-pair ratios Gloss ÷ git), over loopback,
 # on the same history: the glossd data directory and the git repository that
 # `gloss-sync-bench --keep` leaves (it prints this script's command line at its end).
 #
@@ -43,7 +44,7 @@ for exe in "$GLOSS" "$GLOSSD"; do
   [ -x "$exe" ] || { echo "no $exe: build first (swift build -c release), or set GLOSS_BIN" >&2; exit 2; }
 done
 command -v git >/dev/null || { echo "git is not installed (apt-get install -y git)" >&2; exit 2; }
-command -v farm-bench >/dev/null || { echo "farm-bench is not on PATH" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "GNU time is not installed (apt-get install -y time)" >&2; exit 2; }
 [ -f "$DATA/admin.token" ] && [ -f "$DATA/corpora/$CORPUS.sqlite" ] || { echo "$DATA: no admin.token or corpora/$CORPUS.sqlite" >&2; exit 2; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gloss-vs-git.XXXXXX")
@@ -130,12 +131,51 @@ wrapper git-clone "exec git -c protocol.version=2 clone '$GURL' \"\$(mktemp -u -
 wrapper gloss-pull "cd \"\$('$WORK/bin/next' '$WORK/pull-gloss')\"; exec '$GLOSS' pull"
 wrapper git-fetch "cd \"\$('$WORK/bin/next' '$WORK/pull-git')\"; exec git -c protocol.version=2 fetch origin"
 
-bench() { # TITLE TIMEOUT A-COMMAND... B-COMMAND-STRING (B last, one string)
-  local title=$1 timeout=$2
+# One run of a command: prints "WALL_SECONDS PEAK_KB" (wall from bash's microsecond clock,
+# as GNU time's is in hundredths; peak from GNU time); the output is thrown away, a failure
+# reported.
+timed() {
+  local out=$WORK/time.out start end
+  start=$EPOCHREALTIME
+  if ! /usr/bin/time -f '%M' -o "$out" "$@" >/dev/null 2>"$WORK/time.err"; then
+    echo "  failed: $* ($(tail -n 1 "$WORK/time.err"))" >&2
+  fi
+  end=$EPOCHREALTIME
+  printf '%s %s\n' "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }')" "$(tail -n 1 "$out")"
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# Medians of RUNS runs of A and of B, taken in turn after one warm-up pair (so a drift in the
+# machine's speed touches both), and the median of the pair-by-pair ratios A ÷ B.
+bench() { # TITLE TIMEOUT A-COMMAND... B-COMMAND-STRING (B last, one string; TIMEOUT unused)
+  local title=$1
   shift 2
   local b=${*: -1}
+  local -a a=("${@:1:$#-1}")
   note "$title (A = Gloss, B = git; ratios A/B = Gloss ÷ git)"
-  farm-bench -n "$RUNS" --timeout "$timeout" --vs "$b" -- "${@:1:$#-1}"
+  read -r -a bcmd <<<"$b"
+  timed "${a[@]}" >/dev/null
+  timed "${bcmd[@]}" >/dev/null
+  local -a aw am bw bm ratios
+  for ((i = 0; i < RUNS; i++)); do
+    read -r w m < <(timed "${a[@]}"); aw+=("$w"); am+=("$m")
+    read -r w2 m2 < <(timed "${bcmd[@]}"); bw+=("$w2"); bm+=("$m2")
+    ratios+=("$(awk -v x="$w" -v y="$w2" 'BEGIN { print (y > 0) ? x / y : "inf" }')")
+  done
+  printf '  A wall s %s   peak MiB %s\n' "$(printf '%s\n' "${aw[@]}" | median)" \
+    "$(printf '%s\n' "${am[@]}" | median | awk '{ printf "%.1f", $1 / 1024 }')"
+  printf '  B wall s %s   peak MiB %s\n' "$(printf '%s\n' "${bw[@]}" | median)" \
+    "$(printf '%s\n' "${bm[@]}" | median | awk '{ printf "%.1f", $1 / 1024 }')"
+  printf '  A/B wall (median of %s pairs) %s\n' "$RUNS" "$(printf '%s\n' "${ratios[@]}" | median)"
+}
+
+# Median wall time of one command alone.
+alone() {
+  local -a ws
+  timed "$@" >/dev/null
+  for ((i = 0; i < RUNS; i++)); do read -r w _ < <(timed "$@"); ws+=("$w"); done
+  printf '  wall s %s\n' "$(printf '%s\n' "${ws[@]}" | median)"
 }
 
 # --- clones -----------------------------------------------------------------------------------
@@ -164,7 +204,7 @@ else
   # A clone starts a document's history at its latest snapshot: nothing before it to show.
   note "gloss show $DOC --at $AT fails in a fresh clone: $err"
   note "git show HEAD~$BACK:$DOC.ann alone"
-  farm-bench -n "$RUNS" -- git -C "$WORK/checkout" show "HEAD~$BACK:$DOC.ann"
+  alone git -C "$WORK/checkout" show "HEAD~$BACK:$DOC.ann"
 fi
 bench "gloss log --json -n $LOG_LIMIT vs git log -n $LOG_LIMIT" 300 \
   "$GLOSS" log --json -n "$LOG_LIMIT" "git -C $WORK/checkout log -n $LOG_LIMIT"
