@@ -33,7 +33,8 @@ CORPUS=$2
 REPO=$(cd "$3" && pwd)
 DOC=${4:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${GLOSS_BIN:-$ROOT/.build/release}
+# Absolute: the script changes directory.
+BIN=$(cd "${GLOSS_BIN:-$ROOT/.build/release}" && pwd)
 GLOSS=$BIN/gloss
 GLOSSD=$BIN/glossd
 RUNS=${RUNS:-5}
