@@ -162,7 +162,7 @@ struct AnnotationIndex {
 
     /// Writes the index atomically.
     func save(to url: URL) throws {
-        try encode().write(to: url, options: .atomic)
+        try DerivedFile.write(encode(), to: url)
     }
 
     func encode() -> Data {

@@ -45,7 +45,8 @@ struct PendingFile: Hashable {
     }
 }
 
-/// A listing of the pending directory that a process may reuse while the directory is unchanged.
+/// A listing of the pending directory that may be used again while the directory is unchanged:
+/// by the process that made it, and by the next command through the ``RebaseCache`` it keys.
 ///
 /// Every change to the pending files goes through a rename or an unlink in the directory (they
 /// are written atomically), which sets the directory's modification time. That time comes from
@@ -60,6 +61,10 @@ struct PendingListing {
         var modified: Int64
         /// The clock just before the `stat`, nanoseconds since 1970.
         var taken: Int64
+
+        init(inode: UInt64, modified: Int64, taken: Int64) {
+            (self.inode, self.modified, self.taken) = (inode, modified, taken)
+        }
 
         init(of directory: URL) throws {
             var now = timespec()
@@ -90,9 +95,12 @@ struct PendingListing {
         self.files = files
     }
 
-    /// Whether the files are still as listed: the directory is unchanged since, and had been
-    /// unchanged for ``settling`` when it was stamped (any later change then moves its time).
-    func stillHolds(for stamp: Stamp) -> Bool {
-        directory.taken - directory.modified > Self.settling && stamp.matches(directory)
-    }
+    /// Whether the directory had been unchanged for ``settling`` when it was stamped: any later
+    /// change then moves its time.
+    var isSettled: Bool { directory.taken - directory.modified > Self.settling }
+
+    /// Whether the files are still as listed: the listing was settled and the directory is
+    /// unchanged since. (A pending file is only ever replaced whole, by a rename: its bytes do
+    /// not change in place.)
+    func stillHolds(for stamp: Stamp) -> Bool { isSettled && stamp.matches(directory) }
 }

@@ -68,6 +68,9 @@ struct RebaseCache {
     }
 
     var key: Key
+    /// The pending directory as stamped just before the listing that ``Key/files`` is; nil when
+    /// the files were not all listed (a commit adds its own file to the key).
+    var directory: PendingListing.Stamp?
     /// In pending order.
     var entries: [Entry]
     /// Live annotations per layer in the local view of each document the pending ops touch, once
@@ -75,11 +78,15 @@ struct RebaseCache {
     /// `docs` lists. A commit keeps it up to date for the documents it touches.
     var layers: [DocumentID: [String: Int]]? = nil
 
-    init(key: Key, entries: [Entry], layers: [DocumentID: [String: Int]]? = nil) {
+    init(key: Key, directory: PendingListing.Stamp? = nil, entries: [Entry], layers: [DocumentID: [String: Int]]? = nil) {
         self.key = key
+        self.directory = directory
         self.entries = entries
         self.layers = layers
     }
+
+    /// The listing of the pending files it was keyed by, when it was one.
+    var listing: PendingListing? { directory.map { PendingListing(directory: $0, files: key.files) } }
 
     init(key: Key, changesets: [Changeset]) throws {
         self.init(key: key, entries: try changesets.map(Entry.init))
@@ -101,7 +108,7 @@ struct RebaseCache {
     // MARK: Encoding
 
     private static let magic: [UInt8] = Array("GLRB".utf8)
-    private static let version: UInt8 = 2
+    private static let version: UInt8 = 3
 
     /// The cache in `url`, or nil when there is none or it does not decode (it is rebuilt).
     static func load(from url: URL) -> RebaseCache? {
@@ -111,7 +118,7 @@ struct RebaseCache {
 
     /// Writes the cache atomically: a reader sees the old one or the new one, never a mix.
     func save(to url: URL) throws {
-        try Data(encode()).write(to: url, options: .atomic)
+        try DerivedFile.write(encode(), to: url)
     }
 
     func encode() -> [UInt8] {
@@ -124,6 +131,14 @@ struct RebaseCache {
             w.string(file.name)
             w.varint(file.size)
             w.zigzag(file.modified)
+        }
+        if let directory {
+            w.byte(1)
+            w.varint(directory.inode)
+            w.zigzag(directory.modified)
+            w.zigzag(directory.taken)
+        } else {
+            w.byte(0)
         }
         w.varint(entries.count)
         for entry in entries {
@@ -172,6 +187,10 @@ struct RebaseCache {
         for _ in 0..<(try r.count("files")) {
             files.append(PendingFile(name: try r.string(), size: try r.int(max: .max, "size"), modified: try r.zigzag()))
         }
+        var directory: PendingListing.Stamp?
+        if try r.byte() == 1 {
+            directory = PendingListing.Stamp(inode: try r.varint(), modified: try r.zigzag(), taken: try r.zigzag())
+        }
         var entries: [Entry] = []
         for _ in 0..<(try r.count("changesets")) {
             var documents: [DocumentID] = []
@@ -195,6 +214,6 @@ struct RebaseCache {
             while !r.isAtEnd { counted[DocumentID(storedRawValue: try r.string())] = try decodeCounts(&r) }
             layers = counted
         }
-        return RebaseCache(key: Key(replica: stamp, files: files), entries: entries, layers: layers)
+        return RebaseCache(key: Key(replica: stamp, files: files), directory: directory, entries: entries, layers: layers)
     }
 }

@@ -224,6 +224,7 @@ public final class Workspace: @unchecked Sendable {
         // that is not the directory's state only ever misses.
         if var next, let added = try PendingFile.named(file, in: pendingDirectory) {
             next.key.files.append(added)
+            next.directory = nil
             keep(next)
         } else {
             forgetRebase()
@@ -462,6 +463,11 @@ public final class Workspace: @unchecked Sendable {
     private func pendingFiles() throws -> [PendingFile] {
         let directory = try PendingListing.Stamp(of: pendingDirectory)
         if let memo = listingMemo, memo.stillHolds(for: directory) { return memo.files }
+        // The listing the kept rebase was made from, while it holds: no pending file to stat.
+        if let kept = storedRebase()?.listing, kept.stillHolds(for: directory) {
+            listingMemo = kept
+            return kept.files
+        }
         let listing = PendingListing(directory: directory, files: try PendingFile.listing(of: pendingDirectory))
         listingMemo = listing
         return listing.files
@@ -471,19 +477,43 @@ public final class Workspace: @unchecked Sendable {
         RebaseCache.Key(replica: try replicaStamp(), files: try pendingFiles())
     }
 
+    /// The kept rebase, whatever it was made from.
+    private func storedRebase() -> RebaseCache? {
+        if rebaseMemo == nil { rebaseMemo = RebaseCache.load(from: rebaseCacheFile) }
+        return rebaseMemo
+    }
+
     /// The cached rebase of exactly `key`, if there is one.
     func cachedRebase(for key: RebaseCache.Key) -> RebaseCache? {
-        if let memo = rebaseMemo, memo.key == key { return memo }
-        guard let cache = RebaseCache.load(from: rebaseCacheFile), cache.key == key else { return nil }
-        rebaseMemo = cache
+        var cache: RebaseCache
+        if let memo = rebaseMemo, memo.key == key {
+            cache = memo
+        } else if let loaded = RebaseCache.load(from: rebaseCacheFile), loaded.key == key {
+            cache = loaded
+            rebaseMemo = loaded
+        } else {
+            return nil
+        }
+        // Listed afresh, and settled: kept with that listing, so the next command stats no file.
+        if let listing = settledListing(of: key), !(cache.directory.map(listing.directory.matches) ?? false) {
+            cache.directory = listing.directory
+            keep(cache)
+        }
         return cache
+    }
+
+    /// This process's listing of the pending files when it is the one `key` names and settled.
+    private func settledListing(of key: RebaseCache.Key) -> PendingListing? {
+        guard let listing = listingMemo, listing.isSettled, listing.files == key.files else { return nil }
+        return listing
     }
 
     /// Keeps a rebase for the next command; one with conflicts is not kept (it is recomputed).
     private func remember(_ result: Rebaser.Result, key: RebaseCache.Key) {
-        guard !result.hasConflicts, let cache = try? RebaseCache(key: key, changesets: result.changesets) else {
+        guard !result.hasConflicts, var cache = try? RebaseCache(key: key, changesets: result.changesets) else {
             return forgetRebase()
         }
+        cache.directory = settledListing(of: key)?.directory
         keep(cache)
     }
 

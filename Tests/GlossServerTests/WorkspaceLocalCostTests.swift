@@ -114,6 +114,30 @@ import Testing
         #expect(throws: WorkspaceError.self) { try reopened.pending() }
     }
 
+    @Test func aKeptListingIsDroppedOnceTheDirectoryChanges() throws {
+        let local = try Local(documents: 2, spans: 6)
+        defer { local.directory.remove() }
+        let w = local.workspace
+        let document = local.documents[0]
+        let head = try w.replica.headAnnotations(of: document)
+        for a in head.prefix(3) { try w.commit([.set(document, a.id, .label, .string("ORG"))]) }
+        // Once the directory has been still for a while, the listing is kept with the rebase and
+        // the next command takes it instead of looking at each file.
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try w.rebased().changesets.count == 3)
+        #expect(try Workspace.open(containing: local.directory.url).pendingEntries().count == 3)
+
+        // Another process commits and drops: this one, and the next, see it.
+        let other = try Workspace.open(containing: local.directory.url)
+        try other.commit([.set(document, head[4].id, .label, .string("LOC"))])
+        #expect(try w.rebased().changesets.map(\.ops) == other.rebased().changesets.map(\.ops))
+        #expect(try w.pendingEntries().count == 4)
+        try other.drop([try #require(try other.pendingEntries().first)])
+        #expect(try w.pending().count == 3)
+        #expect(try w.rebased().changesets.count == 3)
+        #expect(try Workspace.open(containing: local.directory.url).rebased().changesets.count == 3)
+    }
+
     /// Replaces a file's bytes with as many others and puts its modification time back.
     static func overwriteKeepingTime(_ path: String) throws {
         var info = stat()
