@@ -68,7 +68,7 @@ struct DemoScript {
                         title, in: document, [try Self.range(of: "The Federation of Soviet Republics", 1)], label: "TITLE",
                         owner: "admin")),
             ], texts: [sample.digest: SampleDocument.text], message: "add the sample document")
-        try await SyncEngine(workspace: owner, connection: admin).sync()
+        _ = try await SyncEngine(workspace: owner, connection: admin).sync()
         step("2. corpus \(corpus): the sample document \(document) (\(sample.length) code points), schema \(schema.spanLabels.joined(separator: ","))")
 
         // Both annotators clone and annotate at the same time, each offline in their own workspace.
@@ -86,7 +86,7 @@ struct DemoScript {
                     _ = try session.workspace.resolve(String(conflict.id.prefix(8)), with: .theirs)
                     step("   \(session.workspace.config.user) resolves it: gloss resolve \(conflict.id.prefix(8)) --theirs")
                 }
-                try await session.engine.sync()
+                _ = try await session.engine.sync()
             }
         }
         for session in [alice, bob] { try await session.engine.pull() }
@@ -138,7 +138,7 @@ struct DemoScript {
         try workspace.commit(ops, message: "\(user)'s entities")
         try workspace.commit([.set(document, title, .label, .string(retitle))], message: "the title is a \(retitle)")
         let session = Session(workspace: workspace, connection: connection)
-        try await session.engine.sync()
+        _ = try await session.engine.sync()
         return session
     }
 
