@@ -83,7 +83,10 @@ public final class Workspace: @unchecked Sendable {
     }
 
     private convenience init(root: URL, config: WorkspaceConfig) throws {
-        self.init(root: root, config: config, replica: try CorpusStore.sqlite(path: Self.replicaFile(in: root).path))
+        // No decoded-block cache: a command reads a block about once, and wants a few entries of it.
+        self.init(
+            root: root, config: config,
+            replica: try CorpusStore.sqlite(path: Self.replicaFile(in: root).path, headCacheEntries: 0))
     }
 
     private init(root: URL, config: WorkspaceConfig, replica: CorpusStore) {

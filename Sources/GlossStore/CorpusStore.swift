@@ -10,20 +10,32 @@ import GlossModel
 public final class CorpusStore: Sendable {
     public let backend: any CorpusBackend
     public let snapshotPolicy: SnapshotPolicy
-    /// Documents' head blocks as decoded, for pushes to hot documents.
-    let headCache: HeadBlockCache
+    /// Documents' head blocks as decoded, for pushes to hot documents; nil in a store that
+    /// reads each block about once (a command-line process), where filling it would decode
+    /// whole blocks of which a few entries are wanted.
+    let headCache: HeadBlockCache?
+
+    /// The server's default for ``init(backend:snapshotPolicy:headCacheEntries:)``.
+    public static let serverHeadCacheEntries = 100_000
 
     /// - Parameter headCacheEntries: head entries kept decoded across calls (about 200 bytes
-    ///   each): the documents pushes touch most are not decoded again at every push.
-    public init(backend: any CorpusBackend, snapshotPolicy: SnapshotPolicy = .default, headCacheEntries: Int = 100_000) {
+    ///   each), so the documents pushes touch most are not decoded at every push; 0 for none.
+    public init(
+        backend: any CorpusBackend, snapshotPolicy: SnapshotPolicy = .default,
+        headCacheEntries: Int = serverHeadCacheEntries
+    ) {
         self.backend = backend
         self.snapshotPolicy = snapshotPolicy
-        headCache = HeadBlockCache(capacity: headCacheEntries)
+        headCache = headCacheEntries > 0 ? HeadBlockCache(capacity: headCacheEntries) : nil
     }
 
     /// Opens or creates a corpus in an SQLite file.
-    public static func sqlite(path: String, snapshotPolicy: SnapshotPolicy = .default) throws -> CorpusStore {
-        CorpusStore(backend: try SQLiteCorpusBackend(path: path), snapshotPolicy: snapshotPolicy)
+    public static func sqlite(
+        path: String, snapshotPolicy: SnapshotPolicy = .default, headCacheEntries: Int = serverHeadCacheEntries
+    ) throws -> CorpusStore {
+        CorpusStore(
+            backend: try SQLiteCorpusBackend(path: path), snapshotPolicy: snapshotPolicy,
+            headCacheEntries: headCacheEntries)
     }
 
     enum MetaKey {

@@ -46,13 +46,10 @@ public final class ReplicaInstaller {
         }
     }
 
-    /// A text the documents need, deflated as the server stores it: checked against its digest
-    /// here (inflated once), then kept as received.
+    /// A text the documents need, deflated as the server stores it, kept as received. It is
+    /// checked once, in ``finish(head:)``: the document that adds it carries it through the
+    /// acceptance check, which compares it with the document's digest and length.
     public func text(digest: TextDigest, rawLength: Int, deflated: [UInt8]) throws {
-        let raw = try BlobCompression.decompress(deflated, expectedLength: rawLength, what: "text \(digest)")
-        guard let text = String(validating: raw, as: UTF8.self), TextDigest(of: text) == digest else {
-            throw StoreError(.corrupt, "the server sent a text that does not match its digest", context: "text \(digest)")
-        }
         texts.append((digest, rawLength, deflated))
         // A corpus imported in one changeset sends every text before its first revision.
         pageBytes += deflated.count
@@ -207,7 +204,10 @@ public final class ReplicaInstaller {
                 }
                 let raw = try BlobCompression.decompress(
                     stored.data, expectedLength: stored.rawLength, what: "text \(added.digest)")
-                texts[added.digest] = String(decoding: raw, as: UTF8.self)
+                guard let text = String(validating: raw, as: UTF8.self) else {
+                    throw StoreError(.corrupt, "the server sent a text that is not UTF-8", context: place)
+                }
+                texts[added.digest] = text
             }
             let changeset = Changeset(
                 id: revision.changeset, author: revision.author, replica: revision.replica, base: delta.revision - 1,

@@ -129,5 +129,20 @@ struct ReplicaInstallerTests {
         #expect(throws: StoreError.self) { try other.revision(revisions[1], deltas: []) }
         try other.revision(revisions[0], deltas: deltas[1] ?? [])
         #expect(throws: StoreError.self) { try other.finish(head: revisions.count) }
+
+        // A text that is not its document's: refused when the document that adds it is checked.
+        let swapped = try ReplicaInstaller(into: CorpusStore(backend: try SQLiteBulkBackend(path: dir.path("r3.sqlite"))))
+        let entries = try docs.map { try #require(try server.document($0)) }
+        let wrong = try #require(try server.storedText(entries[1].document.digest))
+        try swapped.text(digest: entries[0].document.digest, rawLength: wrong.rawLength, deflated: wrong.data)
+        try Self.sendTexts(of: [docs[1]], from: server, to: swapped)
+        for revision in revisions { try swapped.revision(revision, deltas: deltas[revision.number] ?? []) }
+        do {
+            try swapped.finish(head: revisions.count)
+            Issue.record("a text that is not its document's was installed")
+        } catch let error as StoreError {
+            #expect(error.code == .corrupt)
+            #expect(error.context == "news/1 at revision 1", "\(error)")
+        }
     }
 }
