@@ -268,7 +268,7 @@ import Testing
     }
 }
 
-/// A backend wrapper that logs which documents' heads (block or rows) were read.
+/// Which documents' heads (block or rows) a workspace read.
 final class HeadReadLog: @unchecked Sendable {
     private let lock = NSLock()
     private var keys = Set<Int64>()
@@ -276,84 +276,15 @@ final class HeadReadLog: @unchecked Sendable {
     /// The backend keys of the documents whose heads were read since the last reset.
     var documentsRead: Set<Int64> { lock.withLock { keys } }
     func reset() { lock.withLock { keys = [] } }
-    fileprivate func note(_ key: Int64) { _ = lock.withLock { keys.insert(key) } }
 
-    func wrapping(_ inner: any CorpusBackend) -> any CorpusBackend { Backend(inner: inner, log: self) }
-
-    private struct Backend: CorpusBackend {
-        let inner: any CorpusBackend
-        let log: HeadReadLog
-
-        func read<T>(_ body: (any CorpusReader) throws -> T) throws -> T {
-            try inner.read { rows in try body(Rows(rows: rows as! any CorpusWriter, log: log)) }
+    func wrapping(_ inner: any CorpusBackend) -> any CorpusBackend {
+        ObservedCorpusBackend(inner) { [self] read in
+            switch read {
+            case .headBlock(let document), .headRow(let document), .headRows(let document):
+                _ = lock.withLock { keys.insert(document) }
+            case .history:
+                break
+            }
         }
-
-        func write<T>(_ body: (any CorpusWriter) throws -> T) throws -> T {
-            try inner.write { rows in try body(Rows(rows: rows, log: log)) }
-        }
-    }
-
-    private struct Rows: CorpusWriter {
-        let rows: any CorpusWriter
-        let log: HeadReadLog
-
-        func headBlock(document: Int64) throws -> HeadBlock? {
-            log.note(document)
-            return try rows.headBlock(document: document)
-        }
-        func headRow(document: Int64, id: AnnotationID) throws -> [UInt8]? {
-            log.note(document)
-            return try rows.headRow(document: document, id: id)
-        }
-        func headRows(document: Int64) throws -> [(id: AnnotationID, body: [UInt8])] {
-            log.note(document)
-            return try rows.headRows(document: document)
-        }
-
-        func headRevision() throws -> Int { try rows.headRevision() }
-        func revision(_ n: Int) throws -> Revision? { try rows.revision(n) }
-        func revisionNumber(of c: ChangesetID) throws -> Int? { try rows.revisionNumber(of: c) }
-        func revisions(after: Int, through: Int) throws -> [Revision] { try rows.revisions(after: after, through: through) }
-        func document(_ id: DocumentID) throws -> DocumentRecord? { try rows.document(id) }
-        func documents() throws -> [DocumentRecord] { try rows.documents() }
-        func documents(addedAfter after: Int, through: Int) throws -> [DocumentRecord] {
-            try rows.documents(addedAfter: after, through: through)
-        }
-        func headLayout(document: Int64) throws -> (blockEntries: Int, rows: Int) { try rows.headLayout(document: document) }
-        func referrers(document: Int64, target: AnnotationID) throws -> [AnnotationID] {
-            try rows.referrers(document: document, target: target)
-        }
-        func deltas(document: Int64, after: Int, through: Int) throws -> [StoredBlob] {
-            try rows.deltas(document: document, after: after, through: through)
-        }
-        func deltas(after: Int, through: Int) throws -> [StoredBlob] { try rows.deltas(after: after, through: through) }
-        func latestBaseDelta(document: Int64, atOrBefore r: Int) throws -> Int? {
-            try rows.latestBaseDelta(document: document, atOrBefore: r)
-        }
-        func latestSnapshot(document: Int64, atOrBefore r: Int) throws -> StoredBlob? {
-            try rows.latestSnapshot(document: document, atOrBefore: r)
-        }
-        func text(_ d: TextDigest) throws -> (rawLength: Int, data: [UInt8])? { try rows.text(d) }
-        func meta(_ key: String) throws -> [UInt8]? { try rows.meta(key) }
-        func storageSummary() throws -> StorageSummary { try rows.storageSummary() }
-        func insertRevision(_ r: Revision) throws { try rows.insertRevision(r) }
-        func putDocument(_ r: DocumentRecord) throws -> Int64 { try rows.putDocument(r) }
-        func putHeadRows(document: Int64, _ entries: [(id: AnnotationID, body: [UInt8])]) throws {
-            try rows.putHeadRows(document: document, entries)
-        }
-        func putHeadBlock(document: Int64, _ block: HeadBlock) throws { try rows.putHeadBlock(document: document, block) }
-        func clearHead(document: Int64) throws { try rows.clearHead(document: document) }
-        func addReferrer(document: Int64, target: AnnotationID, source: AnnotationID) throws {
-            try rows.addReferrer(document: document, target: target, source: source)
-        }
-        func insertDelta(document: Int64, revision: Int, isBase: Bool, rawLength: Int, data: [UInt8]) throws {
-            try rows.insertDelta(document: document, revision: revision, isBase: isBase, rawLength: rawLength, data: data)
-        }
-        func markBaseDelta(document: Int64, revision: Int) throws { try rows.markBaseDelta(document: document, revision: revision) }
-        func insertSnapshot(document: Int64, revision: Int, rawLength: Int, data: [UInt8]) throws {
-            try rows.insertSnapshot(document: document, revision: revision, rawLength: rawLength, data: data)
-        }
-        func putText(_ d: TextDigest, rawLength: Int, data: [UInt8]) throws { try rows.putText(d, rawLength: rawLength, data: data) }
-        func setMeta(_ key: String, _ value: [UInt8]) throws { try rows.setMeta(key, value) }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GlossModel
-@testable import GlossStore
+import GlossStore
+import GlossTestSupport
 
 /// Wraps a backend and counts the row reads a store makes, to pin down the cost of a check.
 final class CountingBackend: CorpusBackend, @unchecked Sendable {
@@ -12,86 +13,32 @@ final class CountingBackend: CorpusBackend, @unchecked Sendable {
         var scans = 0
     }
 
-    let inner: any CorpusBackend
+    private let observed: ObservedCorpusBackend
     private let lock = NSLock()
     private var _counts = Counts()
     var counts: Counts { lock.withLock { _counts } }
 
-    init(inner: any CorpusBackend) { self.inner = inner }
-
-    func read<T>(_ body: (any CorpusReader) throws -> T) throws -> T {
-        try inner.read { rows in try body(Counter(rows: rows as! any CorpusWriter, owner: self)) }
+    init(inner: any CorpusBackend) {
+        let box = Box()
+        observed = ObservedCorpusBackend(inner) { read in box.owner?.count(read) }
+        box.owner = self
     }
 
-    func write<T>(_ body: (any CorpusWriter) throws -> T) throws -> T {
-        try inner.write { rows in try body(Counter(rows: rows, owner: self)) }
+    func read<T>(_ body: (any CorpusReader) throws -> T) throws -> T { try observed.read(body) }
+    func write<T>(_ body: (any CorpusWriter) throws -> T) throws -> T { try observed.write(body) }
+
+    private func count(_ read: ObservedRead) {
+        lock.withLock {
+            switch read {
+            case .headRow: _counts.headEntryReads += 1
+            case .headBlock: _counts.blockReads += 1
+            case .headRows, .history: _counts.scans += 1
+            }
+        }
     }
 
-    fileprivate func count(_ update: (inout Counts) -> Void) { lock.withLock { update(&_counts) } }
-}
-
-private struct Counter: CorpusWriter {
-    let rows: any CorpusWriter
-    let owner: CountingBackend
-
-    func headRevision() throws -> Int { try rows.headRevision() }
-    func revision(_ n: Int) throws -> Revision? { try rows.revision(n) }
-    func revisionNumber(of c: ChangesetID) throws -> Int? { try rows.revisionNumber(of: c) }
-    func revisions(after: Int, through: Int) throws -> [Revision] { try rows.revisions(after: after, through: through) }
-    func document(_ id: DocumentID) throws -> DocumentRecord? { try rows.document(id) }
-    func documents() throws -> [DocumentRecord] { try rows.documents() }
-    func documents(addedAfter after: Int, through: Int) throws -> [DocumentRecord] {
-        try rows.documents(addedAfter: after, through: through)
+    /// Lets the observer reach the counter it belongs to without a reference cycle.
+    private final class Box: @unchecked Sendable {
+        weak var owner: CountingBackend?
     }
-    func headBlock(document: Int64) throws -> HeadBlock? {
-        owner.count { $0.blockReads += 1 }
-        return try rows.headBlock(document: document)
-    }
-    func headLayout(document: Int64) throws -> (blockEntries: Int, rows: Int) { try rows.headLayout(document: document) }
-    func headRow(document: Int64, id: AnnotationID) throws -> [UInt8]? {
-        owner.count { $0.headEntryReads += 1 }
-        return try rows.headRow(document: document, id: id)
-    }
-    func headRows(document: Int64) throws -> [(id: AnnotationID, body: [UInt8])] {
-        owner.count { $0.scans += 1 }
-        return try rows.headRows(document: document)
-    }
-    func referrers(document: Int64, target: AnnotationID) throws -> [AnnotationID] {
-        try rows.referrers(document: document, target: target)
-    }
-    func deltas(document: Int64, after: Int, through: Int) throws -> [StoredBlob] {
-        owner.count { $0.scans += 1 }
-        return try rows.deltas(document: document, after: after, through: through)
-    }
-    func deltas(after: Int, through: Int) throws -> [StoredBlob] {
-        owner.count { $0.scans += 1 }
-        return try rows.deltas(after: after, through: through)
-    }
-    func latestBaseDelta(document: Int64, atOrBefore r: Int) throws -> Int? { try rows.latestBaseDelta(document: document, atOrBefore: r) }
-    func latestSnapshot(document: Int64, atOrBefore r: Int) throws -> StoredBlob? {
-        owner.count { $0.scans += 1 }
-        return try rows.latestSnapshot(document: document, atOrBefore: r)
-    }
-    func text(_ d: TextDigest) throws -> (rawLength: Int, data: [UInt8])? { try rows.text(d) }
-    func meta(_ key: String) throws -> [UInt8]? { try rows.meta(key) }
-    func storageSummary() throws -> StorageSummary { try rows.storageSummary() }
-    func insertRevision(_ r: Revision) throws { try rows.insertRevision(r) }
-    func putDocument(_ r: DocumentRecord) throws -> Int64 { try rows.putDocument(r) }
-    func putHeadRows(document: Int64, _ entries: [(id: AnnotationID, body: [UInt8])]) throws {
-        try rows.putHeadRows(document: document, entries)
-    }
-    func putHeadBlock(document: Int64, _ block: HeadBlock) throws { try rows.putHeadBlock(document: document, block) }
-    func clearHead(document: Int64) throws { try rows.clearHead(document: document) }
-    func addReferrer(document: Int64, target: AnnotationID, source: AnnotationID) throws {
-        try rows.addReferrer(document: document, target: target, source: source)
-    }
-    func insertDelta(document: Int64, revision: Int, isBase: Bool, rawLength: Int, data: [UInt8]) throws {
-        try rows.insertDelta(document: document, revision: revision, isBase: isBase, rawLength: rawLength, data: data)
-    }
-    func markBaseDelta(document: Int64, revision: Int) throws { try rows.markBaseDelta(document: document, revision: revision) }
-    func insertSnapshot(document: Int64, revision: Int, rawLength: Int, data: [UInt8]) throws {
-        try rows.insertSnapshot(document: document, revision: revision, rawLength: rawLength, data: data)
-    }
-    func putText(_ d: TextDigest, rawLength: Int, data: [UInt8]) throws { try rows.putText(d, rawLength: rawLength, data: data) }
-    func setMeta(_ key: String, _ value: [UInt8]) throws { try rows.setMeta(key, value) }
 }
