@@ -79,10 +79,11 @@ public struct RequestRouter: Sendable {
 
     // MARK: Clone and pull
 
-    /// Schema, then the revisions in order, each preceded by the texts and snapshots of the
-    /// documents whose chains start there, and carrying only the deltas past each document's
-    /// start. Both sides hold one page of revisions and one document at a time, so a corpus
-    /// larger than memory still clones.
+    /// Schema, then the revisions in order, each preceded by the texts of the documents added
+    /// there, and carrying every delta of the documents live at the head since they were last
+    /// added: the whole history a replica needs to show any of their revisions, as `git clone`
+    /// carries every commit. Both sides hold one page of revisions and one document at a time,
+    /// so a corpus larger than memory still clones.
     private func clone(_ r: Gloss_V1_CloneRequest, user: String, sink: any ResponseSink) async throws
         -> Gloss_V1_Response
     {
@@ -90,7 +91,7 @@ public struct RequestRouter: Sendable {
         let store = handle.store
         let (head, schema) = try await offload { (try store.headRevision(), try schemaItem(store)) }
         try await sink.stream(item { $0.schema = schema })
-        // Where each live document's chain starts: metadata only, no blobs yet.
+        // Where each live document's history starts: metadata only, no blobs yet.
         let plan = try await offload { try Self.clonePlan(store, head: head) }
         var sentTexts: Set<TextDigest> = []
         try await streamRevisions(store, after: 0, through: head, sink: sink) { blob in
@@ -102,31 +103,21 @@ public struct RequestRouter: Sendable {
                 let digest = doc.document.digest
                 try await sink.stream(try await offload { try textItem(store, digest) })
             }
-            for document in plan.snapshotsDue[revision] ?? [] {
-                guard let snapshot = try await offload({ try store.storedSnapshot(of: document, atOrBefore: head) })
-                else { continue }
-                try await sink.stream(item { $0.snapshot = Self.blob(snapshot) })
-            }
         }
         return .with { $0.streamEnd = .with { $0.headRevision = UInt64(head) } }
     }
 
-    /// Where each live document's chain starts, and the revision before which its text and
-    /// snapshot go out.
+    /// Where each live document's history starts, and the revision before which its text goes out.
     struct ClonePlan: Sendable {
         var firstDelta: [DocumentID: Int] = [:]
-        var snapshotsDue: [Int: [DocumentID]] = [:]
         var textsDue: [Int: [DocumentEntry]] = [:]
     }
 
     static func clonePlan(_ store: CorpusStore, head: Int) throws -> ClonePlan {
         var plan = ClonePlan()
-        for doc in try store.documents() where doc.isLive && doc.addedAt <= head {
-            guard let start = try store.chainStart(of: doc.document.id, atOrBefore: head) else { continue }
-            plan.firstDelta[doc.document.id] = start.firstDelta
-            let due = start.snapshot?.revision ?? start.firstDelta
-            if start.snapshot != nil { plan.snapshotsDue[due, default: []].append(doc.document.id) }
-            plan.textsDue[due, default: []].append(doc)
+        for (doc, first) in try store.historyStarts(through: head) {
+            plan.firstDelta[doc.document.id] = first
+            plan.textsDue[first, default: []].append(doc)
         }
         return plan
     }

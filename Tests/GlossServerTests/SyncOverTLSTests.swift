@@ -162,9 +162,9 @@ struct SyncOverTLSTests {
         await watcher.cancel(id)
     }
 
-    /// The clone stream carries, per live document, its text and chain start (a snapshot or
-    /// the delta that added it), then every revision with only the deltas past each start:
-    /// applying them in order rebuilds exactly the server's head, with snapshots in play.
+    /// The clone stream carries, per live document, its text and then every delta since the
+    /// document was added, although the server keeps snapshots of it: applying them in order
+    /// rebuilds exactly the server's head, and the replica can show every revision.
     @Test func cloneStreamRebuildsTheHead() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
@@ -181,7 +181,7 @@ struct SyncOverTLSTests {
             #expect(try await Self.push(admin, corpus: "big", m.changeset(base: i + 1, ops)).acceptedRevision == UInt64(i + 2))
         }
         var states: [DocumentID: DocumentState] = [:]
-        var snapshots = 0
+        var (snapshots, deltas) = (0, 0)
         let end = try await admin.streaming(.with { $0.clone = .with { $0.corpus = "big" } }) { event in
             guard case .item(let bytes) = event else { return }
             let item = try Gloss_V1_StreamItem(serializedBytes: Array(bytes.readableBytesView))
@@ -195,14 +195,19 @@ struct SyncOverTLSTests {
                 snapshots += 1
                 try apply(blob, .snapshot)
             case .revision(let r):
-                for blob in r.deltas where !blob.document.isEmpty { try apply(blob, .delta) }
+                for blob in r.deltas where !blob.document.isEmpty {
+                    deltas += 1
+                    try apply(blob, .delta)
+                }
             default:
                 break
             }
         }
         #expect(end.streamEnd.headRevision == 61)
-        #expect(snapshots > 0)
         let store = try server.server.router.corpora.handle(for: "big").store
+        #expect(try store.storedSnapshot(of: "a", atOrBefore: 61) != nil)
+        #expect(snapshots == 0)
+        #expect(deltas == (try store.storedDeltas(after: 0, through: 61).filter { $0.document != nil }.count))
         for doc in ["a", "b"] as [DocumentID] {
             #expect(states[doc]?.sortedAnnotations == (try store.headAnnotations(of: doc)))
         }
