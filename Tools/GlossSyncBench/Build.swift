@@ -22,6 +22,12 @@ struct Setup: Codable {
     var small: CorpusBuild
     var accountsSeconds: Double
     var buildVmHWMBytes: Int?
+    /// With `--single-import`: the same import as `bigCorpus` in one changeset of every
+    /// document and annotation (written with `append(batch:)`), and an empty corpus, owned by
+    /// `pusher`, for that changeset to be pushed into over the network.
+    var singleImportCorpus: String?
+    var singleImport: CorpusBuild?
+    var pushTargetCorpus: String?
 
     static let reader = "reader"
     static let pusher = "pusher"
@@ -64,6 +70,14 @@ struct BuildOptions {
     var smallDocuments: Int
     var smallAnnotations: Int
     var clients: Int
+    var singleImport = false
+}
+
+/// "1k", "100k", "1m", "10m": how corpus names say their size.
+func sizeName(_ n: Int) -> String {
+    if n >= 1_000_000 && n % 1_000_000 == 0 { return "\(n / 1_000_000)m" }
+    if n >= 1000 && n % 1000 == 0 { return "\(n / 1000)k" }
+    return "\(n)"
 }
 
 enum Build {
@@ -80,8 +94,11 @@ enum Build {
         try AdminBootstrap.ensureAdmin(accounts: accounts, dataDirectory: data)
         let adminToken = try String(contentsOf: data.appendingPathComponent("admin.token"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let big = "bench-1m"
-        let small = "bench-1k"
+        let big = "bench-\(sizeName(o.annotations))"
+        let small = "bench-\(sizeName(o.smallAnnotations))"
+        guard big != small else { throw BenchError("the big and the small corpus are both \(big)") }
+        let single = "bench-one-\(sizeName(o.annotations))"
+        let pushTarget = "bench-push-\(sizeName(o.annotations))"
         try accounts.createCorpus(name: big, owner: "admin")
         try accounts.createCorpus(name: small, owner: "admin")
         var tokens: [String: String] = [:]
@@ -89,6 +106,12 @@ enum Build {
             try accounts.addUser(user)
             for corpus in [big, small] { try accounts.grant(corpus: corpus, user: user, role: .annotator) }
             tokens[user] = try accounts.issueToken(for: user, label: "sync bench").secret
+        }
+        if o.singleImport {
+            // Adding documents takes an owner.
+            try accounts.createCorpus(name: single, owner: "admin")
+            try accounts.createCorpus(name: pushTarget, owner: Setup.pusher)
+            for corpus in [single, pushTarget] { try accounts.grant(corpus: corpus, user: Setup.reader, role: .annotator) }
         }
         let accountsSeconds = seconds(clock.now - t0)
 
@@ -102,12 +125,44 @@ enum Build {
         let smallBuild = try build(
             name: small, path: corpora.appendingPathComponent("\(small).sqlite").path, seed: o.seed,
             documents: o.smallDocuments, annotations: o.smallAnnotations, edits: 0)
+        var singleBuild: CorpusBuild?
+        if o.singleImport {
+            log("building \(single): the same import as one changeset of \(o.annotations) annotations")
+            singleBuild = try buildSingleImport(
+                name: single, path: corpora.appendingPathComponent("\(single).sqlite").path, seed: o.seed,
+                documents: o.documents, annotations: o.annotations)
+        }
         // Nothing of ours may be waiting for writeback while durable commits are timed.
         sync()
         return Setup(
             dataDirectory: data.path, fingerprint: identity.fingerprint.description, adminToken: adminToken,
             tokens: tokens, bigCorpus: big, smallCorpus: small, big: bigBuild, small: smallBuild,
-            accountsSeconds: accountsSeconds, buildVmHWMBytes: procStatus("VmHWM"))
+            accountsSeconds: accountsSeconds, buildVmHWMBytes: procStatus("VmHWM"),
+            singleImportCorpus: o.singleImport ? single : nil, singleImport: singleBuild,
+            pushTargetCorpus: o.singleImport ? pushTarget : nil)
+    }
+
+    /// A history of one revision: the whole import as one changeset, through the store's own
+    /// `append(batch:)`.
+    static func buildSingleImport(name: String, path: String, seed: UInt64, documents: Int, annotations: Int) throws
+        -> CorpusBuild
+    {
+        let clock = ContinuousClock()
+        let store = try CorpusStore.sqlite(path: path)
+        guard let backend = store.backend as? SQLiteCorpusBackend else { throw BenchError("\(name) is not a SQLite store") }
+        let g0 = clock.now
+        var gen = Generator(seed: seed, documents: documents, annotations: annotations)
+        let changeset = gen.singleImportChangeset()
+        let t0 = clock.now
+        try check(try store.append(batch: [changeset]), first: 1, what: "the single import into \(name)")
+        let importTime = clock.now - t0
+        try backend.checkpoint()
+        let summary = try store.storageSummary()
+        log("  \(name): \(changeset.ops.count) ops in one revision, \(String(format: "%.2f", seconds(importTime))) s")
+        return CorpusBuild(
+            name: name, documents: documents, annotations: annotations, importSeconds: seconds(importTime), edits: 0,
+            editOps: 0, editSeconds: 0, generateSeconds: seconds(t0 - g0), head: 1, headRows: summary.headRows,
+            historyBytes: summary.historyBytes, fileBytes: summary.fileBytes)
     }
 
     /// The storage benchmark's history: one import changeset per document (batches of 50), then
@@ -170,5 +225,24 @@ enum Build {
         for (i, outcome) in outcomes.enumerated() where outcome != .accepted(revision: first + i) {
             throw BenchError("\(what): changeset \(i) of the batch: \(outcome), expected revision \(first + i)")
         }
+    }
+}
+
+extension Build {
+    /// Runs the build role in a child (this binary) into `work`, and reads the setup it leaves.
+    static func inChild(
+        work: URL, options o: Options, documents: Int, annotations: Int, changesets: Int, singleImport: Bool
+    ) async throws -> (setup: Setup, path: String) {
+        let setupPath = work.appendingPathComponent("setup.json").path
+        try await runProcess(
+            selfExecutable(),
+            [
+                "--role", Role.build.rawValue, "--work", work.path, "--setup", setupPath, "--seed", "\(o.seed)",
+                "--documents", "\(documents)", "--annotations", "\(annotations)", "--changesets", "\(changesets)",
+                "--small-documents", "\(o.smallDocuments)", "--small-annotations", "\(o.smallAnnotations)",
+                "--clients", "\(o.clients)",
+            ] + (singleImport ? ["--single-import"] : [])
+        ).discard()
+        return (try Setup.load(setupPath), setupPath)
     }
 }

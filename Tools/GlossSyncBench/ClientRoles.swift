@@ -10,12 +10,30 @@ import Synchronization
 // The client sides that run in a child process of their own (this binary with `--role`), so
 // that their CPU time and peak memory are theirs and not the server's.
 
-func connect(port: Int, setup: Setup, user: String) async throws -> ClientConnection {
+func connect(port: Int, setup: Setup, user: String, limits: WireLimits = .default) async throws -> ClientConnection {
     guard let pin = CertificateFingerprint(parsing: setup.fingerprint) else {
         throw BenchError("bad fingerprint \(setup.fingerprint)")
     }
     return try await ClientConnection.connect(
-        .init(host: "127.0.0.1", port: port, trust: .pinned(pin), token: try setup.token(user)))
+        .init(host: "127.0.0.1", port: port, trust: .pinned(pin), token: try setup.token(user), limits: limits))
+}
+
+/// One authenticated connection per user given, in their order, made ten at a time (100 TLS
+/// handshakes at once only measure the handshake queue).
+func connectAll(port: Int, setup: Setup, users: [String]) async throws -> [ClientConnection] {
+    var connections: [ClientConnection] = []
+    for start in stride(from: 0, to: users.count, by: 10) {
+        try await withThrowingTaskGroup(of: (Int, ClientConnection).self) { group in
+            for i in start..<min(users.count, start + 10) {
+                let user = users[i]
+                group.addTask { (i, try await connect(port: port, setup: setup, user: user)) }
+            }
+            var got: [(Int, ClientConnection)] = []
+            for try await c in group { got.append(c) }
+            connections += got.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+    return connections
 }
 
 // MARK: - Clone
@@ -314,19 +332,8 @@ enum PushRole {
     {
         let clock = ContinuousClock()
         let t0 = clock.now
-        // Connect everyone first (a handful at a time: 100 TLS handshakes at once only measure
-        // the handshake queue).
-        var connections: [ClientConnection] = []
-        for start in stride(from: 0, to: clients, by: 10) {
-            try await withThrowingTaskGroup(of: (Int, ClientConnection).self) { group in
-                for i in start..<min(clients, start + 10) {
-                    group.addTask { (i, try await connect(port: port, setup: setup, user: Setup.client(i))) }
-                }
-                var got: [(Int, ClientConnection)] = []
-                for try await c in group { got.append(c) }
-                connections += got.sorted { $0.0 < $1.0 }.map(\.1)
-            }
-        }
+        // Connect everyone first.
+        let connections = try await connectAll(port: port, setup: setup, users: (0..<clients).map(Setup.client))
         let connectSeconds = seconds(clock.now - t0)
         let (head, docs) = try await documentList(connections[0], corpus: corpus)
         log("\(clients) clients connected in \(String(format: "%.2f", connectSeconds)) s; head \(head)")

@@ -56,9 +56,11 @@ struct Latency: Codable {
 
 // MARK: - This process
 
-/// A field of /proc/self/status in bytes (VmHWM: peak resident set; VmRSS: now).
-func procStatus(_ field: String) -> Int? {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+/// A field of /proc/self/status (or of another process's, by pid) in bytes (VmHWM: peak
+/// resident set; VmRSS: now).
+func procStatus(_ field: String, pid: pid_t? = nil) -> Int? {
+    let path = "/proc/\(pid.map(String.init) ?? "self")/status"
+    guard let status = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
     for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
         let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
         if parts.count >= 2, let kb = Int(parts[1]) { return kb * 1024 }
@@ -66,11 +68,13 @@ func procStatus(_ field: String) -> Int? {
     return nil
 }
 
-/// Resets VmHWM to the current RSS (Linux ≥ 4.0: `echo 5 > /proc/self/clear_refs`), so the
-/// next reading is the peak of one phase. Returns false when the kernel refuses.
+/// Resets VmHWM to the current RSS (Linux ≥ 4.0: `echo 5 > /proc/self/clear_refs`; another
+/// process's by pid), so the next reading is the peak of one phase. Returns false when the
+/// kernel refuses.
 @discardableResult
-func resetPeakMemory() -> Bool {
-    guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
+func resetPeakMemory(pid: pid_t? = nil) -> Bool {
+    let path = "/proc/\(pid.map(String.init) ?? "self")/clear_refs"
+    guard let handle = FileHandle(forWritingAtPath: path) else { return false }
     defer { try? handle.close() }
     do {
         try handle.write(contentsOf: Data("5".utf8))
@@ -116,6 +120,18 @@ func procIO(_ field: String) -> Int? {
         return Int(line.split(separator: " ").last ?? "")
     }
     return nil
+}
+
+/// CPU seconds (user + system, all threads) another process has used so far, from
+/// /proc/PID/stat (USER_HZ = 100).
+func processCPUSeconds(pid: pid_t) -> Double? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = text.lastIndex(of: ")")
+    else { return nil }
+    // After "pid (comm)": state is field 3, utime 14, stime 15.
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    return (user + system) / 100
 }
 
 /// CPU seconds of this process's finished children.

@@ -34,12 +34,34 @@ struct Options {
     /// commits (git); and a document is looked at this many revisions back.
     let behind = 1000
     let behindReps = 3
+    /// The phases of the usual run (`--memory-only` and `--scale-only` leave them out).
+    var usualPhases = true
+    /// `--memory`: the real glossd's memory with idle connections, 100 pushing clients and one
+    /// changeset of the whole import, and `gloss clone`'s.
+    var memory = false
+    var idleConnections = 200
+    var idleSeconds = 5
+    var bigPushTimeoutSeconds = 900
+    /// `--scale`: the corpus at these sizes (annotations), ~`scalePerDocument` per document.
+    var scale = false
+    var scaleSizes = [100_000, 1_000_000, 10_000_000]
+    var scalePerDocument = 500
+    /// Edit changesets fixed at `changesets` rather than one per 100 annotations.
+    var scaleHistoryFixed = false
+    var scalePushes = 50
+    var scalePullReps = 20
+    /// Build role: also the single-import corpus and the empty corpus the big push goes to.
+    var singleImport = false
 
     static let usage = """
         usage: gloss-sync-bench [--seed N] [--documents N] [--annotations N] [--changesets N]
                                 [--small-documents N] [--small-annotations N] [--clients N] [--pushes N]
                                 [--pull-reps N] [--raw-commits N] [--git-reps N] [--no-git] [--dir PARENT]
                                 [--keep] [--json-out FILE] [--profile DIR]
+                                [--memory | --memory-only] [--idle-connections N] [--idle-seconds N]
+                                [--big-push-timeout SECONDS]
+                                [--scale | --scale-only] [--scale-sizes 100k,1m,10m] [--scale-per-document N]
+                                [--scale-history proportional|fixed] [--scale-pushes N] [--scale-pull-reps N]
         """
 }
 
@@ -197,6 +219,10 @@ struct Report: Codable {
     var inProcessRouter: InProcessPush
     var pushSteps: PushSteps
     var git: Git?
+    /// `--memory`: the real glossd's memory and `gloss clone`'s.
+    var memory: MemoryReport?
+    /// `--scale`: the scale curve.
+    var scale: ScaleReport?
     var kept: Kept?
     var targets: [Target]
     var totalSeconds: Double
@@ -209,25 +235,19 @@ struct Orchestrator {
     func run() async throws -> Report {
         let o = options
         let runStart = clock.now
-        let parent = URL(fileURLWithPath: o.dir ?? NSTemporaryDirectory(), isDirectory: true)
-        let work = parent.appendingPathComponent("gloss-sync-bench-\(getpid())")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let work = try Self.makeWorkDirectory(o)
         defer { if !o.keep { try? FileManager.default.removeItem(at: work) } }
         if let profile = o.profile { try FileManager.default.createDirectory(atPath: profile, withIntermediateDirectories: true) }
-        log("working in \(work.path) (\(filesystemType(of: work.path)))")
         let loadBefore = loadAverage()
         let runMark = Contention.Mark()
         let runCPU0 = CPUTime.now()
 
         // 0. Build the corpora and accounts in a child, then the raw baselines on this disk.
-        let setupPath = work.appendingPathComponent("setup.json").path
-        try await runProcess(selfExecutable(), [
-            "--role", Role.build.rawValue, "--work", work.path, "--setup", setupPath, "--seed", "\(o.seed)",
-            "--documents", "\(o.documents)", "--annotations", "\(o.annotations)", "--changesets", "\(o.changesets)",
-            "--small-documents", "\(o.smallDocuments)", "--small-annotations", "\(o.smallAnnotations)",
-            "--clients", "\(o.clients)",
-        ]).discard()
-        let setup = try Setup.load(setupPath)
+        let (setup, setupPath) = try await Build.inChild(
+            work: work, options: o, documents: o.documents, annotations: o.annotations, changesets: o.changesets,
+            singleImport: o.memory)
+        // The glossd memory phases run at the end, on the data directory as built.
+        let memoryData: String? = if o.memory { try MemoryPhases.copyData(of: setup, into: work) } else { nil }
         var kept: Report.Kept?
         if o.keep {
             // The measurements add revisions: the comparison script gets the corpus as built.
@@ -372,6 +392,13 @@ struct Orchestrator {
             kept?.gitRepository = result.repository
         }
 
+        // 8. The real glossd's memory, and the scale curve (each with its own servers).
+        var memory: MemoryReport?
+        if let memoryData {
+            memory = try await MemoryPhases(options: o, setup: setup, setupPath: setupPath, dataCopy: memoryData, work: work).run()
+        }
+        let scale: ScaleReport? = if o.scale { try await ScaleCurve(options: o, work: work).run() } else { nil }
+
         var targets = [
             Report.Target(
                 name: "clone of \(grouped(setup.big.annotations)) annotations over loopback TLS", target: "≤ 5 s",
@@ -393,6 +420,7 @@ struct Orchestrator {
                 Report.Target(
                     name: "Gloss ÷ git: \(c.name)", target: "≤ \(fmt(bound, 1))", measured: fmt(c.ratio, 2), met: c.ratio <= bound))
         }
+        targets += memory?.targets ?? []
         if let kept {
             log("kept \(work.path): the glossd data directory as built, \(kept.dataDirectory) (corpus \(kept.corpus))"
                 + (kept.gitRepository.map { ", and git's repository as built, \($0)" } ?? ""))
@@ -410,8 +438,17 @@ struct Orchestrator {
             big: setup.big, small: setup.small, clone: clone, cloneStream: cloneStream, pullFromZeroStream: pullZeroStream,
             pulls: pulls, pullRatio: pullRatio, behindPull: behindPull, reconstruct: reconstruct, push: push,
             rawBefore: rawBefore, rawAfter: rawAfter, batchAppends: batches, inProcessCommitter: committer,
-            inProcessRouter: routed, pushSteps: steps, git: git, kept: kept, targets: targets,
+            inProcessRouter: routed, pushSteps: steps, git: git, memory: memory, scale: scale, kept: kept, targets: targets,
             totalSeconds: seconds(clock.now - runStart))
+    }
+
+    /// A fresh directory under `--dir` (or the temporary directory) for one run.
+    static func makeWorkDirectory(_ o: Options) throws -> URL {
+        let parent = URL(fileURLWithPath: o.dir ?? NSTemporaryDirectory(), isDirectory: true)
+        let work = parent.appendingPathComponent("gloss-sync-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        log("working in \(work.path) (\(filesystemType(of: work.path)))")
+        return work
     }
 
     // MARK: git beside Gloss

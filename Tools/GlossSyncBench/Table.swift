@@ -115,6 +115,8 @@ func printTable(_ r: Report) {
     row("ratio: network push rate ÷ in-process committer", fmt(p.client.changesetsPerSecond / r.inProcessCommitter.changesetsPerSecond, 2))
     row("ratio: clone ÷ local build of the same history", fmt(r.clone.client.cloneSeconds / (r.big.importSeconds + r.big.editSeconds), 2))
     if let g = r.git { lines += gitLines(g) }
+    if let m = r.memory { lines += memoryLines(m) }
+    if let s = r.scale { lines += scaleLines(s) }
     if let k = r.kept {
         section("Kept (--keep)")
         row("glossd data directory as built; corpus", "\(k.dataDirectory); \(k.corpus)")

@@ -20,7 +20,7 @@ import Foundation
 // (this binary with `--role`), so that peak memory and CPU time can be told apart.
 
 enum Role: String {
-    case build, clone, drain, push, git
+    case build, clone, drain, push, git, idle, bigpush
 
     nonisolated(unsafe) static var current: Role?
 }
@@ -66,8 +66,34 @@ func parse(_ args: [String]) throws -> (Role?, [String: String], Options) {
         case "--keep": o.keep = true
         case "--json-out": o.jsonOut = try value()
         case "--profile": o.profile = try value()
+        case "--memory": o.memory = true
+        case "--memory-only":
+            o.memory = true
+            o.usualPhases = false
+        case "--idle-connections": o.idleConnections = max(1, try int())
+        case "--idle-seconds": o.idleSeconds = try int()
+        case "--big-push-timeout": o.bigPushTimeoutSeconds = max(1, try int())
+        case "--scale": o.scale = true
+        case "--scale-only":
+            o.scale = true
+            o.usualPhases = false
+        case "--scale-sizes":
+            let v = try value()
+            let sizes = v.split(separator: ",").map { parseSize(String($0)) }
+            guard !sizes.isEmpty, sizes.allSatisfy({ $0 != nil }) else { throw BenchError("--scale-sizes: not sizes: \(v)") }
+            o.scaleSizes = sizes.map { $0! }
+        case "--scale-per-document": o.scalePerDocument = max(60, try int())
+        case "--scale-history":
+            switch try value() {
+            case "proportional": o.scaleHistoryFixed = false
+            case "fixed": o.scaleHistoryFixed = true
+            case let other: throw BenchError("--scale-history: proportional or fixed, not \(other)")
+            }
+        case "--scale-pushes": o.scalePushes = max(1, try int())
+        case "--scale-pull-reps": o.scalePullReps = max(1, try int())
         // Child roles only.
-        case "--setup", "--port", "--corpus", "--into", "--request", "--work":
+        case "--single-import": o.singleImport = true
+        case "--setup", "--port", "--corpus", "--into", "--request", "--work", "--connections":
             let key = args[i]
             values[key] = try value()
         case "-h", "--help":
@@ -83,6 +109,14 @@ func parse(_ args: [String]) throws -> (Role?, [String: String], Options) {
     return (role, values, o)
 }
 
+/// "100k", "1m", "10m", "250000", "1_000_000".
+func parseSize(_ text: String) -> Int? {
+    let t = text.lowercased().replacingOccurrences(of: "_", with: "")
+    let (digits, factor) =
+        t.hasSuffix("k") ? (t.dropLast(), 1000) : t.hasSuffix("m") ? (t.dropLast(), 1_000_000) : (Substring(t), 1)
+    return Int(digits).map { $0 * factor }.flatMap { $0 > 0 ? $0 : nil }
+}
+
 func main() async throws {
     let (role, values, options) = try parse(Array(CommandLine.arguments.dropFirst()))
     Role.current = role
@@ -91,11 +125,18 @@ func main() async throws {
         return v
     }
     guard let role else {
-        let report = try await Orchestrator(options: options).run()
-        printTable(report)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = try encoder.encode(report)
+        let json: Data
+        if options.usualPhases {
+            let report = try await Orchestrator(options: options).run()
+            printTable(report)
+            json = try encoder.encode(report)
+        } else {
+            let report = try await PartsRun(options: options).run()
+            printParts(report)
+            json = try encoder.encode(report)
+        }
         if let out = options.jsonOut { try json.write(to: URL(fileURLWithPath: out)) }
         return
     }
@@ -105,7 +146,7 @@ func main() async throws {
             BuildOptions(
                 work: try need("--work"), seed: options.seed, documents: options.documents,
                 annotations: options.annotations, changesets: options.changesets, smallDocuments: options.smallDocuments,
-                smallAnnotations: options.smallAnnotations, clients: options.clients))
+                smallAnnotations: options.smallAnnotations, clients: options.clients, singleImport: options.singleImport))
         try JSONEncoder().encode(setup).write(to: URL(fileURLWithPath: try need("--setup")))
     case .clone:
         let setup = try Setup.load(try need("--setup"))
@@ -123,6 +164,17 @@ func main() async throws {
             try await PushRole.run(
                 setup: setup, port: Int(try need("--port"))!, corpus: try need("--corpus"), clients: options.clients,
                 perClient: options.pushes, seed: options.seed))
+    case .idle:
+        let setup = try Setup.load(try need("--setup"))
+        guard let count = Int(try need("--connections")) else { throw BenchError("--connections: not a count") }
+        try emit(try await IdleRole.run(setup: setup, port: Int(try need("--port"))!, count: count))
+    case .bigpush:
+        let setup = try Setup.load(try need("--setup"))
+        try emit(
+            try await BigPushRole.run(
+                setup: setup, port: Int(try need("--port"))!, corpus: try need("--corpus"), seed: options.seed,
+                documents: options.documents, annotations: options.annotations,
+                timeout: .seconds(options.bigPushTimeoutSeconds)))
     case .git:
         // Blocking work, and git processes (the daemon among them) that SIGTERM must stop.
         let o = options

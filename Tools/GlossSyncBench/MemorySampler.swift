@@ -1,0 +1,94 @@
+import Foundation
+import Synchronization
+
+// Another process's memory while a phase runs: VmRSS sampled from /proc/PID/status on a thread
+// of our own, and the kernel's VmHWM for the phase (reset when it starts).
+
+/// A process's resident memory over one phase.
+struct MemoryReading: Codable, Sendable {
+    /// VmRSS when the phase started.
+    var vmRSSBeforeBytes: Int?
+    var samples: Int
+    var intervalMs: Double
+    var maxVmRSSBytes: Int?
+    var meanVmRSSBytes: Int?
+    /// VmRSS when the phase ended.
+    var vmRSSAfterBytes: Int?
+    /// The kernel's peak for the phase (VmHWM, reset at its start); nil when the reset or the
+    /// reading failed (the process ended).
+    var vmHWMBytes: Int?
+    var peakWasReset: Bool
+    /// CPU seconds the process used during the phase.
+    var cpuSeconds: Double?
+
+    /// The phase's peak: VmHWM when the kernel kept it, else the largest sample.
+    var peakBytes: Int? { vmHWMBytes ?? maxVmRSSBytes }
+}
+
+/// Samples a process's VmRSS every `interval` until stopped.
+final class MemorySampler: Sendable {
+    private struct State {
+        var running = true
+        var samples = 0
+        var max = 0
+        var sum = 0.0
+    }
+
+    let pid: pid_t
+    let interval: Duration
+    private let state = Mutex(State())
+    private let finished = DispatchSemaphore(value: 0)
+    private let before: Int?
+    private let reset: Bool
+    private let cpuBefore: Double?
+
+    /// Resets the process's VmHWM and starts sampling.
+    init(pid: pid_t, every interval: Duration = .milliseconds(20)) {
+        self.pid = pid
+        self.interval = interval
+        before = procStatus("VmRSS", pid: pid)
+        cpuBefore = processCPUSeconds(pid: pid)
+        reset = resetPeakMemory(pid: pid)
+        Thread.detachNewThread { [self] in
+            let micros = useconds_t(interval.components.attoseconds / 1_000_000_000_000 + interval.components.seconds * 1_000_000)
+            while state.withLock({ $0.running }) {
+                if let rss = procStatus("VmRSS", pid: pid) {
+                    state.withLock {
+                        $0.samples += 1
+                        $0.max = Swift.max($0.max, rss)
+                        $0.sum += Double(rss)
+                    }
+                }
+                usleep(micros)
+            }
+            finished.signal()
+        }
+    }
+
+    /// Stops sampling and reads the phase's peak.
+    func stop() -> MemoryReading {
+        let hwm = procStatus("VmHWM", pid: pid)
+        let after = procStatus("VmRSS", pid: pid)
+        let cpu = processCPUSeconds(pid: pid).flatMap { a in cpuBefore.map { a - $0 } }
+        state.withLock { $0.running = false }
+        finished.wait()
+        let s = state.withLock { $0 }
+        return MemoryReading(
+            vmRSSBeforeBytes: before, samples: s.samples, intervalMs: seconds(interval) * 1000,
+            maxVmRSSBytes: s.samples > 0 ? s.max : nil, meanVmRSSBytes: s.samples > 0 ? Int(s.sum / Double(s.samples)) : nil,
+            vmRSSAfterBytes: after, vmHWMBytes: reset ? hwm : nil, peakWasReset: reset,
+            cpuSeconds: cpu)
+    }
+}
+
+/// Runs `body` while sampling the memory of process `pid`.
+func measuringMemory<T>(of pid: pid_t, _ body: () async throws -> T) async throws -> (T, MemoryReading) {
+    let sampler = MemorySampler(pid: pid)
+    do {
+        let value = try await body()
+        return (value, sampler.stop())
+    } catch {
+        _ = sampler.stop()
+        throw error
+    }
+}
