@@ -32,7 +32,8 @@ func memoryLines(_ m: MemoryReport) -> [String] {
     row("   glossd survived; CPU", "\(b.serverSurvived ? "yes" : "no, status \(b.serverExit?.status ?? -1)"); \(b.server.cpuSeconds.map { fmt($0, 2) } ?? "n/a") s")
     row("   contention: others' CPU s; CPU / IO pressure", contention(b.contention))
     for c in m.clones {
-        row("d. gloss clone \(c.client.corpus): \(c.history)", "\(fmt(c.client.seconds, 2)) s; client peak \(mb(c.client.exit.peakRSSBytes))")
+        row("d. gloss clone \(c.client.corpus)", "\(fmt(c.client.seconds, 2)) s; client peak \(mb(c.client.exit.peakRSSBytes))")
+        row("   history", c.history)
         row("   \(grouped(c.annotations)) annotations, \(grouped(c.revisions)) revisions; CPU", "\(fmt(c.client.exit.cpu.user, 2)) + \(fmt(c.client.exit.cpu.system, 2)) s")
         row("   loopback bytes; workspace on disk", "\(mb(c.client.loopbackBytes)); \(mb(c.client.workspaceBytes))")
         row("   glossd during it", memoryReading(c.server))
