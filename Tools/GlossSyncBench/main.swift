@@ -6,7 +6,33 @@ import Foundation
 //   swift build -c release --scratch-path .build-syncbench --product gloss-sync-bench
 //   .build-syncbench/release/gloss-sync-bench
 //       [--seed 42] [--clients 100] [--pushes 150] [--pull-reps 40] [--dir PARENT] [--keep]
-//       [--json-out FILE] [--profile DIR] [--git-reps 3] [--no-git]
+//       [--json-out FILE] [--profile DIR] [--git-reps 3] [--no-git] [--memory] [--scale]
+//
+// The real glossd's memory and the scale curve (issue 10, points 3 and 4) run the release
+// `glossd` and `gloss` built beside this binary. SwiftPM builds only the last `--product` given,
+// so build the three one after another:
+//
+//   for p in gloss glossd gloss-sync-bench; do swift build -c release --scratch-path .build-syncbench --product $p; done
+//   .build-syncbench/release/gloss-sync-bench --memory-only --json-out memory.json   # about 3 min
+//   .build-syncbench/release/gloss-sync-bench --scale-only --json-out scale.json     # about 15–25 min on 2 cores
+//
+// `--memory` / `--scale` add the parts after the usual phases instead; `--memory-only` and
+// `--scale-only` together run both parts alone.
+//
+// Memory (`--memory`, on a copy of the data directory as built; glossd's VmRSS sampled every
+// 20 ms from /proc/PID/status and its VmHWM reset at each phase's start): a. a child holds
+// `--idle-connections 200` connections made and authenticated with ClientConnection for
+// `--idle-seconds 5`; b. the push phase's child, `--clients` × `--pushes`, against glossd;
+// d (i). `gloss clone` of the usual history; c. one child pushes the whole import (`--documents`
+// documents, `--annotations` spans) as one changeset into an empty corpus, over the protocol
+// (`--big-push-timeout 900` s); d (ii). `gloss clone` of that history as the store built it,
+// and as pushed when glossd accepted it. `gloss clone`'s peak is its own (wait4's ru_maxrss).
+//
+// Scale (`--scale`): for each of `--scale-sizes 100k,1m,10m` annotations, `--scale-per-document
+// 500` per document and `--scale-history proportional` (one edit changeset per 100 annotations:
+// 1k / 10k / 100k; `fixed` keeps `--changesets`), a fresh build, glossd on it, `gloss clone`,
+// `--scale-pull-reps 20` incremental pulls of 10 in this process on the clone, `--clients` ×
+// `--scale-pushes 50` pushes; then each figure's growth from one size to the next.
 //
 // One run: build the storage benchmark's corpus into a fresh server data directory (child) →
 // raw durability baselines → start glossd in this process on a loopback port with TLS →
