@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "gloss-bench", targets: ["GlossBench"]),
         .executable(name: "gloss-sync-bench", targets: ["GlossSyncBench"]),
         .executable(name: "gloss-local-bench", targets: ["GlossLocalBench"]),
+        .executable(name: "gloss-push-memory", targets: ["GlossPushMemory"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -146,6 +147,12 @@ let package = Package(
             name: "GlossLocalBench",
             dependencies: ["GlossModel", "GlossStore", "GlossClient", "GlossBenchCorpus"],
             path: "Tools/GlossLocalBench"
+        ),
+        // glossd's peak memory and time for one very large push, the real binary over TLS.
+        .executableTarget(
+            name: "GlossPushMemory",
+            dependencies: ["GlossModel", "GlossWire", "GlossClient"],
+            path: "Tools/GlossPushMemory"
         ),
         .testTarget(name: "GlossModelTests", dependencies: ["GlossModel", "GlossTestSupport"]),
         .testTarget(name: "GlossFormatsTests", dependencies: ["GlossFormats", "GlossModel", "GlossTestSupport"]),

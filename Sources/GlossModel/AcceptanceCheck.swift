@@ -16,10 +16,55 @@ public enum AcceptanceCheck {
     public static func check(_ changeset: Changeset, against head: some HeadView, as revision: Int)
         throws(ValidationError) -> CheckOutcome
     {
-        var run = CheckRun(changeset: changeset, head: head, revision: revision)
-        try run.process()
+        var run = CheckRun(
+            base: changeset.base, replica: changeset.replica, texts: changeset.texts, head: head, revision: revision,
+            capacity: changeset.ops.count)
+        for (index, op) in changeset.ops.enumerated() { try run.process(op, at: index) }
+        try run.settleDeletes()
         return run.outcome
     }
+
+    /// Checks one part of a large changeset on its own: its corpus-level ops, or its ops on one
+    /// document (see ``EncodedChangeset/parts``). Ops on different documents never interact,
+    /// so checking the corpus part first and then each document, and putting the parts
+    /// together with ``PartwiseCheck``, decides exactly what ``check(_:against:as:)`` decides
+    /// for the whole changeset while holding one document's ops at a time.
+    ///
+    /// - Parameters:
+    ///   - schema: the schema the corpus part left (nil when it set none): documents' ops are
+    ///     validated against it.
+    ///   - limit: only ops whose changeset-wide index is below it are checked, and deletes are
+    ///     not settled: what a part still needs once an earlier op elsewhere broke a rule
+    ///     (``PartwiseCheck/checkLimit``).
+    public static func check(
+        _ part: EncodedChangeset.DecodedPart, of changeset: EncodedChangeset, against head: some HeadView,
+        as revision: Int, schema: Schema? = nil, limit: Int? = nil
+    ) -> PartCheck {
+        var run = CheckRun(
+            base: changeset.base, replica: changeset.replica, texts: changeset.texts, head: head, revision: revision,
+            capacity: part.ops.count)
+        run.schemaBefore = schema
+        do throws(ValidationError) {
+            for (op, index) in zip(part.ops, part.indices) {
+                if let limit, index >= limit { break }
+                try run.process(op, at: index)
+            }
+            if limit == nil { try run.settleDeletes() }
+        } catch {
+            return PartCheck(outcome: run.outcome, conflictOrder: run.conflictOrder, violation: error, violationOrder: run.position)
+        }
+        return PartCheck(outcome: run.outcome, conflictOrder: run.conflictOrder)
+    }
+}
+
+/// Where something happened in a whole check: while walking the ops (phase 0) or while settling
+/// deletes afterwards (phase 1), at an op's changeset-wide index. Conflicts and the first rule
+/// violation of a whole check come in this order.
+struct CheckPosition: Comparable, Hashable, Sendable {
+    var phase: Int
+    var index: Int
+
+    static func < (a: CheckPosition, b: CheckPosition) -> Bool { (a.phase, a.index) < (b.phase, b.index) }
 }
 
 /// The state of one check: the changeset's effects so far, layered over the head.
@@ -29,32 +74,45 @@ private struct CheckRun<Head: HeadView> {
         var field: Field
     }
 
-    let changeset: Changeset
+    let base: Int
+    let replica: ReplicaID
+    let texts: [TextDigest: String]
     let head: Head
     let revision: Int
     var outcome = CheckOutcome()
+    /// The schema set by ops checked before this run (a changeset's corpus part), if any.
+    var schemaBefore: Schema?
+    /// Where the run is: the op being processed, or the delete being settled.
+    var position = CheckPosition(phase: 0, index: 0)
+    /// Where each of `outcome.conflicts` was raised.
+    var conflictOrder: [CheckPosition] = []
     /// Annotations whose every further op joins an existing conflict.
     var blocked: [AnnotationKey: Int] = [:]
     var blockedFields: [FieldKey: Int] = [:]
     var blockedDocuments: [DocumentID: Int] = [:]
-    /// Deletes accepted so far: the entry before deletion, and the op's index in `accepted`.
-    var deletes: [(key: AnnotationKey, before: HeadEntry, acceptedIndex: Int)] = []
+    /// Deletes accepted so far: the entry before deletion, the op's index in `accepted`, and
+    /// its changeset-wide index.
+    var deletes: [(key: AnnotationKey, before: HeadEntry, acceptedIndex: Int, opIndex: Int)] = []
     /// References created by this changeset, by target.
     var addedReferrers: [AnnotationKey: Set<AnnotationID>] = [:]
 
-    init(changeset: Changeset, head: Head, revision: Int) {
-        self.changeset = changeset
+    init(
+        base: Int, replica: ReplicaID, texts: [TextDigest: String], head: Head, revision: Int, capacity: Int
+    ) {
+        self.base = base
+        self.replica = replica
+        self.texts = texts
         self.head = head
         self.revision = revision
-        outcome.entries.reserveCapacity(changeset.ops.count)
-        outcome.accepted.reserveCapacity(changeset.ops.count)
+        outcome.entries.reserveCapacity(capacity)
+        outcome.accepted.reserveCapacity(capacity)
     }
 
-    var schema: Schema { outcome.schema ?? head.schema }
+    var schema: Schema { outcome.schema ?? schemaBefore ?? head.schema }
 
     /// A revision accepted after the base from another replica: one that mine has not seen.
     func isForeign(_ rev: Int) -> Bool {
-        rev > changeset.base && rev != revision && head.replica(ofRevision: rev) != changeset.replica
+        rev > base && rev != revision && head.replica(ofRevision: rev) != replica
     }
 
     func currentDocument(_ id: DocumentID) -> DocumentEntry? { outcome.documents[id] ?? head.document(id) }
@@ -65,15 +123,14 @@ private struct CheckRun<Head: HeadView> {
         return head.entry(key)
     }
 
-    mutating func process() throws(ValidationError) {
-        for (index, op) in changeset.ops.enumerated() {
-            do throws(ValidationError) {
-                try process(op)
-            } catch {
-                throw error.with(document: op.document, annotation: op.annotation, opIndex: index)
-            }
+    /// Processes the op at `index` in its changeset; a violation names it.
+    mutating func process(_ op: Op, at index: Int) throws(ValidationError) {
+        position = CheckPosition(phase: 0, index: index)
+        do throws(ValidationError) {
+            try process(op)
+        } catch {
+            throw error.with(document: op.document, annotation: op.annotation, opIndex: index)
         }
-        try settleDeletes()
     }
 
     mutating func process(_ op: Op) throws(ValidationError) {
@@ -153,7 +210,7 @@ private struct CheckRun<Head: HeadView> {
         }
         var tombstone = entry
         tombstone.deletedAt = revision
-        deletes.append((key, entry, outcome.accepted.count))
+        deletes.append((key, entry, outcome.accepted.count, position.index))
         outcome.entries[key] = tombstone
         outcome.accepted.append(op)
     }
@@ -162,7 +219,8 @@ private struct CheckRun<Head: HeadView> {
     /// ops ran, because a changeset may delete the relation after its endpoint.
     mutating func settleDeletes() throws(ValidationError) {
         var withdrawn: Set<Int> = []
-        for (key, before, acceptedIndex) in deletes {
+        for (key, before, acceptedIndex, opIndex) in deletes {
+            position = CheckPosition(phase: 1, index: opIndex)
             for referrer in referrers(of: key) {
                 let referrerKey = AnnotationKey(key.document, referrer)
                 let r = currentEntry(referrerKey)!
@@ -203,7 +261,7 @@ private struct CheckRun<Head: HeadView> {
             if existing.document.digest == doc.digest && isForeign(existing.addedAt) { return }
             throw ValidationError(.duplicateDocument, "document \(doc.id) already exists")
         }
-        guard let text = changeset.texts[doc.digest] else {
+        guard let text = texts[doc.digest] else {
             throw ValidationError(.textMissing, "the changeset does not carry the text \(doc.digest)")
         }
         guard TextDigest(of: text) == doc.digest, text.unicodeScalars.count == doc.length else {
@@ -343,6 +401,7 @@ private struct CheckRun<Head: HeadView> {
 
     mutating func addConflict(_ conflict: Conflict) -> Int {
         outcome.conflicts.append(conflict)
+        conflictOrder.append(position)
         return outcome.conflicts.count - 1
     }
 }

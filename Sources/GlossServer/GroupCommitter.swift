@@ -8,7 +8,7 @@ import Synchronization
 /// checked on its own, in arrival order, and answered only after its commit is durable.
 public final class GroupCommitter: Sendable {
     private struct Pending {
-        var changeset: Changeset
+        var changeset: EncodedChangeset
         var continuation: CheckedContinuation<AppendOutcome, any Error>
     }
 
@@ -29,6 +29,16 @@ public final class GroupCommitter: Sendable {
 
     /// Appends durably; returns once the transaction holding it has committed.
     public func append(_ changeset: Changeset) async throws -> AppendOutcome {
+        try await append(EncodedChangeset(changeset))
+    }
+
+    /// Appends a changeset as it came over the wire, its ops still encoded (a large one is
+    /// checked and written a document at a time, ``CorpusStore/append(encoded:)``); returns
+    /// once the transaction holding it has committed.
+    ///
+    /// - Throws: the ``CodecError`` of a run of its ops that does not decode (only this
+    ///   changeset fails; the others of its transaction go on).
+    public func append(_ changeset: EncodedChangeset) async throws -> AppendOutcome {
         try await withCheckedThrowingContinuation { continuation in
             let startDrain = state.withLock { s in
                 s.queue.append(Pending(changeset: changeset, continuation: continuation))
@@ -55,8 +65,8 @@ public final class GroupCommitter: Sendable {
                 return
             }
             do {
-                let outcomes = try store.append(batch: batch.map(\.changeset))
-                for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(returning: outcome) }
+                let results = try store.append(encoded: batch.map(\.changeset))
+                for (pending, result) in zip(batch, results) { pending.continuation.resume(with: result) }
             } catch {
                 for pending in batch { pending.continuation.resume(throwing: error) }
             }

@@ -211,7 +211,8 @@ public struct RequestRouter: Sendable {
     // MARK: Push and subscribe
 
     private func push(_ r: Gloss_V1_PushRequest, user: String) async throws -> Gloss_V1_Response {
-        var changeset = try r.changeset.changeset()
+        // Kept encoded (the message's bytes): a large push is decoded a document at a time.
+        var changeset = try r.changeset.encodedChangeset()
         changeset.author = user  // the authenticated user, whatever the client claims
         let checked = changeset
         let handle = try await offload {
@@ -219,7 +220,12 @@ public struct RequestRouter: Sendable {
             try PushAuthorizer(user: user, access: access, store: handle.store).check(checked)
             return handle
         }
-        let outcome = try await handle.committer.append(changeset)
+        let outcome: AppendOutcome
+        do {
+            outcome = try await handle.committer.append(changeset)
+        } catch let error as CodecError {
+            throw WireError(.badMessage, error.message)
+        }
         var response = Gloss_V1_PushResponse()
         switch outcome {
         case .accepted(let revision):
@@ -227,8 +233,7 @@ public struct RequestRouter: Sendable {
             broadcaster.publish(
                 .init(
                     corpus: r.corpus, revision: revision, author: user, summary: Self.summary(changeset),
-                    documents: Set(changeset.ops.compactMap(\.document?.rawValue)).sorted(),
-                    message: changeset.message))
+                    documents: changeset.documents.map(\.rawValue), message: changeset.message))
         case .duplicate(let revision):
             response.duplicateRevision = UInt64(revision)
         case .conflicts(let conflicts):
@@ -409,9 +414,11 @@ public struct RequestRouter: Sendable {
         }
     }
 
-    static func summary(_ changeset: Changeset) -> String {
-        let documents = Set(changeset.ops.compactMap(\.document)).count
-        return "\(changeset.ops.count) op\(changeset.ops.count == 1 ? "" : "s") on \(documents) document\(documents == 1 ? "" : "s")"
+    /// From the runs' headers: the ops are not decoded for it.
+    static func summary(_ changeset: EncodedChangeset) -> String {
+        let documents = changeset.documents.count
+        let ops = changeset.opCount
+        return "\(ops) op\(ops == 1 ? "" : "s") on \(documents) document\(documents == 1 ? "" : "s")"
     }
 
     static func wireError(_ error: AccountError) -> WireError {

@@ -98,6 +98,19 @@ public protocol CorpusWriter: CorpusReader {
     /// Stores a text unless one with the same digest is already there.
     func putText(_ digest: TextDigest, rawLength: Int, data: [UInt8]) throws
     func setMeta(_ key: String, _ value: [UInt8]) throws
+    /// Runs `body` as a nested transaction of this one (an SQL `SAVEPOINT`): its writes stay
+    /// when it returns ``NestedCompletion/keep``, and are undone, as if never made, when it
+    /// returns ``NestedCompletion/undo`` or throws (then the error passes on); the enclosing
+    /// transaction goes on either way. Reads inside `body` see its writes.
+    func nested(_ body: () throws -> NestedCompletion) throws
+}
+
+/// How a ``CorpusWriter/nested(_:)`` transaction ends.
+public enum NestedCompletion: Sendable {
+    /// Its writes join the enclosing transaction.
+    case keep
+    /// Its writes are undone.
+    case undo
 }
 
 /// Where the bytes of a corpus go.

@@ -15,18 +15,29 @@ public final class CorpusStore: Sendable {
     /// whole blocks of which a few entries are wanted.
     let headCache: HeadBlockCache?
 
-    /// The server's default for ``init(backend:snapshotPolicy:headCacheEntries:)``.
-    public static let serverHeadCacheEntries = 100_000
+    /// Encoded changesets (``append(encoded:)``) with more ops than this are checked and written
+    /// a document at a time; smaller ones are decoded whole, the cheapest for a small push.
+    let streamingThreshold: Int
 
-    /// - Parameter headCacheEntries: head entries kept decoded across calls (about 200 bytes
-    ///   each), so the documents pushes touch most are not decoded at every push; 0 for none.
+    /// The server's default for ``init(backend:snapshotPolicy:headCacheEntries:streamingThreshold:)``.
+    public static let serverHeadCacheEntries = 100_000
+    /// The default for ``init(backend:snapshotPolicy:headCacheEntries:streamingThreshold:)``:
+    /// a few MB of decoded ops at most are held whole.
+    public static let defaultStreamingThreshold = 4_096
+
+    /// - Parameters:
+    ///   - headCacheEntries: head entries kept decoded across calls (about 200 bytes each), so
+    ///     the documents pushes touch most are not decoded at every push; 0 for none.
+    ///   - streamingThreshold: encoded changesets with more ops than this are checked and
+    ///     written a document at a time (``append(encoded:)``); 0 streams every one that can be.
     public init(
         backend: any CorpusBackend, snapshotPolicy: SnapshotPolicy = .default,
-        headCacheEntries: Int = serverHeadCacheEntries
+        headCacheEntries: Int = serverHeadCacheEntries, streamingThreshold: Int = defaultStreamingThreshold
     ) {
         self.backend = backend
         self.snapshotPolicy = snapshotPolicy
         headCache = headCacheEntries > 0 ? HeadBlockCache(capacity: headCacheEntries) : nil
+        self.streamingThreshold = streamingThreshold
     }
 
     /// Opens or creates a corpus in an SQLite file.
@@ -83,25 +94,28 @@ public final class CorpusStore: Sendable {
                     outcomes.append(.duplicate(revision: existing))
                     continue
                 }
-                let prefetched = try PrefetchedHead.load(for: changeset, from: rows, cache: headCache)
-                let outcome: CheckOutcome
-                do throws(ValidationError) {
-                    outcome = try AcceptanceCheck.check(changeset, against: prefetched, as: head + 1)
-                } catch {
-                    outcomes.append(.invalid(error))
-                    continue
-                }
-                guard outcome.conflicts.isEmpty else {
-                    outcomes.append(.conflicts(outcome.conflicts))
-                    continue
-                }
-                head += 1
-                try commit(
-                    outcome, of: changeset, as: head, recording: recording?[index], prefetched: prefetched, rows: rows)
-                outcomes.append(.accepted(revision: head))
+                let outcome = try appendWhole(changeset, as: head + 1, recording: recording?[index], rows: rows)
+                if case .accepted = outcome { head += 1 }
+                outcomes.append(outcome)
             }
             return outcomes
         }
+    }
+
+    /// Checks a changeset as a whole, all its ops decoded, and writes it as `revision` if it is accepted.
+    func appendWhole(_ changeset: Changeset, as revision: Int, recording: Recording?, rows: any CorpusWriter) throws
+        -> AppendOutcome
+    {
+        let prefetched = try PrefetchedHead.load(for: changeset, from: rows, cache: headCache)
+        let outcome: CheckOutcome
+        do throws(ValidationError) {
+            outcome = try AcceptanceCheck.check(changeset, against: prefetched, as: revision)
+        } catch {
+            return .invalid(error)
+        }
+        guard outcome.conflicts.isEmpty else { return .conflicts(outcome.conflicts) }
+        try commit(outcome, of: changeset, as: revision, recording: recording, prefetched: prefetched, rows: rows)
+        return .accepted(revision: revision)
     }
 
     private func commit(
@@ -118,32 +132,14 @@ public final class CorpusStore: Sendable {
         // Documents first: a new one needs its key before its rows.
         var records = prefetched.records
         for (id, entry) in outcome.documents.sorted(by: { $0.key < $1.key }) {
-            var record = records[id] ?? DocumentRecord(key: 0, entry: entry)
-            record.entry = entry
-            record.key = try rows.putDocument(record)
-            if entry.addedAt == revision || entry.removedAt == revision {
-                try rows.clearHead(document: record.key)
-            }
-            if entry.addedAt == revision, let text = changeset.texts[entry.document.digest] {
-                let raw = Array(text.utf8)
-                try rows.putText(entry.document.digest, rawLength: raw.count, data: BlobCompression.compress(raw))
-            }
-            records[id] = record
+            records[id] = try writeDocumentEntry(entry, record: records[id], revision: revision, texts: changeset.texts, rows: rows)
         }
 
-        // Per document, in key order: B-tree inserts that append are cheaper than random ones.
         var byDocument: [DocumentID: [(key: AnnotationKey, entry: HeadEntry)]] = [:]
         for (key, entry) in outcome.entries { byDocument[key.document, default: []].append((key, entry)) }
         for (document, entries) in byDocument {
             guard let docKey = records[document]?.key else { continue }
-            let sorted = entries.sorted { $0.key.id < $1.key.id }
-            try DocumentHead.write(
-                sorted.map { ($0.key.id, $0.entry) }, key: docKey, document: document, rows, cache: headCache)
-            for (key, entry) in sorted {
-                for target in entry.annotation.references {
-                    try rows.addReferrer(document: docKey, target: target, source: key.id)
-                }
-            }
+            try writeHead(entries.map { ($0.key.id, $0.entry) }, key: docKey, document: document, rows: rows, cache: headCache)
         }
 
         if let catchUps = recording?.catchUps, !catchUps.isEmpty {
@@ -154,10 +150,7 @@ public final class CorpusStore: Sendable {
             try rows.setMeta(MetaKey.historyGaps, HistoryGap.encode(gaps))
         }
 
-        if let schema = outcome.schema {
-            try rows.setMeta(MetaKey.schema, Array(DeltaCodec.encode([.setSchema(schema)], document: nil)))
-            try rows.setMeta(MetaKey.schemaRevision, Self.encodeInt(revision))
-        }
+        if let schema = outcome.schema { try writeSchema(schema, revision: revision, rows: rows) }
 
         // One delta per touched document, in op order.
         var groups: [DocumentID?: [Op]] = [:]
@@ -167,42 +160,91 @@ public final class CorpusStore: Sendable {
             groups[op.document, default: []].append(op)
         }
         for document in order {
-            let ops = groups[document]!
-            let data: [UInt8]
-            let rawLength: Int
-            if let stored = recording?.storedDeltas[document] {
-                // The server's bytes for exactly these ops: keep them, as the server does.
-                (data, rawLength) = (stored.data, stored.rawLength)
-            } else {
-                let raw = DeltaCodec.encode(ops, document: document)
-                (data, rawLength) = (BlobCompression.compress(raw), raw.count)
-            }
-            guard let document, var record = records[document] else {
-                try rows.insertDelta(
-                    document: Self.corpusChain, revision: revision, isBase: false, rawLength: rawLength, data: data)
-                continue
-            }
-            let isBase = ops.contains { if case .addDocument = $0 { true } else { false } }
-            try rows.insertDelta(document: record.key, revision: revision, isBase: isBase, rawLength: rawLength, data: data)
-            if isBase {
-                (record.chainLength, record.chainBytes, record.baseBytes) = (0, 0, data.count)
-            } else {
-                record.chainLength += 1
-                record.chainBytes += data.count
-            }
-            if record.entry.isLive && snapshotPolicy.needsSnapshot(record) {
-                let snapshotBytes = try writeSnapshot(record, revision: revision, rows: rows)
-                (record.chainLength, record.chainBytes, record.baseBytes) = (0, 0, snapshotBytes)
-            }
-            try rows.putDocument(record)
+            try writeDelta(
+                groups[document]!, document: document, record: document.flatMap { records[$0] }, revision: revision,
+                stored: recording?.storedDeltas[document], rows: rows, cache: headCache)
         }
     }
 
+    /// Writes a document's row as an op of `revision` left it (added or removed): a new one
+    /// gets its key, its head starts afresh, and an added one's text is stored. Returns the row.
+    func writeDocumentEntry(
+        _ entry: DocumentEntry, record: DocumentRecord?, revision: Int, texts: [TextDigest: String], rows: any CorpusWriter
+    ) throws -> DocumentRecord {
+        var record = record ?? DocumentRecord(key: 0, entry: entry)
+        record.entry = entry
+        record.key = try rows.putDocument(record)
+        if entry.addedAt == revision || entry.removedAt == revision {
+            try rows.clearHead(document: record.key)
+        }
+        if entry.addedAt == revision, let text = texts[entry.document.digest] {
+            let raw = Array(text.utf8)
+            try rows.putText(entry.document.digest, rawLength: raw.count, data: BlobCompression.compress(raw))
+        }
+        return record
+    }
+
+    /// Writes a document's changed head entries and the references they make.
+    func writeHead(
+        _ entries: [(id: AnnotationID, entry: HeadEntry)], key: Int64, document: DocumentID, rows: any CorpusWriter,
+        cache: (any DecodedBlockCache)?
+    ) throws {
+        // In id order: B-tree inserts that append are cheaper than random ones.
+        let sorted = entries.sorted { $0.id < $1.id }
+        try DocumentHead.write(sorted, key: key, document: document, rows, cache: cache)
+        for (id, entry) in sorted {
+            for target in entry.annotation.references {
+                try rows.addReferrer(document: key, target: target, source: id)
+            }
+        }
+    }
+
+    func writeSchema(_ schema: Schema, revision: Int, rows: any CorpusWriter) throws {
+        try rows.setMeta(MetaKey.schema, Array(DeltaCodec.encode([.setSchema(schema)], document: nil)))
+        try rows.setMeta(MetaKey.schemaRevision, Self.encodeInt(revision))
+    }
+
+    /// Writes the delta of one document's accepted ops (or of the corpus-level ops, with a nil
+    /// document), then the document's chain bookkeeping and, when its chain grew too long, a snapshot.
+    func writeDelta(
+        _ ops: [Op], document: DocumentID?, record: DocumentRecord?, revision: Int, stored: StoredBlob?,
+        rows: any CorpusWriter, cache: (any DecodedBlockCache)?
+    ) throws {
+        let data: [UInt8]
+        let rawLength: Int
+        if let stored {
+            // The server's bytes for exactly these ops: keep them, as the server does.
+            (data, rawLength) = (stored.data, stored.rawLength)
+        } else {
+            let raw = DeltaCodec.encode(ops, document: document)
+            (data, rawLength) = (BlobCompression.compress(raw), raw.count)
+        }
+        guard document != nil, var record else {
+            try rows.insertDelta(document: Self.corpusChain, revision: revision, isBase: false, rawLength: rawLength, data: data)
+            return
+        }
+        let isBase = ops.contains { if case .addDocument = $0 { true } else { false } }
+        try rows.insertDelta(document: record.key, revision: revision, isBase: isBase, rawLength: rawLength, data: data)
+        if isBase {
+            (record.chainLength, record.chainBytes, record.baseBytes) = (0, 0, data.count)
+        } else {
+            record.chainLength += 1
+            record.chainBytes += data.count
+        }
+        if record.entry.isLive && snapshotPolicy.needsSnapshot(record) {
+            let snapshotBytes = try writeSnapshot(record, revision: revision, rows: rows, cache: cache)
+            (record.chainLength, record.chainBytes, record.baseBytes) = (0, 0, snapshotBytes)
+        }
+        try rows.putDocument(record)
+    }
+
     /// Writes the document's current head state as a snapshot; returns its compressed size.
-    private func writeSnapshot(_ record: DocumentRecord, revision: Int, rows: any CorpusWriter) throws -> Int {
+    private func writeSnapshot(
+        _ record: DocumentRecord, revision: Int, rows: any CorpusWriter, cache: (any DecodedBlockCache)?
+    ) throws -> Int {
         var state = DocumentState(document: record.entry.document)
         for (id, entry) in try DocumentHead.entries(
-            key: record.key, document: record.entry.document.id, rows, cache: headCache)
+            key: record.key, document: record.entry.document.id, rows, cache: cache)
         where entry.isLive {
             state.annotations[id] = entry.annotation
         }

@@ -15,7 +15,7 @@ enum DocumentHead {
 
     /// Every entry of a document's head, live and tombstones, by id.
     static func entries(
-        key: Int64, document: DocumentID, _ rows: any CorpusReader, cache: HeadBlockCache? = nil
+        key: Int64, document: DocumentID, _ rows: any CorpusReader, cache: (any DecodedBlockCache)? = nil
     ) throws -> [AnnotationID: HeadEntry] {
         var entries = try blockEntries(key: key, document: document, rows, cache: cache)
         for (id, body) in try rows.headRows(document: key) { entries[id] = try decode(body, id, document) }
@@ -25,7 +25,7 @@ enum DocumentHead {
     /// The entries of `ids` that a document's head has (live or tombstones): their rows, and
     /// the block for the rest, of which only those entries are decoded.
     static func entries(
-        _ ids: Set<AnnotationID>, key: Int64, document: DocumentID, _ rows: any CorpusReader, cache: HeadBlockCache? = nil
+        _ ids: Set<AnnotationID>, key: Int64, document: DocumentID, _ rows: any CorpusReader, cache: (any DecodedBlockCache)? = nil
     ) throws -> [AnnotationID: HeadEntry] {
         var found: [AnnotationID: HeadEntry] = [:]
         var rest: Set<AnnotationID> = []
@@ -45,7 +45,7 @@ enum DocumentHead {
     /// and kept.
     static func blockEntries(
         key: Int64, document: DocumentID, only wanted: Set<AnnotationID>? = nil, _ rows: any CorpusReader,
-        cache: HeadBlockCache? = nil
+        cache: (any DecodedBlockCache)? = nil
     ) throws -> [AnnotationID: HeadEntry] {
         guard let block = try rows.headBlock(document: key) else { return [:] }
         guard let cache else { return try decode(block, document: document, only: wanted) }
@@ -85,7 +85,7 @@ enum DocumentHead {
     /// Writes a document's changed entries, as rows or folded with the rest into a new block.
     static func write(
         _ changed: [(id: AnnotationID, entry: HeadEntry)], key: Int64, document: DocumentID, _ rows: any CorpusWriter,
-        cache: HeadBlockCache? = nil
+        cache: (any DecodedBlockCache)? = nil
     ) throws {
         guard !changed.isEmpty else { return }
         let layout = try rows.headLayout(document: key)
@@ -98,8 +98,7 @@ enum DocumentHead {
         for (id, entry) in changed { all[id] = entry }
         let folded = block(of: all.values)
         try rows.putHeadBlock(document: key, folded)
-        // By content: right even if this transaction rolls back (the bytes then never appear).
-        cache?.store(all, for: HeadBlockCache.Key(document: key, block: folded))
+        cache?.storeWritten(all, for: HeadBlockCache.Key(document: key, block: folded))
     }
 
     /// Encodes and deflates entries into a block.

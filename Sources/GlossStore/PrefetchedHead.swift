@@ -24,16 +24,33 @@ struct PrefetchedHead: HeadView, Sendable {
     /// Above this many ops on one document, one scan of its head rows beats point lookups.
     static let scanThreshold = 64
 
-    static func load(for changeset: Changeset, from rows: any CorpusReader, cache: HeadBlockCache? = nil) throws -> PrefetchedHead {
+    static func load(
+        for changeset: Changeset, from rows: any CorpusReader, cache: (any DecodedBlockCache)? = nil
+    ) throws -> PrefetchedHead {
+        try load(ops: changeset.ops, base: changeset.base, schema: schema(in: rows), from: rows, cache: cache)
+    }
+
+    /// The corpus's schema and the revision that last set it.
+    static func schema(in rows: any CorpusReader) throws -> (schema: Schema, revision: Int) {
+        guard let json = try rows.meta(CorpusStore.MetaKey.schema) else { return (.open, 0) }
+        return (
+            try CorpusStore.decodeSchema(json),
+            Int(try rows.meta(CorpusStore.MetaKey.schemaRevision).flatMap(CorpusStore.decodeInt) ?? 0)
+        )
+    }
+
+    /// The head that `ops`, made against `base`, need checked; `schema` as ``schema(in:)`` read
+    /// it (once for a changeset checked a document at a time).
+    static func load(
+        ops: [Op], base: Int, schema: (schema: Schema, revision: Int), from rows: any CorpusReader,
+        cache: (any DecodedBlockCache)? = nil
+    ) throws -> PrefetchedHead {
         var head = PrefetchedHead()
-        if let json = try rows.meta(CorpusStore.MetaKey.schema) {
-            head.schema = try CorpusStore.decodeSchema(json)
-            head.schemaRevision = Int(try rows.meta(CorpusStore.MetaKey.schemaRevision).flatMap(CorpusStore.decodeInt) ?? 0)
-        }
+        (head.schema, head.schemaRevision) = schema
         var wanted: [DocumentID: Set<AnnotationID>] = [:]
         var deleted: [DocumentID: Set<AnnotationID>] = [:]
         var opCounts: [DocumentID: Int] = [:]
-        for op in changeset.ops {
+        for op in ops {
             guard let d = op.document else { continue }
             opCounts[d, default: 0] += 1
             switch op {
@@ -75,7 +92,7 @@ struct PrefetchedHead: HeadView, Sendable {
             revisions.insert(d.addedAt)
             if let r = d.removedAt { revisions.insert(r) }
         }
-        for r in revisions where r > changeset.base {
+        for r in revisions where r > base {
             if let rev = try rows.revision(r) { head.replicas[r] = rev.replica }
         }
         return head

@@ -41,7 +41,7 @@ public final class SQLiteBulkBackend: CorpusBackend {
     }
 
     public func write<T>(_ body: (any CorpusWriter) throws -> T) throws -> T {
-        try translating { try queue.write { db in try body(SQLiteCorpusRows(db: db)) } }
+        try translating { try queue.write { db in try body(SQLiteCorpusRows(db: db, canUndo: false)) } }
     }
 
     /// Closes the database and syncs the file to disk: after this the build is durable.

@@ -129,6 +129,8 @@ public final class SQLiteCorpusBackend: CorpusBackend {
 /// Row access inside one GRDB read or write.
 struct SQLiteCorpusRows: CorpusWriter {
     let db: Database
+    /// False for a database without a rollback journal (``SQLiteBulkBackend``).
+    var canUndo = true
 
     private func statement(_ sql: String) throws -> Statement { try db.cachedStatement(sql: sql) }
 
@@ -361,6 +363,18 @@ struct SQLiteCorpusRows: CorpusWriter {
 
     func setMeta(_ key: String, _ value: [UInt8]) throws {
         try statement("INSERT OR REPLACE INTO meta(key, value) VALUES (?,?)").execute(arguments: [key, Data(value)])
+    }
+
+    func nested(_ body: () throws -> NestedCompletion) throws {
+        guard canUndo else {
+            // Without a journal SQLite cannot roll back (its behaviour is undefined): refuse to
+            // undo rather than leave half a part written. Such a file is thrown away on failure.
+            guard try body() == .keep else {
+                throw StoreError(.backend, "this store keeps no journal and cannot undo part of a transaction")
+            }
+            return
+        }
+        try db.inSavepoint { try body() == .keep ? .commit : .rollback }
     }
 
     // MARK: Row mapping

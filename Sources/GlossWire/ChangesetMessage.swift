@@ -35,9 +35,7 @@ extension Gloss_V1_Changeset {
 
     /// The model changeset; anything that does not decode is `bad-message`.
     public func changeset() throws(WireError) -> Changeset {
-        guard let id = ChangesetID(bytes: Array(id)) else {
-            throw WireError(.badMessage, "a changeset id must be 16 bytes, not \(self.id.count)")
-        }
+        let (id, texts, base) = try metadata()
         var decoded: [Op] = []
         for (index, run) in ops.enumerated() {
             do {
@@ -45,6 +43,31 @@ extension Gloss_V1_Changeset {
             } catch {
                 throw WireError(.badMessage, error.message)
             }
+        }
+        return Changeset(
+            id: id, author: author, replica: ReplicaID(replica), base: base, message: message,
+            timestamp: timestamp, ops: decoded, texts: texts)
+    }
+
+    /// The changeset with its ops left encoded, as a server keeps a push: the runs' bytes are
+    /// shared with this message, not copied, and decoded a document at a time later. Each run's
+    /// header is read now; a run whose header does not decode, a bad id, digest or base are
+    /// `bad-message`. A run whose ops do not decode is found when they are decoded
+    /// (``EncodedChangeset/decode(_:)``), and is `bad-message` too.
+    public func encodedChangeset() throws(WireError) -> EncodedChangeset {
+        let (id, texts, base) = try metadata()
+        do {
+            return try EncodedChangeset(
+                id: id, author: author, replica: ReplicaID(replica), base: base, message: message,
+                timestamp: timestamp, runs: ops.map(\.encoded), texts: texts)
+        } catch {
+            throw WireError(.badMessage, error.message)
+        }
+    }
+
+    private func metadata() throws(WireError) -> (id: ChangesetID, texts: [TextDigest: String], base: Int) {
+        guard let id = ChangesetID(bytes: Array(id)) else {
+            throw WireError(.badMessage, "a changeset id must be 16 bytes, not \(self.id.count)")
         }
         var texts: [TextDigest: String] = [:]
         for text in self.texts {
@@ -54,8 +77,6 @@ extension Gloss_V1_Changeset {
             texts[digest] = text.text
         }
         guard base <= UInt64(Int.max) else { throw WireError(.badMessage, "base revision \(base) is out of range") }
-        return Changeset(
-            id: id, author: author, replica: ReplicaID(replica), base: Int(base), message: message,
-            timestamp: timestamp, ops: decoded, texts: texts)
+        return (id, texts, Int(base))
     }
 }

@@ -11,31 +11,48 @@ public enum ObservedRead: Sendable {
     case history
 }
 
+/// Further steps an ``ObservedCorpusBackend`` reports to its `steps` observer: the order in
+/// which a store reads and writes documents.
+public enum ObservedStep: Sendable, Equatable {
+    /// A document's row read by id (the first read of a document a check makes).
+    case documentRead(DocumentID)
+    /// A delta written: the last write of a document a commit makes.
+    case deltaWritten(document: Int64)
+    /// A nested transaction begun (``CorpusWriter/nested(_:)``).
+    case nested
+}
+
 /// Wraps a backend, forwarding every call and telling `observe` of each head and history read,
 /// so that tests can pin down what a store or a workspace reads (the cost of a check or a
 /// command) without timing anything.
 public struct ObservedCorpusBackend: CorpusBackend {
     let inner: any CorpusBackend
     let observe: @Sendable (ObservedRead) -> Void
+    let steps: (@Sendable (ObservedStep) -> Void)?
 
-    public init(_ inner: any CorpusBackend, observe: @escaping @Sendable (ObservedRead) -> Void) {
+    public init(
+        _ inner: any CorpusBackend, observe: @escaping @Sendable (ObservedRead) -> Void,
+        steps: (@Sendable (ObservedStep) -> Void)? = nil
+    ) {
         self.inner = inner
         self.observe = observe
+        self.steps = steps
     }
 
     public func read<T>(_ body: (any CorpusReader) throws -> T) throws -> T {
         // SQLite hands a writer-capable row object to reads too; the wrapper needs one type.
-        try inner.read { rows in try body(Rows(rows: rows as! any CorpusWriter, observe: observe)) }
+        try inner.read { rows in try body(Rows(rows: rows as! any CorpusWriter, observe: observe, steps: steps)) }
     }
 
     public func write<T>(_ body: (any CorpusWriter) throws -> T) throws -> T {
-        try inner.write { rows in try body(Rows(rows: rows, observe: observe)) }
+        try inner.write { rows in try body(Rows(rows: rows, observe: observe, steps: steps)) }
     }
 }
 
 private struct Rows: CorpusWriter {
     let rows: any CorpusWriter
     let observe: @Sendable (ObservedRead) -> Void
+    let steps: (@Sendable (ObservedStep) -> Void)?
 
     func headBlock(document: Int64) throws -> HeadBlock? {
         observe(.headBlock(document: document))
@@ -66,7 +83,10 @@ private struct Rows: CorpusWriter {
     func revision(_ n: Int) throws -> Revision? { try rows.revision(n) }
     func revisionNumber(of c: ChangesetID) throws -> Int? { try rows.revisionNumber(of: c) }
     func revisions(after: Int, through: Int) throws -> [Revision] { try rows.revisions(after: after, through: through) }
-    func document(_ id: DocumentID) throws -> DocumentRecord? { try rows.document(id) }
+    func document(_ id: DocumentID) throws -> DocumentRecord? {
+        steps?(.documentRead(id))
+        return try rows.document(id)
+    }
     func documents() throws -> [DocumentRecord] { try rows.documents() }
     func documents(addedAfter after: Int, through: Int) throws -> [DocumentRecord] {
         try rows.documents(addedAfter: after, through: through)
@@ -91,13 +111,18 @@ private struct Rows: CorpusWriter {
     func addReferrer(document: Int64, target: AnnotationID, source: AnnotationID) throws {
         try rows.addReferrer(document: document, target: target, source: source)
     }
-    func insertDelta(document: Int64, revision: Int, isBase: Bool, rawLength: Int, data: [UInt8]) throws {
-        try rows.insertDelta(document: document, revision: revision, isBase: isBase, rawLength: rawLength, data: data)
-    }
     func markBaseDelta(document: Int64, revision: Int) throws { try rows.markBaseDelta(document: document, revision: revision) }
     func insertSnapshot(document: Int64, revision: Int, rawLength: Int, data: [UInt8]) throws {
         try rows.insertSnapshot(document: document, revision: revision, rawLength: rawLength, data: data)
     }
     func putText(_ d: TextDigest, rawLength: Int, data: [UInt8]) throws { try rows.putText(d, rawLength: rawLength, data: data) }
     func setMeta(_ key: String, _ value: [UInt8]) throws { try rows.setMeta(key, value) }
+    func nested(_ body: () throws -> NestedCompletion) throws {
+        steps?(.nested)
+        try rows.nested(body)
+    }
+    func insertDelta(document: Int64, revision: Int, isBase: Bool, rawLength: Int, data: [UInt8]) throws {
+        steps?(.deltaWritten(document: document))
+        try rows.insertDelta(document: document, revision: revision, isBase: isBase, rawLength: rawLength, data: data)
+    }
 }
