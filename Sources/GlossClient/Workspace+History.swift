@@ -37,42 +37,58 @@ extension Workspace {
     /// touched `document` or were made by `author`; at most `limit` entries.
     public func log(document: DocumentID? = nil, author: String? = nil, limit: Int = .max) throws -> [LogEntry] {
         var entries: [LogEntry] = []
+        try forEachLogEntry(document: document, author: author, limit: limit) { entries.append($0) }
+        return entries
+    }
+
+    /// The entries ``log(document:author:limit:)`` returns, handed to `body` a page at a time as
+    /// they are read, so that a listing prints its first page before reading the next.
+    public func forEachLogEntry(
+        document: DocumentID? = nil, author: String? = nil, limit: Int = .max, _ body: (LogEntry) throws -> Void
+    ) throws {
+        guard limit > 0 else { return }
+        var count = 0
         for changeset in try pending().reversed() {
             let documents = Set(changeset.ops.compactMap(\.document))
             guard author == nil || changeset.author == author, document == nil || documents.contains(document!) else {
                 continue
             }
-            entries.append(
+            try body(
                 LogEntry(
                     revision: nil, changeset: changeset.id, author: changeset.author, message: changeset.message,
                     timestamp: changeset.timestamp, opCount: changeset.ops.count, documents: documents.sorted()))
+            count += 1
+            if count == limit { return }
         }
-        // Walk back in windows, so that `-n 10` on a long history reads a few rows.
+        // Walk back a page at a time, each page one read: `-n 10` on a long history reads ten
+        // rows, `-n 10000` reads ten thousand in a few pages. A filter that matches rarely
+        // widens the window as it goes, so a sparse history costs few reads too.
         var through = try replica.headRevision()
-        let window = 256
-        while through > 0 && entries.count < limit {
+        var window = 256
+        while through > 0 && count < limit {
+            if document == nil && author == nil { window = min(max(limit - count, 1), Self.logPage) }
             let after = max(0, through - window)
-            let revisions = try replica.revisions(after: after, through: through)
-            var touched: [Int: Set<DocumentID>] = [:]
-            let deltas =
-                try document.map { try replica.storedDeltas(of: $0, after: after, through: through) }
-                ?? replica.storedDeltas(after: after, through: through)
-            for delta in deltas {
-                touched[delta.revision, default: []].formUnion(delta.document.map { [$0] } ?? [])
-            }
-            for revision in revisions.reversed() where entries.count < limit {
+            let page = try replica.revisionSummaries(after: after, through: through, document: document)
+            var listed = 0
+            for summary in page {
+                let revision = summary.revision
                 guard author == nil || revision.author == author else { continue }
-                guard document == nil || touched[revision.number] != nil else { continue }
-                entries.append(
+                try body(
                     LogEntry(
                         revision: revision.number, changeset: revision.changeset, author: revision.author,
                         message: revision.message, timestamp: revision.timestamp, opCount: revision.opCount,
-                        documents: (touched[revision.number] ?? []).sorted()))
+                        documents: summary.documents))
+                listed += 1
+                count += 1
+                if count == limit { return }
             }
+            if listed < window / 4 { window = min(window * 4, Self.logPage * 4) }
             through = after
         }
-        return Array(entries.prefix(limit))
     }
+
+    /// Revisions read at once by a log without filters: a page of output.
+    static let logPage = 4096
 
     /// A document at a server revision, or in the local view (`nil`: head plus pending work).
     public func state(of document: DocumentID, at revision: Int?) throws -> DocumentState {

@@ -13,3 +13,39 @@ extension CorpusStore {
         }
     }
 }
+
+/// A revision as `gloss log` lists it: its row and the documents its deltas changed.
+public struct RevisionSummary: Sendable {
+    public var revision: Revision
+    /// Sorted; empty for a revision that changed only the schema.
+    public var documents: [DocumentID]
+}
+
+/// Pages of the revision log, each read in one transaction.
+extension CorpusStore {
+    /// The revisions in `(after, through]`, newest first, with the documents each changed.
+    ///
+    /// With `document`, only the revisions that changed it, each listing that document alone:
+    /// its deltas are read first, and then only those revisions' rows.
+    public func revisionSummaries(after: Int, through: Int, document: DocumentID? = nil) throws -> [RevisionSummary] {
+        guard through > after else { return [] }
+        return try backend.read { rows in
+            if let document {
+                guard let record = try rows.document(document) else { return [] }
+                // The ids come with the blobs: the seam has no read of (revision, document) alone.
+                return try rows.deltas(document: record.key, after: after, through: through).reversed().compactMap {
+                    try rows.revision($0.revision).map { RevisionSummary(revision: $0, documents: [document]) }
+                }
+            }
+            var touched: [Int: [DocumentID]] = [:]
+            for delta in try rows.deltas(after: after, through: through) {
+                if let id = delta.document { touched[delta.revision, default: []].append(id) }
+            }
+            return try rows.revisions(after: after, through: through).reversed().map { revision in
+                var documents = touched[revision.number] ?? []
+                if documents.count > 1 { documents.sort() }
+                return RevisionSummary(revision: revision, documents: documents)
+            }
+        }
+    }
+}

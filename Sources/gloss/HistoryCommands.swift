@@ -4,13 +4,7 @@ import GlossClient
 import GlossModel
 
 /// `2026-11-29 14:03` in UTC, as history listings show times.
-func formatTime(_ seconds: Int64) -> String {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    formatter.dateFormat = "yyyy-MM-dd HH:mm"
-    return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
-}
+func formatTime(_ seconds: Int64) -> String { MinuteFormat.utc(seconds) }
 
 /// Text in double quotes on one line: a newline, tab or quote inside is escaped as in JSON, so
 /// that a covered text spanning lines does not break the listing.
@@ -60,16 +54,6 @@ struct Log: AsyncParsableCommand {
     @Option(name: [.customShort("n"), .long], help: "At most this many entries.") var limit: Int?
     @Flag(help: "JSON Lines for scripts.") var json = false
 
-    struct Row: Encodable {
-        var revision: Int?
-        var pending: Bool
-        var changeset: String
-        var author: String
-        var timestamp: Int64
-        var message: String
-        var ops: Int
-        var documents: [String]
-    }
 
     @Flag(help: "Print straight to the terminal, without a pager.") var noPager = false
     @OptionGroup var output: OutputOptions
@@ -85,23 +69,55 @@ struct Log: AsyncParsableCommand {
                     "note: this workspace caught up from a snapshot at r\(gap.caughtUpAt), so revisions "
                         + "\(gap.knownThrough + 1)...\(gap.caughtUpAt - 1) of \(document!) are not listed")
             }
-            for e in try w.log(document: id, author: author, limit: limit ?? .max) {
+            // Rows are written into a page buffer as they are read, by hand for --json:
+            // JSONEncoder's tree of boxed values costs more than reading the row.
+            var out = StandardOutput()
+            defer { out.flush() }
+            var row = JSONWriter(capacity: 512)
+            try w.forEachLogEntry(document: id, author: author, limit: limit ?? .max) { e in
                 if json {
-                    try printJSON(
-                        Row(
-                            revision: e.revision, pending: e.revision == nil, changeset: e.changeset.description,
-                            author: e.author, timestamp: e.timestamp, message: e.message, ops: e.opCount,
-                            documents: e.documents.map(\.rawValue)))
+                    row.removeAll()
+                    Self.write(e, to: &row)
+                    row.bytes.append(UInt8(ascii: "\n"))
+                    out.append(row.bytes)
                 } else {
                     let number = e.revision.map { "r\($0)" } ?? "pending"
                     let docs = e.documents.count > 3
                         ? "\(e.documents.count) documents" : e.documents.map(\.rawValue).joined(separator: ",")
-                    say(
+                    out.line(
                         [number, e.author, formatTime(e.timestamp), "\(e.opCount) op(s)", docs, e.message]
                             .filter { !$0.isEmpty }.joined(separator: "\t"))
                 }
             }
         }
+    }
+
+    /// One entry as a JSON object: `author`, `changeset`, `documents`, `message`, `ops`,
+    /// `pending`, `revision` (left out when pending) and `timestamp`, keys sorted, as
+    /// `printJSON` writes objects.
+    static func write(_ e: LogEntry, to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("author")
+        json.string(e.author)
+        json.key("changeset")
+        json.hexString(e.changeset.high, e.changeset.low)
+        json.key("documents")
+        json.beginArray()
+        for document in e.documents { json.string(document.rawValue) }
+        json.endArray()
+        json.key("message")
+        json.string(e.message)
+        json.key("ops")
+        json.int(e.opCount)
+        json.key("pending")
+        json.bool(e.revision == nil)
+        if let revision = e.revision {
+            json.key("revision")
+            json.int(revision)
+        }
+        json.key("timestamp")
+        json.int(e.timestamp)
+        json.endObject()
     }
 }
 
