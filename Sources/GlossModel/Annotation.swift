@@ -63,6 +63,9 @@ public struct Annotation: Hashable, Sendable {
     /// The annotations this one points at (relation arguments, note target).
     public var references: [AnnotationID] { [from, to, target].compactMap { $0 } }
 
+    /// Whether ``references`` is not empty, without building it (spans, most of a corpus, have none).
+    public var hasReferences: Bool { from != nil || to != nil || target != nil }
+
     public func value(of field: Field) -> FieldValue {
         switch field {
         case .label: .string(label)

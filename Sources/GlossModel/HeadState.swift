@@ -62,6 +62,7 @@ public struct HeadState: HeadView, Sendable {
         }
         for (key, e) in outcome.entries {
             entries[key.document, default: [:]][key.id] = e
+            guard e.annotation.hasReferences else { continue }
             for target in e.annotation.references {
                 referrerIndex[AnnotationKey(key.document, target), default: []].insert(key.id)
             }

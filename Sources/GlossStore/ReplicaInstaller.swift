@@ -32,11 +32,17 @@ public final class ReplicaInstaller {
     /// Schema changes (corpus-level ops) by revision, for checking each document's ops as of then.
     private var corpusOps: [(revision: Int, ops: [Op])] = []
     private var lastRevision = 0
+    /// Compressed delta bytes per document, to size the batches of ``finish(head:)``.
+    private var deltaBytes: [DocumentID: Int] = [:]
 
     /// Revisions per transaction, and the received bytes that end a page early: small pages
     /// keep the client's memory flat, and without a journal a transaction costs little.
     static let pageRevisions = 512
     static let pageByteLimit = 64 << 10
+    /// Documents built at once (one per core at a time), and the compressed deltas that end a
+    /// batch early: what the client holds while it builds the head.
+    static let batchDocuments = 32
+    static let batchByteLimit = 4 << 20
 
     /// - Parameter store: an empty store (revision 0).
     public init(into store: CorpusStore) throws {
@@ -108,6 +114,7 @@ public final class ReplicaInstaller {
                 for blob in deltas {
                     let key: Int64
                     if let document = blob.document {
+                        deltaBytes[document, default: 0] += blob.data.count
                         if let known = keys[document] {
                             key = known
                         } else {
@@ -129,7 +136,7 @@ public final class ReplicaInstaller {
     }
 
     /// A document's row until ``finish()`` writes the real one (a key for its deltas).
-    private static func placeholder(_ document: DocumentID) -> DocumentRecord {
+    static func placeholder(_ document: DocumentID) -> DocumentRecord {
         DocumentRecord(
             key: 0,
             entry: DocumentEntry(
@@ -153,10 +160,17 @@ public final class ReplicaInstaller {
             throw StoreError(.corrupt, "snapshots for revisions that never came", context: "clone")
         }
         let schemas = try schemaHistory()
+        var batch: [(document: DocumentID, key: Int64)] = []
+        var batchBytes = 0
         for (document, key) in keys.sorted(by: { $0.value < $1.value }) {
-            try Task.checkCancellation()  // Ctrl-C during a long build
-            try store.backend.write { rows in try install(document, key: key, schemas: schemas, rows) }
+            batch.append((document, key))
+            batchBytes += deltaBytes[document, default: 0]
+            if batch.count >= Self.batchDocuments || batchBytes >= Self.batchByteLimit {
+                try install(batch, schemas: schemas)
+                (batch, batchBytes) = ([], 0)
+            }
         }
+        if !batch.isEmpty { try install(batch, schemas: schemas) }
         try store.backend.write { rows in
             if let (revision, schema) = schemas.last {
                 try rows.setMeta(CorpusStore.MetaKey.schema, Array(DeltaCodec.encode([.setSchema(schema)], document: nil)))
@@ -175,86 +189,59 @@ public final class ReplicaInstaller {
         }
     }
 
-    /// Replays one document's deltas into its head, and writes the head, the document's row
-    /// with its chain bookkeeping, its referrers and the snapshots the policy asks for.
-    private func install(
-        _ document: DocumentID, key: Int64, schemas: [(revision: Int, schema: Schema)], _ rows: any CorpusWriter
-    ) throws {
-        var head = HeadState()
-        var record = DocumentRecord(key: key, entry: Self.placeholder(document).entry)
-        var schemaIndex = 0
-        for delta in try rows.deltas(document: key, after: 0, through: lastRevision) {
-            let place = "\(document) at revision \(delta.revision)"
-            guard let revision = try rows.revision(delta.revision) else {
-                throw StoreError(.corrupt, "a delta of a revision that never came", context: place)
-            }
-            // Schema changes of this revision first, as a replica applying the pull does.
-            var ops: [Op] = []
-            while schemaIndex < schemas.count, schemas[schemaIndex].revision <= delta.revision {
-                ops.append(.setSchema(schemas[schemaIndex].schema))
-                schemaIndex += 1
-            }
-            let documentOps = try delta.ops()
-            ops += documentOps
-            // An added document's text goes with it, as in a push: the check verifies it.
-            var texts: [TextDigest: String] = [:]
-            for case .addDocument(let added) in documentOps {
-                guard let stored = try rows.text(added.digest) else {
-                    throw StoreError(.corrupt, "the server sent no text for the document", context: place)
+    /// Builds a batch of documents: reads their deltas and texts back, builds their heads on
+    /// every core (pure work, no database), then writes them in one transaction.
+    private func install(_ batch: [(document: DocumentID, key: Int64)], schemas: [(revision: Int, schema: Schema)])
+        throws
+    {
+        try Task.checkCancellation()  // Ctrl-C during a long build
+        let last = lastRevision
+        var work: [DocumentInstall] = try store.backend.read { rows in
+            var revisions: [Int: Revision] = [:]
+            return try batch.map { document, key in
+                let deltas = try rows.deltas(document: key, after: 0, through: last).map { blob in
+                    if let known = revisions[blob.revision] { return (blob, known) }
+                    guard let revision = try rows.revision(blob.revision) else {
+                        throw StoreError(
+                            .corrupt, "a delta of a revision that never came", context: "\(document) at revision \(blob.revision)")
+                    }
+                    revisions[blob.revision] = revision
+                    return (blob, revision)
                 }
-                let raw = try BlobCompression.decompress(
-                    stored.data, expectedLength: stored.rawLength, what: "text \(added.digest)")
-                guard let text = String(validating: raw, as: UTF8.self) else {
-                    throw StoreError(.corrupt, "the server sent a text that is not UTF-8", context: place)
-                }
-                texts[added.digest] = text
-            }
-            let changeset = Changeset(
-                id: revision.changeset, author: revision.author, replica: revision.replica, base: delta.revision - 1,
-                message: revision.message, timestamp: revision.timestamp, ops: ops, texts: texts)
-            let outcome: CheckOutcome
-            do {
-                outcome = try head.apply(changeset, as: delta.revision)
-            } catch {
-                throw StoreError(.corrupt, "the server's ops do not apply: \(error)", context: place)
-            }
-            guard outcome.conflicts.isEmpty else {
-                throw StoreError(
-                    .corrupt, "the server's ops do not apply cleanly (\(outcome.conflicts.count) conflicts)",
-                    context: place)
-            }
-            guard let entry = head.document(document) else {
-                throw StoreError(.corrupt, "ops of a document that was never added", context: place)
-            }
-            record.entry = entry
-            let isBase = documentOps.contains { if case .addDocument = $0 { true } else { false } }
-            if isBase {
-                (record.chainLength, record.chainBytes, record.baseBytes) = (0, 0, delta.data.count)
-            } else {
-                record.chainLength += 1
-                record.chainBytes += delta.data.count
-            }
-            if entry.isLive && store.snapshotPolicy.needsSnapshot(record) {
-                let state = DocumentState(
-                    document: entry.document,
-                    annotations: head.entries(in: document).compactMapValues { $0.isLive ? $0.annotation : nil })
-                let raw = DeltaCodec.encode(state.asOps, document: document)
-                let data = BlobCompression.compress(raw)
-                try rows.insertSnapshot(document: key, revision: delta.revision, rawLength: raw.count, data: data)
-                (record.chainLength, record.chainBytes, record.baseBytes) = (0, 0, data.count)
-            }
-            if isBase {
-                // The chain-base flag, which the first pass could not know without decoding.
-                try rows.markBaseDelta(document: key, revision: delta.revision)
+                return DocumentInstall(document: document, key: key, deltas: deltas)
             }
         }
-        try rows.putDocument(record)
-        let entries = head.entries(in: document)
-        guard !entries.isEmpty else { return }
-        try rows.putHeadBlock(document: key, DocumentHead.block(of: entries.values))
-        for (id, entry) in entries.sorted(by: { $0.key < $1.key }) {
-            for target in entry.annotation.references {
-                try rows.addReferrer(document: key, target: target, source: id)
+        let decoded = work
+        let digests = try ParallelWork.map(decoded.indices) { i in
+            var w = decoded[i]
+            let digests = try w.decode()
+            return (w.ops, digests)
+        }
+        for (i, (ops, _)) in digests.enumerated() { work[i].ops = ops }
+        try store.backend.read { rows in
+            for (i, (_, wanted)) in digests.enumerated() {
+                // A missing one is refused by the build, which knows the revision that needs it.
+                for digest in wanted where work[i].texts[digest] == nil {
+                    work[i].texts[digest] = try rows.text(digest)
+                }
+            }
+        }
+        let (ready, policy) = (work, store.snapshotPolicy)
+        let built = try ParallelWork.map(ready.indices) { i in try ready[i].build(schemas: schemas, policy: policy) }
+        try store.backend.write { rows in
+            for document in built {
+                let key = document.record.key
+                try rows.putDocument(document.record)
+                for snapshot in document.snapshots {
+                    try rows.insertSnapshot(
+                        document: key, revision: snapshot.revision, rawLength: snapshot.rawLength, data: snapshot.data)
+                }
+                // The chain-base flag, which the first pass could not know without decoding.
+                for revision in document.bases { try rows.markBaseDelta(document: key, revision: revision) }
+                if let block = document.block { try rows.putHeadBlock(document: key, block) }
+                for (target, source) in document.referrers {
+                    try rows.addReferrer(document: key, target: target, source: source)
+                }
             }
         }
     }

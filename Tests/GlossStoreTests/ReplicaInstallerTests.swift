@@ -78,6 +78,66 @@ struct ReplicaInstallerTests {
         #expect(try replica.checkIntegrity(corpus: "replica").isClean)
     }
 
+    /// More documents than one batch builds at once (the head is built on every core, a batch
+    /// at a time): every document still ends equal to the server's, and a broken one in a later
+    /// batch is refused by name.
+    @Test func documentsAreBuiltInBatchesAndABrokenOneInALaterBatchIsNamed() throws {
+        let dir = try TemporaryDirectory("install-batches")
+        defer { dir.remove() }
+        let server = try CorpusStore.sqlite(path: dir.path("server.sqlite"), snapshotPolicy: SnapshotPolicy(maxChainLength: 2))
+        var m = Minter("alice", replica: 10)
+        let count = ReplicaInstaller.batchDocuments * 2 + 5
+        let docs = (0..<count).map { DocumentID(storedRawValue: "doc/\($0)") }
+        #expect(try server.append(m.documents(base: 0, docs.map { ($0, SampleTexts.news) })).revision == 1)
+        for round in 0..<4 {
+            let head = try server.headRevision()
+            var ops: [Op] = []
+            for (i, doc) in docs.enumerated() where (i + round).isMultiple(of: 3) {
+                let a = m.span(doc, round, round + 4, "PER")
+                let b = m.span(doc, round + 5, round + 9, "LOC")
+                ops += [.create(a), .create(b), .create(m.relation(doc, a.id, b.id, "near"))]
+            }
+            #expect(try server.append(m.changeset(base: head, ops)).revision == head + 1)
+        }
+        let head = try server.headRevision()
+        let deltas = Dictionary(grouping: try server.storedDeltas(after: 0, through: .max), by: \.revision)
+
+        let backend = try SQLiteBulkBackend(path: dir.path("r.sqlite"))
+        let installer = try ReplicaInstaller(into: CorpusStore(backend: backend, snapshotPolicy: SnapshotPolicy(maxChainLength: 2)))
+        try Self.stream(server, into: installer, texts: docs)
+        try installer.finish(head: head)
+        try backend.close()
+        let replica = try CorpusStore.sqlite(path: dir.path("r.sqlite"))
+        for doc in docs {
+            #expect(try replica.headEntries(of: doc) == (try server.headEntries(of: doc)), "\(doc)")
+            #expect(try replica.reconstruct(doc, at: 3) == (try server.reconstruct(doc, at: 3)), "\(doc)")
+        }
+        #expect(try replica.checkIntegrity(corpus: "replica").isClean)
+
+        // The last document's first relation loses its spans' delta: refused naming that document.
+        let broken = docs[count - 1]
+        let firstTouch = try #require(deltas.keys.sorted().first { r in r > 1 && deltas[r]!.contains { $0.document == broken } })
+        let other = try ReplicaInstaller(into: CorpusStore(backend: try SQLiteBulkBackend(path: dir.path("r2.sqlite"))))
+        try Self.sendTexts(of: docs, from: server, to: other)
+        for revision in try server.revisions() {
+            let kept = (deltas[revision.number] ?? []).map { blob -> StoredBlob in
+                guard blob.revision == firstTouch, blob.document == broken else { return blob }
+                // Its ops again, but the spans dropped: the relation then refers to nothing.
+                let ops = (try? blob.ops())?.filter { if case .create(let a) = $0 { a.kind == .relation } else { true } } ?? []
+                let raw = DeltaCodec.encode(ops, document: broken)
+                return StoredBlob(kind: .delta, revision: blob.revision, document: broken, rawLength: raw.count, data: BlobCompression.compress(raw))
+            }
+            try other.revision(revision, deltas: kept)
+        }
+        do {
+            try other.finish(head: head)
+            Issue.record("a stream with a dangling relation was installed")
+        } catch let error as StoreError {
+            #expect(error.code == .corrupt)
+            #expect(error.context == "\(broken) at revision \(firstTouch)", "\(error)")
+        }
+    }
+
     @Test func aSnapshotStartsADocumentsChainAndLeavesAHistoryGap() throws {
         let dir = try TemporaryDirectory("install-snapshot")
         defer { dir.remove() }
