@@ -9,6 +9,9 @@ struct CLICloneResult: Codable {
     /// From starting the process to reaping it.
     var seconds: Double
     var exit: ProcessExit
+    /// Its memory sampled while it ran (the exact peak is `exit.peakRSSBytes`): when it peaked,
+    /// and how much of it was heap and how much mapped files.
+    var sampled: MemoryReading
     /// Loopback bytes (one direction counted) while it ran.
     var loopbackBytes: Int?
     /// The workspace it made (replica, configuration, token, derived files).
@@ -33,14 +36,16 @@ enum CLIClone {
                 "clone", "gloss://127.0.0.1:\(port)/\(corpus)", into, "--pin", setup.fingerprint, "--token",
                 try setup.token(Setup.reader),
             ], environment: ["HOME": home, "NO_COLOR": "1"], stdout: .file(output), stderr: .file(output))
+        let sampler = MemorySampler(pid: process.pid)
         let exit = try await process.wait()
         let elapsed = seconds(clock.now - t0)
+        let sampled = sampler.stop()
         let lo = loopbackBytes().flatMap { a in lo0.map { a - $0 } }
         let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         let last = printed.split(separator: "\n").last.map(String.init) ?? ""
         guard exit.status == 0 else { throw BenchError("gloss clone \(corpus) exited with \(exit.status): \(last)") }
         return CLICloneResult(
-            corpus: corpus, seconds: elapsed, exit: exit, loopbackBytes: lo, workspaceBytes: directoryBytes(into),
+            corpus: corpus, seconds: elapsed, exit: exit, sampled: sampled, loopbackBytes: lo, workspaceBytes: directoryBytes(into),
             lastLine: last)
     }
 }

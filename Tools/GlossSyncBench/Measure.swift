@@ -68,6 +68,17 @@ func procStatus(_ field: String, pid: pid_t? = nil) -> Int? {
     return nil
 }
 
+/// Every size field (in kB) of /proc/PID/status, in bytes, from one read.
+func procStatusFields(pid: pid_t) -> [String: Int] {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return [:] }
+    var fields: [String: Int] = [:]
+    for line in status.split(separator: "\n") where line.hasSuffix(" kB") {
+        let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" })
+        if parts.count >= 3, let kb = Int(parts[1]) { fields[String(parts[0])] = kb * 1024 }
+    }
+    return fields
+}
+
 /// Resets VmHWM to the current RSS (Linux ≥ 4.0: `echo 5 > /proc/self/clear_refs`; another
 /// process's by pid), so the next reading is the peak of one phase. Returns false when the
 /// kernel refuses.
@@ -113,9 +124,11 @@ func loopbackBytes() -> Int? {
     return nil
 }
 
-/// A field of /proc/self/io: `write_bytes` is what this process sent to the block layer.
-func procIO(_ field: String) -> Int? {
-    guard let text = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8) else { return nil }
+/// A field of /proc/self/io (or another process's, by pid): `write_bytes` is what the process
+/// sent to the block layer, `wchar` what it passed to write calls (sockets included).
+func procIO(_ field: String, pid: pid_t? = nil) -> Int? {
+    let path = "/proc/\(pid.map(String.init) ?? "self")/io"
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
     for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
         return Int(line.split(separator: " ").last ?? "")
     }

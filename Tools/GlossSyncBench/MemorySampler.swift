@@ -20,6 +20,15 @@ struct MemoryReading: Codable, Sendable {
     var peakWasReset: Bool
     /// CPU seconds the process used during the phase.
     var cpuSeconds: Double?
+    /// The largest anonymous (heap) and file-backed (mapped files, the binary) parts of the
+    /// samples, and when the largest sample was taken, in seconds from the start.
+    var maxRssAnonBytes: Int?
+    var maxRssFileBytes: Int?
+    var peakAtSeconds: Double?
+    var seconds: Double?
+    /// Bytes the process passed to write calls during the phase (/proc/PID/io `wchar`): for
+    /// glossd serving a clone, the TLS records it sent the client, whatever else uses loopback.
+    var writeCallBytes: Int?
 
     /// The phase's peak: VmHWM when the kernel kept it, else the largest sample.
     var peakBytes: Int? { vmHWMBytes ?? maxVmRSSBytes }
@@ -32,6 +41,9 @@ final class MemorySampler: Sendable {
         var samples = 0
         var max = 0
         var sum = 0.0
+        var maxAnon = 0
+        var maxFile = 0
+        var peakAt = 0.0
     }
 
     let pid: pid_t
@@ -41,6 +53,8 @@ final class MemorySampler: Sendable {
     private let before: Int?
     private let reset: Bool
     private let cpuBefore: Double?
+    private let writtenBefore: Int?
+    private let started = ContinuousClock.now
 
     /// Resets the process's VmHWM and starts sampling.
     init(pid: pid_t, every interval: Duration = .milliseconds(20)) {
@@ -48,15 +62,22 @@ final class MemorySampler: Sendable {
         self.interval = interval
         before = procStatus("VmRSS", pid: pid)
         cpuBefore = processCPUSeconds(pid: pid)
+        writtenBefore = procIO("wchar", pid: pid)
         reset = resetPeakMemory(pid: pid)
         Thread.detachNewThread { [self] in
             let micros = useconds_t(interval.components.attoseconds / 1_000_000_000_000 + interval.components.seconds * 1_000_000)
+            let clock = ContinuousClock()
+            let start = clock.now
             while state.withLock({ $0.running }) {
-                if let rss = procStatus("VmRSS", pid: pid) {
+                let fields = procStatusFields(pid: pid)
+                if let rss = fields["VmRSS"] {
+                    let at = seconds(clock.now - start)
                     state.withLock {
                         $0.samples += 1
-                        $0.max = Swift.max($0.max, rss)
+                        if rss > $0.max { ($0.max, $0.peakAt) = (rss, at) }
                         $0.sum += Double(rss)
+                        $0.maxAnon = Swift.max($0.maxAnon, fields["RssAnon"] ?? 0)
+                        $0.maxFile = Swift.max($0.maxFile, fields["RssFile"] ?? 0)
                     }
                 }
                 usleep(micros)
@@ -70,6 +91,7 @@ final class MemorySampler: Sendable {
         let hwm = procStatus("VmHWM", pid: pid)
         let after = procStatus("VmRSS", pid: pid)
         let cpu = processCPUSeconds(pid: pid).flatMap { a in cpuBefore.map { a - $0 } }
+        let written = procIO("wchar", pid: pid).flatMap { a in writtenBefore.map { a - $0 } }
         state.withLock { $0.running = false }
         finished.wait()
         let s = state.withLock { $0 }
@@ -77,7 +99,9 @@ final class MemorySampler: Sendable {
             vmRSSBeforeBytes: before, samples: s.samples, intervalMs: seconds(interval) * 1000,
             maxVmRSSBytes: s.samples > 0 ? s.max : nil, meanVmRSSBytes: s.samples > 0 ? Int(s.sum / Double(s.samples)) : nil,
             vmRSSAfterBytes: after, vmHWMBytes: reset ? hwm : nil, peakWasReset: reset,
-            cpuSeconds: cpu)
+            cpuSeconds: cpu, maxRssAnonBytes: s.samples > 0 ? s.maxAnon : nil, maxRssFileBytes: s.samples > 0 ? s.maxFile : nil,
+            peakAtSeconds: s.samples > 0 ? s.peakAt : nil, seconds: seconds(ContinuousClock.now - started),
+            writeCallBytes: written)
     }
 }
 

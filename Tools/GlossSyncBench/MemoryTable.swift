@@ -7,6 +7,13 @@ func memoryReading(_ m: MemoryReading) -> String {
         + "\(m.samples) samples); before \(mb(m.vmRSSBeforeBytes)), after \(mb(m.vmRSSAfterBytes))"
 }
 
+/// When a `gloss clone` peaked, and whether its memory was heap or mapped files.
+func clientSamples(_ c: CLICloneResult) -> String {
+    let m = c.sampled
+    return "max \(mb(m.maxVmRSSBytes)) at \(m.peakAtSeconds.map { fmt($0, 1) } ?? "n/a") s of \(fmt(c.seconds, 1)) s; "
+        + "heap (RssAnon) \(mb(m.maxRssAnonBytes)), files (RssFile) \(mb(m.maxRssFileBytes))"
+}
+
 func memoryLines(_ m: MemoryReport) -> [String] {
     var lines: [String] = []
     func section(_ title: String) { lines.append(sectionLine(title)) }
@@ -35,7 +42,8 @@ func memoryLines(_ m: MemoryReport) -> [String] {
         row("d. gloss clone \(c.client.corpus)", "\(fmt(c.client.seconds, 2)) s; client peak \(mb(c.client.exit.peakRSSBytes))")
         row("   history", c.history)
         row("   \(grouped(c.annotations)) annotations, \(grouped(c.revisions)) revisions; CPU", "\(fmt(c.client.exit.cpu.user, 2)) + \(fmt(c.client.exit.cpu.system, 2)) s")
-        row("   loopback bytes; workspace on disk", "\(mb(c.client.loopbackBytes)); \(mb(c.client.workspaceBytes))")
+        row("   glossd's writes (TLS); loopback; workspace on disk", "\(mb(c.server.writeCallBytes)); \(mb(c.client.loopbackBytes)); \(mb(c.client.workspaceBytes))")
+        row("   client sampled", clientSamples(c.client))
         row("   glossd during it", memoryReading(c.server))
         row("   contention: others' CPU s; CPU / IO pressure", contention(c.contention))
     }

@@ -110,7 +110,7 @@ struct ScaleCurve {
                     port: glossd.port, setup: setup, corpus: setup.bigCorpus, into: into,
                     home: dir.appendingPathComponent("home").path)
             }
-            log("  gloss clone: \(fmt(clone.seconds, 2)) s, client peak \(mb(clone.exit.peakRSSBytes)), glossd peak \(mb(cloneServer.peakBytes)), loopback \(mb(clone.loopbackBytes))")
+            log("  gloss clone: \(fmt(clone.seconds, 2)) s, client peak \(mb(clone.exit.peakRSSBytes)), glossd peak \(mb(cloneServer.peakBytes)), glossd wrote \(mb(cloneServer.writeCallBytes))")
 
             let (pull, pullServer) = try await measuringMemory(of: glossd.pid) {
                 try await incrementalPull(port: glossd.port, setup: setup, workspace: into)
@@ -185,7 +185,8 @@ struct ScaleCurve {
         return [
             figure("build: import + edits, durable append(batch:)", "s") { $0.build.importSeconds + $0.build.editSeconds },
             figure("gloss clone, start to exit", "s") { $0.clone.seconds },
-            figure("bytes on the wire during the clone (loopback)", "B") { bytes($0.clone.loopbackBytes) },
+            figure("bytes on the wire: glossd's writes during the clone", "B") { bytes($0.cloneServer.writeCallBytes) },
+            figure("loopback bytes during the clone (every process)", "B") { bytes($0.clone.loopbackBytes) },
             figure("server store at rest, after a checkpoint", "B") { Double($0.build.fileBytes) },
             figure("replica workspace at rest", "B") { Double($0.clone.workspaceBytes) },
             figure("client peak memory, gloss clone", "B") { Double($0.clone.exit.peakRSSBytes) },

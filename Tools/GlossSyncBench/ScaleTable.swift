@@ -26,6 +26,7 @@ func scaleLines(_ s: ScaleReport) -> [String] {
         lines.append(rowLine("  build child wall; its peak", "\(fmt(p.buildWallSeconds, 1)) s; \(mb(p.buildVmHWMBytes))", width: 50))
         lines.append(rowLine("  glossd at start; during pulls", "\(mb(p.serverStartVmRSSBytes)); peak \(mb(p.pullServer.peakBytes))", width: 50))
         lines.append(rowLine("  pull of 10", ms(p.pull), width: 50))
+        lines.append(rowLine("  gloss clone sampled", clientSamples(p.clone), width: 50))
         lines.append(rowLine("  load average at start; contention", "\(p.loadAverage); \(contention(p.contention))", width: 50))
     }
     lines.append(rowLine("scale curve took; load average before / after", "\(fmt(s.seconds, 1)) s; \(s.loadAverageBefore) → \(s.loadAverageAfter)", width: 50))
