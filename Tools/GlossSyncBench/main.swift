@@ -13,8 +13,8 @@ import Foundation
 // so build the three one after another:
 //
 //   for p in gloss glossd gloss-sync-bench; do swift build -c release --scratch-path .build-syncbench --product $p; done
-//   .build-syncbench/release/gloss-sync-bench --memory-only --json-out memory.json   # about 3 min
-//   .build-syncbench/release/gloss-sync-bench --scale-only --json-out scale.json     # about 15–25 min on 2 cores
+//   .build-syncbench/release/gloss-sync-bench --memory-only --json-out memory.json   # about 1.5 min
+//   .build-syncbench/release/gloss-sync-bench --scale-only --json-out scale.json     # about 6 min on 2 cores (the 10M build is most of it)
 //
 // `--memory` / `--scale` add the parts after the usual phases instead; `--memory-only` and
 // `--scale-only` together run both parts alone.
