@@ -8,6 +8,11 @@
 //
 //   swift build -c release --scratch-path .build-pushmem --product gloss-push-memory --product glossd --product gloss
 //   .build-pushmem/release/gloss-push-memory [--documents 2000] [--spans 500] [--small 20] [--seed 1]
+//
+// Measured here (2 shared cores, release builds, defaults: a 33.6 MB message, 24.1 MB deflated):
+//   before (whole changeset decoded, 11554a1^): peak VmHWM 1,526 / 1,524 MB, push 16.3 / 15.1 s
+//   after (a document at a time, dda2dc5):      peak VmHWM 158 MB, push 7.2 s
+//   small push (1 document, 10 spans, ×200):   median 1.3 ms before and after, glossd peak ~45 MB
 import Foundation
 import GlossClient
 import GlossModel
