@@ -59,7 +59,38 @@ public final class ClientConnection: Sendable {
         var closedError: ClientError?
         var goawayLast: UInt32?
         var subscriptionConfirmed: Set<UInt32> = []
+        /// Bytes of stream items handed to ``streaming(_:onEvent:)`` consumers and not yet
+        /// consumed, per request: the reader stops reading while they pass a high-water mark,
+        /// so a consumer slower than the network (a clone writing to disk) does not make the
+        /// client hold the whole stream.
+        var backlog: [UInt32: Int] = [:]
+        var backlogTotal = 0
+        /// The most ``backlogTotal`` has been, for tests.
+        var backlogPeak = 0
+        var backlogWaiter: CheckedContinuation<Void, Never>?
+        var closing = false
+
+        /// Forgets request `id`'s unconsumed bytes; the reader to wake, if that frees it.
+        mutating func release(_ id: UInt32, bytes: Int? = nil) -> CheckedContinuation<Void, Never>? {
+            guard let held = backlog[id] else { return nil }
+            let freed = min(held, bytes ?? held)
+            backlog[id] = bytes == nil ? nil : held - freed
+            backlogTotal -= freed
+            guard backlogTotal <= ClientConnection.backlogLowWater, let waiter = backlogWaiter else { return nil }
+            backlogWaiter = nil
+            return waiter
+        }
     }
+
+    /// Stream bytes received and not yet consumed: now, at most so far, and whether the
+    /// reader is paused for them.
+    var streamBacklog: (now: Int, peak: Int, readerPaused: Bool) {
+        shared.state.withLock { ($0.backlogTotal, $0.backlogPeak, $0.backlogWaiter != nil) }
+    }
+
+    /// Unconsumed stream bytes at which the reader pauses, and at which it reads again.
+    static let backlogHighWater = 4 << 20
+    static let backlogLowWater = 1 << 20
 
     public let user: String
     public let welcome: Gloss_V1_Welcome
@@ -79,6 +110,24 @@ public final class ClientConnection: Sendable {
 
         init(address: String) {
             self.address = address
+        }
+
+        /// Waits, in the reader, while consumers hold more than the high-water mark unconsumed.
+        func waitWhileBacklogged() async {
+            guard state.withLock({ $0.backlogTotal > ClientConnection.backlogHighWater && !$0.closing }) else { return }
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let waitNow = state.withLock { s -> Bool in
+                    guard s.backlogTotal > ClientConnection.backlogLowWater, !s.closing else { return false }
+                    s.backlogWaiter = waiter
+                    return true
+                }
+                if !waitNow { waiter.resume() }
+            }
+        }
+
+        /// Releases request `id`'s unconsumed bytes (all of them when `bytes` is nil).
+        func release(_ id: UInt32, bytes: Int? = nil) {
+            state.withLock { $0.release(id, bytes: bytes) }?.resume()
         }
     }
 
@@ -288,7 +337,10 @@ public final class ClientConnection: Sendable {
                     self.abandon(id)
                 }
             }
-            for try await event in events { try await onEvent(event) }
+            for try await event in events {
+                try await onEvent(event)
+                if case .item(let bytes) = event { shared.release(id, bytes: bytes.readableBytes) }
+            }
             let response = try await group.next()!!
             return response
         }
@@ -309,6 +361,7 @@ public final class ClientConnection: Sendable {
 
     /// Stops waiting for request `id` (its task was cancelled) and asks the server to stop it.
     private func abandon(_ id: UInt32) {
+        shared.release(id)
         guard let waiter = shared.state.withLock({ $0.waiters.removeValue(forKey: id) }) else { return }
         Self.fail(waiter, CancellationError())
         Task { await self.cancel(id) }
@@ -329,6 +382,12 @@ public final class ClientConnection: Sendable {
 
     /// Closes the connection; requests still waiting fail with `connection-closed`.
     public func close() {
+        let reader = shared.state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.closing = true
+            defer { s.backlogWaiter = nil }
+            return s.backlogWaiter
+        }
+        reader?.resume()
         outbound.finish()
     }
 
@@ -363,6 +422,7 @@ public final class ClientConnection: Sendable {
             while let frame = try await frames.next() {
                 guard let assembled = try assembler.append(frame) else { continue }
                 dispatch(try WireMessage(assembled), shared: shared)
+                await shared.waitWhileBacklogged()
             }
         } catch let error as WireError {
             failure = ClientError(
@@ -400,7 +460,17 @@ public final class ClientConnection: Sendable {
             case nil: break
             }
         case .stream(let id, let payload):
-            if case .stream(let c, _)? = shared.state.withLock({ $0.waiters[id] }) { c.yield(.item(payload)) }
+            shared.state.withLock { s in
+                guard case .stream(let c, let final)? = s.waiters[id] else { return }
+                // Only `streaming` consumers report what they consumed (a subscription's
+                // notifications are small and read by whoever holds the stream).
+                if final != nil {
+                    s.backlog[id, default: 0] += payload.readableBytes
+                    s.backlogTotal += payload.readableBytes
+                    s.backlogPeak = max(s.backlogPeak, s.backlogTotal)
+                }
+                c.yield(.item(payload))
+            }
         case .error(0, let body):
             shared.state.withLock { $0.closedError = ClientError(WireError(body)) }
         case .error(let id, let body):
@@ -413,6 +483,7 @@ public final class ClientConnection: Sendable {
     }
 
     private static func finish(_ id: UInt32, with error: ClientError, shared: Shared) {
+        shared.release(id)
         if let waiter = shared.state.withLock({ $0.waiters.removeValue(forKey: id) }) { fail(waiter, error) }
     }
 
