@@ -29,6 +29,21 @@ public struct Changeset: Hashable, Sendable {
         self.texts = texts
     }
 
+    /// The ops as the wire carries them: a run of consecutive ops on one document per
+    /// document change, each in the storage encoding, so op order is kept exactly.
+    public var encodedRuns: [[UInt8]] {
+        var runs: [[UInt8]] = []
+        var start = ops.startIndex
+        while start < ops.endIndex {
+            let document = ops[start].document
+            var end = start + 1
+            while end < ops.endIndex, ops[end].document == document { end += 1 }
+            runs.append(DeltaCodec.encode(Array(ops[start..<end]), document: document))
+            start = end
+        }
+        return runs
+    }
+
     /// Adds a document op together with its text.
     public mutating func addDocument(_ id: DocumentID, text: String, metadata: [String: String] = [:]) {
         let document = Document(id: id, text: text, metadata: metadata)

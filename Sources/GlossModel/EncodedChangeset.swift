@@ -84,20 +84,7 @@ public struct EncodedChangeset: Sendable {
 
     /// Encodes a model changeset as a client sends it: a new run wherever the document changes.
     public init(_ changeset: Changeset) {
-        var encoded: [Data] = []
-        var run: [Op] = []
-        var runDocument: DocumentID?
-        func flush() {
-            guard !run.isEmpty else { return }
-            encoded.append(Data(DeltaCodec.encode(run, document: runDocument)))
-            run = []
-        }
-        for op in changeset.ops {
-            if op.document != runDocument { flush() }
-            runDocument = op.document
-            run.append(op)
-        }
-        flush()
+        let encoded = changeset.encodedRuns.map { Data($0) }
         // Freshly encoded runs always decode.
         try! self.init(
             id: changeset.id, author: changeset.author, replica: changeset.replica, base: changeset.base,

@@ -12,19 +12,7 @@ extension Gloss_V1_Changeset {
         base = UInt64(changeset.base)
         message = changeset.message
         timestamp = changeset.timestamp
-        var run: [Op] = []
-        var runDocument: DocumentID?
-        func flush() {
-            guard !run.isEmpty else { return }
-            ops.append(Gloss_V1_EncodedOps.with { $0.encoded = Data(DeltaCodec.encode(run, document: runDocument)) })
-            run = []
-        }
-        for op in changeset.ops {
-            if op.document != runDocument { flush() }
-            runDocument = op.document
-            run.append(op)
-        }
-        flush()
+        ops = changeset.encodedRuns.map { run in Gloss_V1_EncodedOps.with { $0.encoded = Data(run) } }
         texts = changeset.texts.map { digest, text in
             Gloss_V1_DocumentText.with {
                 $0.digest = Data(digest.bytes)
