@@ -68,6 +68,9 @@ public protocol CorpusReader {
     func deltas(document: Int64, after: Int, through: Int) throws -> [StoredBlob]
     /// Deltas of all documents in `(after, through]`, ordered by revision then document.
     func deltas(after: Int, through: Int) throws -> [StoredBlob]
+    /// Which documents the deltas of revisions `(after, through]` belong to, without their
+    /// bytes (nil for the corpus chain), by revision: what a log lists.
+    func deltaDocuments(after: Int, through: Int) throws -> [(revision: Int, document: DocumentID?)]
     /// The latest revision ≤ `revision` whose delta added the document (a chain base).
     func latestBaseDelta(document: Int64, atOrBefore revision: Int) throws -> Int?
     func latestSnapshot(document: Int64, atOrBefore revision: Int) throws -> StoredBlob?
@@ -172,4 +175,11 @@ public protocol CorpusAuditReader: CorpusReader {
     /// document's id when it has a row). `missing` is `"document"` or `"revision"`. At most `limit`.
     func danglingRows(limit: Int) throws
         -> [(table: String, documentKey: Int64, document: DocumentID?, revision: Int?, missing: String)]
+}
+
+extension CorpusReader {
+    /// From the blobs themselves, for backends without a cheaper read.
+    public func deltaDocuments(after: Int, through: Int) throws -> [(revision: Int, document: DocumentID?)] {
+        try deltas(after: after, through: through).map { ($0.revision, $0.document) }
+    }
 }

@@ -38,8 +38,8 @@ extension CorpusStore {
                 }
             }
             var touched: [Int: [DocumentID]] = [:]
-            for delta in try rows.deltas(after: after, through: through) {
-                if let id = delta.document { touched[delta.revision, default: []].append(id) }
+            for (revision, document) in try rows.deltaDocuments(after: after, through: through) {
+                if let document { touched[revision, default: []].append(document) }
             }
             return try rows.revisions(after: after, through: through).reversed().map { revision in
                 var documents = touched[revision.number] ?? []
