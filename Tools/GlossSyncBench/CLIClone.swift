@@ -1,7 +1,7 @@
 import Foundation
 
 // `gloss clone` as users run it: the release CLI built beside this benchmark, a process of its
-// own, timed from start to exit, its peak memory from the kernel (wait4), the bytes on the
+// own, timed from start to exit, its peak memory (VmHWM, sampled), the bytes on the
 // loopback interface while it ran, and what it left on disk.
 
 struct CLICloneResult: Codable {
@@ -9,9 +9,12 @@ struct CLICloneResult: Codable {
     /// From starting the process to reaping it.
     var seconds: Double
     var exit: ProcessExit
-    /// Its memory sampled while it ran (the exact peak is `exit.peakRSSBytes`): when it peaked,
-    /// and how much of it was heap and how much mapped files.
+    /// Its memory sampled while it ran: when it peaked, and how much of it was heap and how
+    /// much mapped files.
     var sampled: MemoryReading
+    /// Its peak: the largest VmHWM sampled. Not wait4's ru_maxrss, which for a process spawned
+    /// from this (large) benchmark is the benchmark's resident set at the spawn.
+    var peakBytes: Int { sampled.maxVmHWMSampledBytes ?? exit.peakRSSBytes }
     /// Loopback bytes (one direction counted) while it ran.
     var loopbackBytes: Int?
     /// The workspace it made (replica, configuration, token, derived files).

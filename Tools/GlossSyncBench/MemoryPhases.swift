@@ -174,8 +174,8 @@ struct MemoryPhases {
             targets.append(
                 Report.Target(
                     name: "gloss clone of \(c.client.corpus), \(c.history): client peak memory", target: "≤ 150 MB",
-                    measured: "\(mb(c.client.exit.peakRSSBytes)) in \(fmt(c.client.seconds, 2)) s",
-                    met: c.client.exit.peakRSSBytes <= Self.cloneTarget))
+                    measured: "\(mb(c.client.peakBytes)) in \(fmt(c.client.seconds, 2)) s",
+                    met: c.client.peakBytes <= Self.cloneTarget))
         }
         return MemoryReport(
             glossd: try siblingBinary("glossd"), dataDirectory: dataCopy, port: glossd.port, serverStartVmRSSBytes: startRSS,
@@ -266,7 +266,7 @@ struct MemoryPhases {
                 port: glossd.port, setup: setup, corpus: corpus, into: into, home: work.appendingPathComponent("home").path)
         }
         let contention = mark.end(ours: client.exit.cpu.total + (server.cpuSeconds ?? 0))
-        log("  \(fmt(client.seconds, 2)) s, client peak \(mb(client.exit.peakRSSBytes)), glossd peak \(mb(server.peakBytes))")
+        log("  \(fmt(client.seconds, 2)) s, client peak \(mb(client.peakBytes)), glossd peak \(mb(server.peakBytes))")
         try? FileManager.default.removeItem(atPath: into)
         return MemoryReport.Clone(
             history: history, annotations: annotations, revisions: revisions, client: client, server: server,

@@ -30,6 +30,11 @@ struct MemoryReading: Codable, Sendable {
     /// glossd serving a clone, the TLS records it sent the client, whatever else uses loopback.
     var writeCallBytes: Int?
 
+    /// The largest VmHWM sampled: the process's own peak until the last sample, for a process
+    /// whose peak wait4 cannot give (a child spawned while the benchmark was large reports the
+    /// benchmark's resident set as its ru_maxrss, inherited at exec).
+    var maxVmHWMSampledBytes: Int?
+
     /// The phase's peak: VmHWM when the kernel kept it, else the largest sample.
     var peakBytes: Int? { vmHWMBytes ?? maxVmRSSBytes }
 }
@@ -44,6 +49,7 @@ final class MemorySampler: Sendable {
         var maxAnon = 0
         var maxFile = 0
         var peakAt = 0.0
+        var maxHWM = 0
     }
 
     let pid: pid_t
@@ -78,6 +84,7 @@ final class MemorySampler: Sendable {
                         $0.sum += Double(rss)
                         $0.maxAnon = Swift.max($0.maxAnon, fields["RssAnon"] ?? 0)
                         $0.maxFile = Swift.max($0.maxFile, fields["RssFile"] ?? 0)
+                        $0.maxHWM = Swift.max($0.maxHWM, fields["VmHWM"] ?? 0)
                     }
                 }
                 usleep(micros)
@@ -101,7 +108,7 @@ final class MemorySampler: Sendable {
             vmRSSAfterBytes: after, vmHWMBytes: reset ? hwm : nil, peakWasReset: reset,
             cpuSeconds: cpu, maxRssAnonBytes: s.samples > 0 ? s.maxAnon : nil, maxRssFileBytes: s.samples > 0 ? s.maxFile : nil,
             peakAtSeconds: s.samples > 0 ? s.peakAt : nil, seconds: seconds(ContinuousClock.now - started),
-            writeCallBytes: written)
+            writeCallBytes: written, maxVmHWMSampledBytes: s.maxHWM > 0 ? s.maxHWM : nil)
     }
 }
 

@@ -39,7 +39,7 @@ func memoryLines(_ m: MemoryReport) -> [String] {
     row("   glossd survived; CPU", "\(b.serverSurvived ? "yes" : "no, status \(b.serverExit?.status ?? -1)"); \(b.server.cpuSeconds.map { fmt($0, 2) } ?? "n/a") s")
     row("   contention: others' CPU s; CPU / IO pressure", contention(b.contention))
     for c in m.clones {
-        row("d. gloss clone \(c.client.corpus)", "\(fmt(c.client.seconds, 2)) s; client peak \(mb(c.client.exit.peakRSSBytes))")
+        row("d. gloss clone \(c.client.corpus)", "\(fmt(c.client.seconds, 2)) s; client peak \(mb(c.client.peakBytes))")
         row("   history", c.history)
         row("   \(grouped(c.annotations)) annotations, \(grouped(c.revisions)) revisions; CPU", "\(fmt(c.client.exit.cpu.user, 2)) + \(fmt(c.client.exit.cpu.system, 2)) s")
         row("   glossd's writes (TLS); loopback; workspace on disk", "\(mb(c.server.writeCallBytes)); \(mb(c.client.loopbackBytes)); \(mb(c.client.workspaceBytes))")
@@ -47,7 +47,7 @@ func memoryLines(_ m: MemoryReport) -> [String] {
         row("   glossd during it", memoryReading(c.server))
         row("   contention: others' CPU s; CPU / IO pressure", contention(c.contention))
     }
-    row("glossd peak over its life (wait4), per process", m.serverExits.map { mb($0.peakRSSBytes) }.joined(separator: ", "))
+    row("glossd peak over its life (wait4; no less than this benchmark when it spawned glossd)", m.serverExits.map { mb($0.peakRSSBytes) }.joined(separator: ", "))
     row("load average before / after", "\(m.loadAverageBefore) → \(m.loadAverageAfter)")
     row("memory part took", "\(fmt(m.seconds, 1)) s")
     return lines
