@@ -62,7 +62,7 @@ public struct RequestRouter: Sendable {
                     $0.name = record.name
                     $0.role = role.wire
                     $0.headRevision = UInt64((try? store.headRevision()) ?? 0)
-                    $0.documents = UInt32((try? store.documents().filter(\.isLive).count) ?? 0)
+                    $0.documents = UInt32((try? store.liveDocumentCount()) ?? 0)
                     $0.policy = record.policy.wire
                 })
         }

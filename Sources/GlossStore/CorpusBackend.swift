@@ -71,6 +71,8 @@ public protocol CorpusReader {
     /// Which documents the deltas of revisions `(after, through]` belong to, without their
     /// bytes (nil for the corpus chain), by revision: what a log lists.
     func deltaDocuments(after: Int, through: Int) throws -> [(revision: Int, document: DocumentID?)]
+    /// How many documents are live, counted without reading them (every list of corpora shows it).
+    func liveDocumentCount() throws -> Int
     /// The latest revision ≤ `revision` whose delta added the document (a chain base).
     func latestBaseDelta(document: Int64, atOrBefore revision: Int) throws -> Int?
     func latestSnapshot(document: Int64, atOrBefore revision: Int) throws -> StoredBlob?
@@ -178,6 +180,9 @@ public protocol CorpusAuditReader: CorpusReader {
 }
 
 extension CorpusReader {
+    /// From the rows themselves, for backends without a cheaper read.
+    public func liveDocumentCount() throws -> Int { try documents().filter(\.entry.isLive).count }
+
     /// From the blobs themselves, for backends without a cheaper read.
     public func deltaDocuments(after: Int, through: Int) throws -> [(revision: Int, document: DocumentID?)] {
         try deltas(after: after, through: through).map { ($0.revision, $0.document) }

@@ -49,3 +49,8 @@ extension CorpusStore {
         }
     }
 }
+
+extension CorpusStore {
+    /// How many documents are live: a count, not a read of every document's row.
+    public func liveDocumentCount() throws -> Int { try backend.read { try $0.liveDocumentCount() } }
+}

@@ -222,6 +222,10 @@ struct SQLiteCorpusRows: CorpusWriter {
         ).map { Self.blob($0, kind: .delta) }
     }
 
+    func liveDocumentCount() throws -> Int {
+        try Int.fetchOne(statement("SELECT COUNT(*) FROM documents WHERE removed IS NULL")) ?? 0
+    }
+
     func deltaDocuments(after: Int, through: Int) throws -> [(revision: Int, document: DocumentID?)] {
         try Row.fetchAll(
             statement(

@@ -5,8 +5,9 @@ import Testing
 
 @testable import GlossStore
 
-/// The reads `gloss log` makes: which documents each revision touched, without the deltas'
-/// bytes, and revision rows read by column position.
+/// The cheap reads that listings make: which documents each revision touched, without the
+/// deltas' bytes, revision rows read by column position (`gloss log`), and the count of live
+/// documents (every list of corpora).
 @Suite
 struct LogReadTests {
     @Test func deltaDocumentsNameWhatTheDeltasBelongTo() throws {
@@ -37,5 +38,19 @@ struct LogReadTests {
         #expect(summaries.first?.revision.author == "alice")
         #expect(summaries.first?.revision.replica == ReplicaID(3))
         #expect(try store.revisions(after: 3, through: 4).first?.opCount == 1)
+    }
+
+    @Test func theLiveDocumentCountLeavesOutRemovedDocuments() throws {
+        let dir = try TemporaryDirectory("live-count")
+        defer { dir.remove() }
+        let store = try CorpusStore.sqlite(path: dir.path("c.sqlite"))
+        var m = Minter("alice", replica: 3)
+        #expect(try store.liveDocumentCount() == 0)
+        #expect(try store.append(m.documents(base: 0, [("a", SampleTexts.news), ("b", SampleTexts.short), ("c", "x")])).revision == 1)
+        #expect(try store.liveDocumentCount() == 3)
+        #expect(try store.append(m.changeset(base: 1, [.removeDocument("b")])).revision == 2)
+        #expect(try store.liveDocumentCount() == 2)
+        #expect(try store.liveDocumentCount() == (try store.documents().filter(\.isLive).count))
+        #expect(try store.documents().count == 3)
     }
 }
