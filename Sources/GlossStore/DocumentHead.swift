@@ -41,8 +41,11 @@ enum DocumentHead {
     }
 
     /// The entries of a document's block alone (empty without one), or only those of `wanted`.
-    /// With a cache, a block seen before is not decoded again, and one not seen is decoded whole
-    /// and kept.
+    /// With a cache, a block seen before is not decoded again. One not seen is kept when it is
+    /// read whole (decoded whole anyway); a read of a few entries decodes only those and keeps
+    /// nothing: decoding a whole block to keep it costs a push many times its selective read,
+    /// and pushes spread over more documents than the cache holds would pay that every time.
+    /// Hot documents are kept all the same: their blocks enter when a write folds them.
     static func blockEntries(
         key: Int64, document: DocumentID, only wanted: Set<AnnotationID>? = nil, _ rows: any CorpusReader,
         cache: (any DecodedBlockCache)? = nil
@@ -53,6 +56,8 @@ enum DocumentHead {
         let all: [AnnotationID: HeadEntry]
         if let hit = cache.entries(for: cacheKey) {
             all = hit
+        } else if let wanted {
+            return try decode(block, document: document, only: wanted)
         } else {
             all = try decode(block, document: document, only: nil)
             cache.store(all, for: cacheKey)

@@ -124,6 +124,36 @@ struct HeadStorageTests {
         #expect(try store.checkIntegrity(corpus: "c").isClean)
     }
 
+    /// A push reads the few entries it changes from a block the cache does not hold, and keeps
+    /// nothing: decoding a whole block to keep it cost a push several times its selective read,
+    /// on every push when pushes spread over more documents than the cache holds. A whole read
+    /// keeps the block (it was decoded whole anyway), and so does a write that folds one.
+    @Test func aPushDecodesOnlyWhatItTouchesOfABlockNotHeld() throws {
+        let dir = try TemporaryDirectory("head-cache-admission")
+        defer { dir.remove() }
+        let path = dir.path("corpus.sqlite")
+        let writer = try CorpusStore.sqlite(path: path)
+        var alice = Minter("alice", replica: 10)
+        let doc: DocumentID = "news/1"
+        #expect(try writer.append(alice.documents(base: 0, [(doc, String(repeating: "Alice met Bob. ", count: 300))])).revision == 1)
+        let spans = (0..<400).map { alice.span(doc, $0 * 10, $0 * 10 + 5, "PER") }
+        #expect(try writer.append(alice.changeset(base: 1, spans.map(Op.create))) == .accepted(revision: 2))
+
+        // A fresh store on the same file: its cache holds nothing.
+        let pusher = try CorpusStore.sqlite(path: path)
+        let cache = try #require(pusher.headCache)
+        #expect(try pusher.append(alice.changeset(base: 2, [.set(doc, spans[7].id, .label, .string("ORG"))])) == .accepted(revision: 3))
+        #expect(cache.held == (0, 0))
+        #expect(try pusher.headEntry(AnnotationKey(doc, spans[8].id))?.annotation.label == "PER")
+        #expect(cache.held == (0, 0))
+        // A whole read keeps the block; the next push's read is a hit.
+        #expect(try pusher.headAnnotations(of: doc).count == 400)
+        #expect(cache.held == (1, 400))
+        #expect(try pusher.append(alice.changeset(base: 3, [.set(doc, spans[9].id, .label, .string("LOC"))])) == .accepted(revision: 4))
+        #expect(try pusher.headEntries(of: doc).first { $0.annotation.id == spans[7].id }?.annotation.label == "ORG")
+        #expect(try pusher.headEntries(of: doc).first { $0.annotation.id == spans[9].id }?.annotation.label == "LOC")
+    }
+
     /// Decoded blocks are kept by their bytes: a store never reads a block another writer (a
     /// second process on the same file) has replaced, and a small cache keeps only recent blocks.
     @Test func decodedBlocksFollowTheirBytes() throws {
