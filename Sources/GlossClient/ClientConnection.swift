@@ -326,6 +326,8 @@ public final class ClientConnection: Sendable {
     ) async throws -> Gloss_V1_Response {
         let id = try allocate()
         let (events, continuation) = AsyncThrowingStream.makeStream(of: StreamEvent.self)
+        // Items never consumed (the consumer threw) must not hold the reader back.
+        defer { shared.release(id) }
         return try await withThrowingTaskGroup(of: Gloss_V1_Response?.self) { group in
             group.addTask {
                 try await withTaskCancellationHandler {
