@@ -310,19 +310,6 @@ public final class CorpusStore: Sendable {
         try backend.read { try $0.text(digest) }
     }
 
-    /// Where a document's chain starts at `revision`: its latest snapshot, or nil when the
-    /// delta that added it is the start (then every delta from that one on is needed).
-    public func chainStart(of document: DocumentID, atOrBefore revision: Int) throws -> (snapshot: StoredBlob?, firstDelta: Int)? {
-        try backend.read { rows in
-            guard let record = try rows.document(document) else { return nil }
-            let snapshot = try rows.latestSnapshot(document: record.key, atOrBefore: revision)
-            let base = try rows.latestBaseDelta(document: record.key, atOrBefore: revision)
-            if let snapshot, snapshot.revision >= (base ?? 0) { return (snapshot, snapshot.revision + 1) }
-            guard let base else { return nil }
-            return (nil, base)
-        }
-    }
-
     /// The live annotations of a document in the head, sorted by id.
     public func headAnnotations(of document: DocumentID) throws -> [Annotation] {
         try backend.read { rows in
