@@ -172,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "GlossWireTests",
             dependencies: [
-                "GlossWire", "GlossModel",
+                "GlossWire", "GlossModel", "GlossTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

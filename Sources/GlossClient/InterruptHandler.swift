@@ -24,13 +24,26 @@ public final class InterruptHandler: Sendable {
     private let queue = DispatchQueue(label: "gloss.interrupts")
     private let grace: Duration
     private let beforeExit: @Sendable () -> Void
+    private let exit: @Sendable (Int32) -> Void
+    private let listening: Bool
 
     /// Starts handling the signals. `beforeExit` runs on the way out of an exit in a hurry.
-    public init(grace: Duration = .seconds(5), beforeExit: @escaping @Sendable () -> Void = {}) {
+    public convenience init(grace: Duration = .seconds(5), beforeExit: @escaping @Sendable () -> Void = {}) {
+        self.init(grace: grace, beforeExit: beforeExit, exit: { _exit($0) }, listening: true)
+    }
+
+    /// `exit` ends the process with a status; `listening` false handles only ``deliver(_:)``
+    /// (for tests, which must not end the test process or take its signals).
+    init(
+        grace: Duration, beforeExit: @escaping @Sendable () -> Void, exit: @escaping @Sendable (Int32) -> Void,
+        listening: Bool
+    ) {
         self.grace = grace
         self.beforeExit = beforeExit
+        self.exit = exit
+        self.listening = listening
         var sources: [any DispatchSourceSignal] = []
-        for number in Self.handledSignals {
+        for number in listening ? Self.handledSignals : [] {
             // Dispatch sees a signal only when its default action (ending the process) is off.
             signal(number, SIG_IGN)
             sources.append(DispatchSource.makeSignalSource(signal: number, queue: queue))
@@ -64,8 +77,11 @@ public final class InterruptHandler: Sendable {
             for source in sources { source.cancel() }
             sources = []
         }
-        for number in Self.handledSignals { signal(number, SIG_DFL) }
+        if listening { for number in Self.handledSignals { signal(number, SIG_DFL) } }
     }
+
+    /// Handles a signal as if it had been received.
+    func deliver(_ number: Int32) { queue.async { self.handle(number) } }
 
     private func handle(_ number: Int32) {
         let (first, action, stopped) = state.withLock { s in
@@ -74,17 +90,20 @@ public final class InterruptHandler: Sendable {
             return (first, s.onSignal, s.stopped)
         }
         guard !stopped else { return }
-        guard first else { exitNow(number) }
-        action?(number)
+        guard first else { return exitNow(number) }
+        // The deadline is set before the action starts, and the action runs off this queue: an
+        // action that never returns (stuck on a lock, a disk) must neither keep the process
+        // alive past the grace nor stop a second signal from ending it at once.
         let grace = grace
         queue.asyncAfter(deadline: .now() + .milliseconds(Int(grace.components.seconds * 1000))) { [weak self] in
             guard let self, !self.state.withLock({ $0.stopped }) else { return }
             self.exitNow(number)
         }
+        if let action { DispatchQueue.global().async { action(number) } }
     }
 
-    private func exitNow(_ number: Int32) -> Never {
+    private func exitNow(_ number: Int32) {
         beforeExit()
-        _exit(128 + number)
+        exit(128 + number)
     }
 }

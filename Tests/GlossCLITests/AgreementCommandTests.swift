@@ -3,7 +3,7 @@ import GlossTestSupport
 import Testing
 
 /// `gloss agree` and `gloss curate` on two annotators' layers, through the binaries.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct AgreementCommandTests {
     /// alice and bob agree on "The Federation of Soviet Republics" (ORG) and disagree on the
     /// label of "Moscow" (LOC vs ORG); only alice marked "J. Stalin".
@@ -82,6 +82,9 @@ struct AgreementCommandTests {
         process.standardOutput = output
         process.standardError = output
         try process.run()
+        // Killed if stuck: its output then ends, and the reads below return.
+        let watchdog = ChildWatchdog(process)
+        defer { watchdog.cancel() }
         nonisolated(unsafe) let running = process
         // Answer the first disagreement (Moscow: alice's LOC), then press Ctrl-C at the second.
         let reader = output.fileHandleForReading
@@ -102,6 +105,7 @@ struct AgreementCommandTests {
             running.waitUntilExit()
             return text
         }
+        try watchdog.check(output: text)
         #expect(process.terminationStatus == 130, "\(text)")
         #expect(text.contains("interrupted: recorded the 2 span(s) decided so far"), "\(text)")
         // The agreed span and the one answer are pending, and sync shares them.

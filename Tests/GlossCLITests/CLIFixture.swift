@@ -77,8 +77,7 @@ final class CLIFixture {
     }
 
     deinit {
-        daemon.process.terminate()
-        daemon.process.waitUntilExit()
+        daemon.process.terminateAndWait()
         directory.remove()
     }
 }

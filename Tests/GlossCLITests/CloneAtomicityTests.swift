@@ -194,7 +194,7 @@ final class BigCorpus: @unchecked Sendable {
     func killServer() async throws {
         kill(daemon.process.processIdentifier, SIGKILL)
         let process = daemon.process
-        try await GlossProcesses.onOwnThread { process.waitUntilExit() }
+        try await GlossProcesses.onOwnThread { try process.waitForExit(within: ChildLimits.shutdown) }
     }
 
     /// Starts glossd again on the same data directory (it listens on a new port).
@@ -214,10 +214,7 @@ final class BigCorpus: @unchecked Sendable {
     }
 
     func remove() {
-        if daemon.process.isRunning {
-            daemon.process.terminate()
-            daemon.process.waitUntilExit()
-        }
+        daemon.process.terminateAndWait()
         directory.remove()
     }
 }
@@ -316,7 +313,7 @@ final class RunningGloss: @unchecked Sendable {
     func finish() async throws -> (status: Int32, signalled: Bool, err: String) {
         let (process, collected) = (self.process, self.collected)
         return try await GlossProcesses.onOwnThread {
-            process.waitUntilExit()
+            try process.waitForExit(within: ChildLimits.command)
             collected.done.wait()
             let err = collected.lock.withLock { String(decoding: collected.data, as: UTF8.self) }
             return (process.terminationStatus, process.terminationReason == .uncaughtSignal, err)

@@ -3,7 +3,7 @@ import GlossTestSupport
 import Testing
 
 /// `gloss demo`, and the command line's manners: help examples, completions, --quiet, exit codes.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct DemoAndTerminalTests {
     @Test func demoRunsEndToEndAndCleansUp() async throws {
         let dir = try TemporaryDirectory("demo")

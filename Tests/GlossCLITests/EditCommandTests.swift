@@ -4,7 +4,7 @@ import Testing
 
 /// `gloss edit` with a scripted editor: the saved markup becomes ops, and bad edits are refused
 /// with their line and column while the file is kept.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct EditCommandTests {
     /// An "editor" that runs a sed script on the file it is given.
     static func editor(_ dir: URL, sed: String) throws -> [String: String] {

@@ -12,7 +12,7 @@ import Glibc
 /// group; one started in a process group of its own (as Foundation's `Process` does on Linux) is
 /// stopped by SIGTTOU before it draws anything. Each run is bounded: a stopped editor shows as a
 /// failure after `bound` seconds, never as a hung suite, and whatever it left is killed.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct EditorTerminalTests {
     static let schema = #"{"spanLabels": ["TITLE", "ORG", "PER", "LOC"], "isOpen": false}"#
     /// How long one `gloss edit` may take, editor included, before it counts as hung.

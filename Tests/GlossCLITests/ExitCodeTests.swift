@@ -5,7 +5,7 @@ import Testing
 /// The README's exit-code table, checked command by command:
 /// 0 done; 1 conflicts; 2 usage; 3 cannot reach or trust the server; 4 authentication or
 /// permission refused; 5 the server or the data model refused a change; 6 workspace problem.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct ExitCodeTests {
     struct Row: CustomStringConvertible {
         var args: [String]

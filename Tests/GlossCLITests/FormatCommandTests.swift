@@ -3,7 +3,7 @@ import GlossTestSupport
 import Testing
 
 /// `gloss import` and `gloss export` on the real exports in ../shared/data, through the binaries.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct FormatCommandTests {
     static let data = SharedData.root.appendingPathComponent("data")
 

@@ -4,7 +4,7 @@ import Testing
 
 /// `glossd` as an admin runs it: a configuration file under environment variables under
 /// flags, `glossd config check`, and a certificate reloaded on SIGHUP.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct GlossdConfigTests {
     @Test func configCheckNamesTheBadKeyAndLine() async throws {
         let dir = try TemporaryDirectory("config")
@@ -59,7 +59,7 @@ struct GlossdConfigTests {
             ]
             process.standardError = FileHandle.nullDevice
             try process.run()
-            process.waitUntilExit()
+            try process.waitForExit(within: ChildLimits.command)
         }
         try makeCertificate()
         let daemon = try await GlossDaemon(
@@ -106,8 +106,11 @@ struct GlossdConfigTests {
             let out = Pipe()
             process.standardOutput = out
             try process.run()
+            let watchdog = ChildWatchdog(process)
+            defer { watchdog.cancel() }
             let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
+            try watchdog.check(output: text)
             return text
         }
         let health = try get("health")

@@ -3,7 +3,7 @@ import GlossTestSupport
 import Testing
 
 /// `gloss docs`, `show`, `log`, `diff`, `blame` and `revert`, driven through the built binaries.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct HistoryCommandTests {
     /// r1 adds `fed`; r2 adds TITLE over 1-35 ("The Federation of Soviet Republics"); r3 adds
     /// PER over 40-49; r4 relabels the title ORG.

@@ -4,7 +4,7 @@ import Testing
 
 /// Output that used to mislead: sync counting your own revision as pulled, r1 dated 1970, a
 /// covered text's newline breaking a diff line, and export warnings naming a file not written.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct OutputTests {
     @Test func outputSaysWhatHappened() async throws {
         let f = try await CLIFixture("output", schema: #"{"spanLabels": ["TITLE", "PER"]}"#)

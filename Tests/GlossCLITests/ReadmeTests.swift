@@ -4,7 +4,7 @@ import Testing
 
 /// The README's two-person setup, run as written: its shell blocks (all but the build) in one
 /// bash, from a copy of Examples/, with the built binaries on PATH.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct ReadmeTests {
     static func setupBlocks() throws -> String {
         let readme = try String(contentsOf: GlossProcesses.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)

@@ -5,7 +5,7 @@ import Testing
 /// Manners a git user expects of `gloss`: help that reads well with examples, --version,
 /// "did you mean", -q everywhere, a pager on a terminal, progress in bytes, a span in its
 /// context, and label colours that do not collide and are named inline.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct TerminalMannersTests {
     /// Every command path: the root's subcommands and their subcommands, from the help itself.
     static func commands(in dir: URL) async throws -> [[String]] {
@@ -112,8 +112,12 @@ struct TerminalMannersTests {
         process.standardError = out
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        let watchdog = ChildWatchdog(process)
+        defer { watchdog.cancel() }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\r", with: "")
+        let text = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\r", with: "")
+        try watchdog.check(output: text)
+        return text
     }
 }

@@ -3,7 +3,7 @@ import GlossTestSupport
 import Testing
 
 /// `gloss watch`: a running process that prints others' revisions as the server announces them.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct WatchCommandTests {
     /// A `gloss watch` process whose standard output is collected as it arrives.
     final class Watcher: @unchecked Sendable {
@@ -45,7 +45,9 @@ struct WatchCommandTests {
 
         func stop() {
             process.interrupt()
-            process.waitUntilExit()
+            if !process.waitUntilExit(orKillAfter: ChildLimits.shutdown) {
+                Issue.record("gloss watch did not exit on SIGINT; killed it")
+            }
         }
     }
 

@@ -8,7 +8,7 @@ import Testing
 /// every command `status` works; `sync` always ends in a state `status` explains; and in the
 /// end, dropping what the server refused and resolving what conflicts, both workspaces
 /// converge with the server.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct WorkspacePropertyTests {
     static let labels = ["TITLE", "ORG", "PER", "LOC"]
 

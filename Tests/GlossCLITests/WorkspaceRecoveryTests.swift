@@ -5,7 +5,7 @@ import Testing
 /// Every workspace state has a way out, and bad input never enters it: resolutions are checked
 /// before they are recorded, a change the server refuses is shown and can be dropped, and a
 /// change the user's role cannot make is refused before it is recorded.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct WorkspaceRecoveryTests {
     static let schema = #"{"spanLabels": ["TITLE", "ORG", "PER"], "attributes": [{"name": "negated", "values": ["yes", "no"]}]}"#
 

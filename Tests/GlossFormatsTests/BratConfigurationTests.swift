@@ -1,9 +1,11 @@
 import Foundation
 import GlossFormats
 import GlossModel
+import GlossTestSupport
 import Testing
 
 /// `annotation.conf` → Gloss schema, on brat's example configurations and on the corner cases.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct BratConfigurationTests {
     static func example(_ path: String) throws -> BratConfiguration {
         let text = String(decoding: try BratFixtures.examples.read(path), as: UTF8.self)

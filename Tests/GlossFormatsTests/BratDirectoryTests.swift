@@ -5,6 +5,7 @@ import GlossTestSupport
 import Testing
 
 /// The file-system edge: listing documents, finding the configuration brat would use, bytes in and out.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct BratDirectoryTests {
     @Test func listsReadsWritesAndFindsTheConfiguration() throws {
         let tmp = try TemporaryDirectory("brat-dir")

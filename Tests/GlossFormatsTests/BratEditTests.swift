@@ -1,9 +1,11 @@
 import GlossFormats
 import GlossModel
+import GlossTestSupport
 import Testing
 
 /// Exports after edits: changed lines are re-rendered in place, deleted ones dropped, new ones
 /// appended with fresh ids, and the result imports back to the edited annotations.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct BratEditTests {
     /// Edits the annotations whose brat id is given.
     struct Editor {

@@ -5,6 +5,7 @@ import GlossTestSupport
 import Testing
 
 /// The real brat example collections (tutorials, NCBI-disease, Finnish TDT), read in place.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct BratExampleDataTests {
     let documents: [String]
 

@@ -1,8 +1,10 @@
 import GlossFormats
 import GlossModel
+import GlossTestSupport
 import Testing
 
 /// One test per brat line kind: what it imports as, its brat id, and that it exports unchanged.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct BratLineTests {
     static let text = "Alice founded Acme in Paris. Bob joined Acme."
 

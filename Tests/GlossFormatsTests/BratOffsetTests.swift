@@ -1,8 +1,10 @@
 import GlossFormats
 import GlossModel
+import GlossTestSupport
 import Testing
 
 /// Offsets in the file's unit: brat's scalars, JavaScript's UTF-16 units, or UTF-8 bytes.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct BratOffsetTests {
     /// Astral emoji (two UTF-16 units, four UTF-8 bytes) and Latin-1 letters before the spans.
     static let text = "I 👍🏽 met Zoë in Zürich 😀 today.\r\nBye 👋."

@@ -1,9 +1,11 @@
 import GlossFormats
 import GlossModel
+import GlossTestSupport
 import Testing
 
 /// Malformed and inconsistent lines: each is reported with its line (and column where known),
 /// the other lines still import, and the bad lines are written back verbatim.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct BratProblemTests {
     static let text = "Alice founded Acme in Paris. Bob joined Acme."
 

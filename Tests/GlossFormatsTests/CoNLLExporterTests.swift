@@ -4,6 +4,7 @@ import GlossTestSupport
 import Testing
 
 /// CoNLL export: the tokenization rule, each tag scheme, what cannot be written, round trips.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct CoNLLExporterTests {
     static let doc: DocumentID = "doc"
     static let text = "Mr. Smith (of Acme Corp.) met Jane-Ann in New York.\nShe left."

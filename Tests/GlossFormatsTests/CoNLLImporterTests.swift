@@ -4,6 +4,7 @@ import GlossTestSupport
 import Testing
 
 /// CoNLL token-per-line files: tag schemes, rebuilt texts, alignment to given texts, problems.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct CoNLLImporterTests {
     func importing(
         _ conll: String, file: String? = "test.conll", texts: [String]? = nil, scheme: CoNLLTagScheme? = nil,

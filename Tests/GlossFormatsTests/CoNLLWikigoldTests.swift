@@ -4,6 +4,7 @@ import GlossTestSupport
 import Testing
 
 /// WikiGold (CoNLL-2003 layout, IOB1, `-DOCSTART-`) under shared/data, read in place.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct CoNLLWikigoldTests {
     static let path = "wikigold-conll/wikigold.conll.txt"
 

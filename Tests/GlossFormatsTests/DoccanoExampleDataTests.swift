@@ -4,6 +4,7 @@ import GlossTestSupport
 import Testing
 
 /// The real doccano exports under shared/data, read in place.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct DoccanoExampleDataTests {
     static func importing(_ path: String, importer: DoccanoImporter? = nil) throws -> FormatImport {
         var minter = Minter("importer", replica: 11)

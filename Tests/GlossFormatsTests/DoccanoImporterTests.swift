@@ -4,6 +4,7 @@ import GlossTestSupport
 import Testing
 
 /// doccano JSONL: every export shape, naming, offsets and problems, on small fixtures.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct DoccanoImporterTests {
     func importing(
         _ jsonl: String, file: String? = "fixture.jsonl", options: ImportOptions = ImportOptions(owner: "ann"),

@@ -4,6 +4,7 @@ import GlossTestSupport
 import Testing
 
 /// doccano export → import keeps spans, labels, relations and (per layout) layers.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct DoccanoRoundTripTests {
     static let doc: DocumentID = "news/1"
     // Non-ASCII and an emoji before the spans, so that scalars and UTF-16 units differ.

@@ -4,6 +4,7 @@ import GlossTestSupport
 import Testing
 
 /// Turning edited markup into ops that keep annotation ids.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct InlineMarkupDiffTests {
     typealias R = InlineMarkupRenderTests
     static let doc = R.doc

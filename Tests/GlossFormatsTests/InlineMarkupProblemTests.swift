@@ -1,8 +1,10 @@
 import GlossFormats
 import GlossModel
+import GlossTestSupport
 import Testing
 
 /// Every kind of problem in edited markup, with its code and 1-based line and column.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct InlineMarkupProblemTests {
     static let text = "Ada Lovelace met\nCharles Babbage."
     static let schema = Schema(

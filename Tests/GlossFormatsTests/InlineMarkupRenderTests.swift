@@ -5,6 +5,7 @@ import GlossTestSupport
 import Testing
 
 /// What the renderer writes: nesting, escapes, attributes and the trailer.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct InlineMarkupRenderTests {
     static let doc: DocumentID = "d"
     // Ada 0-3, Lovelace 4-12, met 13-16, Charles 17-24, Babbage 25-32, . 32-33

@@ -5,6 +5,7 @@ import Testing
 
 /// An unedited rendering reads back to exactly the annotations it was made from, on random
 /// texts full of what makes offsets and escaping hard.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct InlineMarkupRoundTripTests {
     /// Pieces random texts are made of: combining marks, emoji with ZWJ and skin tone, CJK,
     /// CRLF, markup characters, the trailer marker, quotes and comment signs.

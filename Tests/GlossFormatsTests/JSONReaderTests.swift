@@ -1,8 +1,10 @@
+import GlossTestSupport
 import Testing
 
 @testable import GlossFormats
 
 /// The JSON reader and writer the JSON-based formats share (doccano, Label Studio, W3C).
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct DoccanoJSONReaderTests {
     func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue { try JSONReader.parse(Array(text.utf8)) }
 

@@ -4,6 +4,7 @@ import GlossTestSupport
 import Testing
 
 /// Label Studio export → import keeps spans, labels, relations, attributes, notes and layers.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct LabelStudioExporterTests {
     static let doc: DocumentID = "reports/7"
     // An emoji first, so that Label Studio's UTF-16 offsets differ from scalars.

@@ -4,6 +4,7 @@ import GlossTestSupport
 import Testing
 
 /// Label Studio JSON: results, layers, offsets and problems, on small fixtures.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct LabelStudioImporterTests {
     func importing(
         _ json: String, options: ImportOptions = ImportOptions(owner: "ann"), includePredictions: Bool = false

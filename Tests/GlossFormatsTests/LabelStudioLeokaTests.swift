@@ -4,6 +4,7 @@ import GlossTestSupport
 import Testing
 
 /// The LEOKA Label Studio exports under shared/data, read in place.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct LabelStudioLeokaTests {
     static let team2 = "labelstudio-leoka/LEOKA_team_2.pseudonymised.json"
     static let team6 = "labelstudio-leoka/LEOKA_team_6.pseudonymised.json"

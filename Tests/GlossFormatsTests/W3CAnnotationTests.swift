@@ -5,6 +5,7 @@ import GlossTestSupport
 import Testing
 
 /// W3C Web Annotation: the JSON-LD Gloss writes, reading it back, and annotations of other tools.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct W3CAnnotationTests {
     static let doc: DocumentID = "news/1"
     // An emoji and accents before the spans: code points and UTF-16 units differ.

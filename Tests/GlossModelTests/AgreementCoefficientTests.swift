@@ -4,6 +4,7 @@ import Testing
 
 /// Cohen's κ, Fleiss' κ and Krippendorff's α against published worked examples, edge cases and
 /// identities that tie the three together.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct AgreementCoefficientTests {
     // Wikipedia, "Cohen's kappa", worked example (50 grant proposals read by A and B):
     // yes/yes 20, yes/no 5, no/yes 10, no/no 15 → pₒ = 0.7, pₑ = 0.5, κ = 0.4.

@@ -1,7 +1,9 @@
 import GlossModel
+import GlossTestSupport
 import Testing
 
 /// Grouping annotators' spans into agreed and disagreement items for `gloss curate`.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct AgreementCurationTests {
     typealias S = AgreementSpanTests
 

@@ -4,6 +4,7 @@ import GlossTestSupport
 import Testing
 
 /// Span F1 (exact and overlap), per pair, per label and overall, over one and several documents.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct AgreementSpanTests {
     static let doc: DocumentID = "news/1"
     // Ada 0-3, Lovelace 4-12, met 13-16, Charles 17-24, Babbage 25-32, in 33-35, London 36-42, . 42-43

@@ -4,6 +4,7 @@ import Testing
 @testable import GlossModel
 
 /// Tokenization, token categories and the token-level coefficients.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct AgreementTokenTests {
     @Test func tokenizerRule() {
         // Zürich | e◌́té | , | 東京 | 👍 | 🏽 | 2023 | - | 01 | - | 18 | . | A | _ | b

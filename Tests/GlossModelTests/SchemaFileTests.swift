@@ -1,8 +1,10 @@
 import Foundation
 import GlossModel
+import GlossTestSupport
 import Testing
 
 /// Schema files as people write them: every key checked, each problem named by its place.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct SchemaFileTests {
     func parse(_ json: String) throws(SchemaFileError) -> Schema { try SchemaFile.parse(Data(json.utf8)) }
 

@@ -9,7 +9,7 @@ import GlossWire
 import Testing
 
 /// `glossd backup` and `glossd restore`'s engine (``DataDirectory``) and the data directory lock.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct BackupRestoreTests {
     /// One acknowledged push: its changeset and the revision the server said it became.
     struct Ack: Sendable {
@@ -390,7 +390,7 @@ struct BackupRestoreTests {
 
 /// The built `glossd` driving the same through its commands. Enabled once `check`, `backup`
 /// and `restore` are registered in `Glossd.subcommands`.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct BackupCommandProcessTests {
     static func glossd(_ args: [String], in dir: URL) async throws -> GlossProcesses.Result {
         try await GlossProcesses.glossd(args, in: dir)

@@ -3,7 +3,7 @@ import GlossTestSupport
 import Testing
 
 /// Drives the built `glossd` and `gloss` binaries as processes, as a user would.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct BinaryEndToEndTests {
     static func gloss(_ args: [String], in dir: URL, env: [String: String] = [:]) async throws -> GlossProcesses.Result {
         try await GlossProcesses.gloss(args, in: dir, env: env)

@@ -6,6 +6,7 @@ import Testing
 @testable import GlossServer
 
 /// Per-user and per-address budgets, as pure state: no sockets, a clock the test sets.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct ClientBudgetsTests {
     @Test func requestsInFlightAreCountedPerUserAndPerAddressAcrossConnections() {
         let budgets = ClientBudgets(limits: .init(userRequestsInFlight: 2, addressRequestsInFlight: 3))

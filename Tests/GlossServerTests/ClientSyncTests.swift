@@ -10,7 +10,7 @@ import Testing
 
 /// End-to-end sync: real workspaces (replica + pending changesets on disk) talking to a real
 /// in-process glossd over loopback TLS, checked against the server's own store.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct ClientSyncTests {
     // MARK: Helpers
 

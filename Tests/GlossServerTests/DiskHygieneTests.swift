@@ -7,7 +7,7 @@ import Testing
 
 /// The data directory at rest is the store: a large push's WAL is given back once the corpus
 /// goes idle, and a shutdown leaves no WAL at all.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct DiskHygieneTests {
     static func walSize(_ server: TestServer, _ corpus: String) -> Int {
         let wal = server.directory.url.appendingPathComponent(DataDirectory.corpusFile(corpus)).path + "-wal"

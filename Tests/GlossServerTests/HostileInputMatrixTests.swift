@@ -13,7 +13,7 @@ import Testing
 /// its typed error (on the connection, on the request, or as a push's `invalid` outcome); a
 /// well-behaved client keeps pushing on the same server throughout; and afterwards the store
 /// passes the integrity check with every acknowledged push present.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct HostileInputMatrixTests {
     /// What the server must answer.
     enum Expect {

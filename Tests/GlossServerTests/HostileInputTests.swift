@@ -1,13 +1,14 @@
 import Foundation
 import GlossClient
 import GlossServer
+import GlossTestSupport
 import GlossWire
 import NIOCore
 import Testing
 
 /// Bad input gets a typed error and a closed connection, while a well-behaved client on the
 /// same server keeps working.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct HostileInputTests {
     static func expectError(_ code: WireError.Code, from bytes: [UInt8], server: TestServer) async throws {
         let reply = try await RawClient.exchange(port: server.port, bytes)
@@ -69,7 +70,7 @@ struct HostileInputTests {
 }
 
 /// Limits that protect the server: handshake timeout, connection cap, old TLS.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct ServerLimitTests {
     @Test func silentClientsAreCutOffAfterTheHandshakeTimeout() async throws {
         let server = try await TestServer.start(handshakeTimeout: .seconds(5))
@@ -119,9 +120,12 @@ struct ServerLimitTests {
             let input = Pipe()
             process.standardInput = input
             try process.run()
+            let watchdog = ChildWatchdog(process)
+            defer { watchdog.cancel() }
             input.fileHandleForWriting.closeFile()
             let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
+            try watchdog.check(output: text)
             return (process.terminationStatus, text)
         }
         let (old, oldText) = try run("-tls1_1")

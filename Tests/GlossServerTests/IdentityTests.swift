@@ -258,8 +258,11 @@ private func run(_ arguments: [String]) throws -> String {
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice
     try process.run()
+    let watchdog = ChildWatchdog(process)
+    defer { watchdog.cancel() }
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    try watchdog.check()
     try #require(process.terminationStatus == 0, "openssl \(arguments.joined(separator: " "))")
     return String(decoding: data, as: UTF8.self)
 }

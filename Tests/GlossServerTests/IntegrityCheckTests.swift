@@ -9,7 +9,7 @@ import Testing
 /// `glossd check`'s engine: a real store (the sample text, spans, relations, edits, deletes, a
 /// removed and re-added document, a schema change, snapshots) is copied, one byte or row of the
 /// copy is damaged directly with GRDB, and the check must name exactly that damage.
-@Suite
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct IntegrityCheckTests {
     /// A store whose history exercises every kind of row, and what the tests need to find them.
     struct Fixture {

@@ -6,6 +6,7 @@ import Testing
 
 /// The hand-written JSON of `gloss log --json` against `JSONEncoder`, which wrote it before, and
 /// the hand-written times of `gloss log` against `DateFormatter`.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct JSONWriterTests {
     static func encoded(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()

@@ -11,7 +11,7 @@ import Testing
 /// A push larger than the store's streaming threshold goes through the router a document at a
 /// time (authorisation, check, write, broadcast summary): these tests hold it to what a small
 /// push gets.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct LargePushTests {
     /// A router over a fresh data directory with a corpus `c` owned by admin, where ann annotates.
     static func router(_ directory: TemporaryDirectory, policy: CorpusPolicy = .shared) throws -> RequestRouter {

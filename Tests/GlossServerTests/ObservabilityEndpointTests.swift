@@ -14,7 +14,7 @@ import Testing
 
 /// The metrics endpoint over real sockets: a real glossd (TLS, in process) with a private
 /// registry, driven by real clients, and scraped over HTTP with a raw client.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct ObservabilityEndpointTests {
     // MARK: Counters that follow real traffic
 

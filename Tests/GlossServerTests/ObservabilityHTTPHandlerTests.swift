@@ -1,3 +1,4 @@
+import GlossTestSupport
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -7,6 +8,7 @@ import Testing
 
 /// The metrics port's HTTP handler on an `EmbeddedChannel`: routing, headers, keep-alive,
 /// HEAD, failures and the idle close, with no socket.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct ObservabilityHTTPHandlerTests {
     /// What the handler wrote for one request.
     struct Written {

@@ -9,7 +9,7 @@ import Testing
 @testable import GlossServer
 
 /// The JSON log handler's lines, and the request ids and outcomes a real server logs.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct ObservabilityLogTests {
     /// Lines written by a ``JSONLogHandler``, parsed back.
     final class Lines: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import GlossTestSupport
 import GlossWire
 import NIOCore
 import NIOEmbedded
@@ -9,6 +10,7 @@ import Testing
 
 /// `ServerMetrics` and its helpers on a private registry: names, labels, buckets and the
 /// outcome of each kind of final message.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct ObservabilityMetricsTests {
     @Test func everySeriesIsNamedAndLabelledForPrometheus() {
         let registry = PrometheusCollectorRegistry()

@@ -15,7 +15,7 @@ import Testing
 /// once per user and corpus and reuses them until the account store's rights generation moves;
 /// these tests check that a change, made by this server or by another process, holds from the
 /// next push of a connection that is already open, and that an unchanged one costs no look-up.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct PushRightsCacheTests {
     // MARK: Statements per push
 
@@ -253,7 +253,7 @@ private enum SQLiteShell {
         process.executableURL = URL(fileURLWithPath: try #require(path))
         process.arguments = ["-bail", "-cmd", ".timeout 5000", database, sql]
         try process.run()
-        process.waitUntilExit()
+        try process.waitForExit(within: ChildLimits.command)
         #expect(process.terminationStatus == 0)
     }
 }

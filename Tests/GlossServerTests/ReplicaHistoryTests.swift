@@ -9,7 +9,7 @@ import Testing
 /// fresh replica as on the server. A replica that caught up from a snapshot in a pull knows
 /// which revisions it skipped: history commands refuse to show those instead of showing a
 /// wrong state.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct ReplicaHistoryTests {
     /// 60 one-span revisions: the server's chain for d gets a snapshot at revision 51.
     static func pushSpans(_ admin: GlossClient.ClientConnection, corpus: String, from: Int, count: Int, _ m: inout Minter)

@@ -4,6 +4,7 @@ import GlossTestSupport
 import Testing
 
 /// glossd's settings: defaults < file < environment < flags, and precise errors for bad files.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct SettingsTests {
     static func file(_ yaml: String) throws -> (TemporaryDirectory, String) {
         let dir = try TemporaryDirectory("settings")

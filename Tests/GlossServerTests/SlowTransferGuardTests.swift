@@ -1,3 +1,4 @@
+import GlossTestSupport
 import GlossWire
 import NIOCore
 import NIOEmbedded
@@ -6,6 +7,7 @@ import Testing
 @testable import GlossServer
 
 /// Slow-loris protection, on an `EmbeddedChannel` with a clock the test moves.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct SlowTransferGuardTests {
     static func channel() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()

@@ -10,7 +10,7 @@ import Testing
 /// A consumer slower than the network (a clone writing to disk) holds at most a few MiB of
 /// the stream: the client stops reading the socket while its items wait, and TCP tells the
 /// server to wait too.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct StreamBackpressureTests {
     @Test func aSlowConsumerHoldsAtMostTheHighWaterMarkOfAClone() async throws {
         // About 11 MB of texts that do not compress away: far past the 4 MiB mark.

@@ -9,7 +9,7 @@ import NIOCore
 import Testing
 
 /// Real TLS on loopback, a real glossd in process, real SQLite stores.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct SyncOverTLSTests {
     static func push(_ connection: ClientConnection, corpus: String, _ changeset: Changeset) async throws
         -> Gloss_V1_PushResponse

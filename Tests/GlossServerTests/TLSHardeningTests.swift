@@ -7,7 +7,7 @@ import Testing
 
 /// Mutual TLS (client certificates from a CA, or pinned) and certificate reload without
 /// dropping connections.
-@Suite(.serialized)
+@Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct TLSHardeningTests {
     /// Certificates made with the openssl command line, an independent implementation.
     struct Certificates {
@@ -49,7 +49,7 @@ struct TLSHardeningTests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            process.waitUntilExit()
+            try process.waitForExit(within: ChildLimits.command)
             guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
         }
     }

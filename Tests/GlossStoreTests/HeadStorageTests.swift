@@ -6,7 +6,7 @@ import Testing
 @testable import GlossStore
 
 /// A document's head at rest: one compressed block plus the rows changed since (DocumentHead).
-@Suite
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct HeadStorageTests {
     /// Entries with every field a head keeps: spans with attributes, a relation, tombstones,
     /// fields changed at later revisions.

@@ -8,7 +8,7 @@ import Testing
 /// The cheap reads that listings make: which documents each revision touched, without the
 /// deltas' bytes, revision rows read by column position (`gloss log`), and the count of live
 /// documents (every list of corpora).
-@Suite
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct LogReadTests {
     @Test func deltaDocumentsNameWhatTheDeltasBelongTo() throws {
         let dir = try TemporaryDirectory("log-reads")

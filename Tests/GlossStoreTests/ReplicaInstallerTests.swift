@@ -7,7 +7,7 @@ import Testing
 
 /// A replica installed from the server's stored blobs (what a clone streams) holds the server's
 /// head exactly, and a stream that does not apply is refused with the document and revision.
-@Suite
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct ReplicaInstallerTests {
     /// A server store with edits, deletes, a relation, a schema change and snapshots.
     static func serverStore(in dir: TemporaryDirectory) throws -> (CorpusStore, [DocumentID]) {

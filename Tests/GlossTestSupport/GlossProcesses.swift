@@ -51,6 +51,14 @@ public enum GlossProcesses {
         try await run(products.appendingPathComponent("glossd"), args, in: dir, env: env, input: nil)
     }
 
+    /// Runs another program to its end (openssl, this test bundle), as `gloss` is run.
+    public static func tool(
+        _ executable: URL, _ args: [String], in dir: URL = FileManager.default.temporaryDirectory,
+        env: [String: String] = [:], input: String? = nil
+    ) async throws -> Result {
+        try await run(executable, args, in: dir, env: env, input: input)
+    }
+
     /// Runs a process to its end. The waiting happens on a thread of its own: a test that held
     /// one of the cooperative pool's threads (two on a 2-core machine) for the life of a child
     /// process would stall every other test's tasks, in-process servers' timeouts included.
@@ -86,6 +94,9 @@ public enum GlossProcesses {
         let stdin = Pipe()
         process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
+        // A stuck child is killed, which ends its output and fails the test by name.
+        let watchdog = ChildWatchdog(process, limit: ChildLimits.command)
+        defer { watchdog.cancel() }
         if let input {
             stdin.fileHandleForWriting.write(Data(input.utf8))
             try stdin.fileHandleForWriting.close()
@@ -101,9 +112,13 @@ public enum GlossProcesses {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         done.wait()
-        return Result(
+        let result = Result(
             status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
             err: String(decoding: errData.value, as: UTF8.self))
+        guard !watchdog.fired else {
+            throw ChildProcessHung(command: process.commandLine, limit: ChildLimits.command, output: result.out + result.err)
+        }
+        return result
     }
 
     final class LockedData: @unchecked Sendable {
@@ -146,7 +161,10 @@ public final class GlossDaemon: @unchecked Sendable {
         try process.run()
         let handle = out.fileHandleForReading
         stdout = handle
-        // Starting takes a while on a loaded machine: wait off the cooperative pool.
+        // Starting takes a while on a loaded machine: wait off the cooperative pool. A server
+        // that never says "listening on" is killed, which ends its output.
+        let watchdog = ChildWatchdog(process, limit: ChildLimits.command)
+        defer { watchdog.cancel() }
         let text = try await GlossProcesses.onOwnThread {
             var text = ""
             while !text.contains("listening on") {
@@ -161,10 +179,9 @@ public final class GlossDaemon: @unchecked Sendable {
             let portRange = text.range(of: #"listening on [0-9.]+:([0-9]+)"#, options: .regularExpression)
         else {
             // Do not leave a half-started server behind.
-            if process.isRunning { process.terminate() }
             nonisolated(unsafe) let process = process
             let status = try await GlossProcesses.onOwnThread {
-                process.waitUntilExit()
+                process.terminateAndWait()
                 return process.terminationStatus
             }
             throw StartFailure(output: text, status: status)
@@ -213,20 +230,16 @@ public final class GlossDaemon: @unchecked Sendable {
         return result.line
     }
 
-    /// SIGTERM, and the exit status once it has drained.
+    /// SIGTERM, and the exit status once it has drained; -1 if it had not exited within
+    /// ``ChildLimits/shutdown`` and was killed.
     public func terminate() async -> Int32 {
-        process.terminate()
         nonisolated(unsafe) let process = self.process
         return (try? await GlossProcesses.onOwnThread {
-            process.waitUntilExit()
-            return process.terminationStatus
+            process.terminateAndWait() ? process.terminationStatus : -1
         }) ?? -1
     }
 
     deinit {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        process.terminateAndWait()
     }
 }
