@@ -24,7 +24,7 @@ public struct HangGuard: SuiteTrait, TestTrait, TestScoping {
     public func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
-        OutputFlusher.start()
+        TestRunSetup.start()
         // Suites take their tests' time: only each test case is bounded.
         guard testCase != nil else { return try await function() }
         let name = "\(test.name) (\(test.sourceLocation.fileName):\(test.sourceLocation.line))"
@@ -57,9 +57,16 @@ extension Trait where Self == HangGuard {
     public static var hangGuard: Self { HangGuard() }
 }
 
-/// Flushes standard output every second, from the first test that asks on.
-enum OutputFlusher {
+/// Set up once, by the first test to start: output flushed every second, and SIGINT and
+/// SIGQUIT back to their default actions.
+///
+/// A run started in the background of a script ignores SIGINT and SIGQUIT, and an ignored
+/// signal stays ignored in every child: each `gloss` a test starts would then shrug off the
+/// Ctrl-C the test sends it.
+enum TestRunSetup {
     private static let started: Void = {
+        signal(SIGINT, SIG_DFL)
+        signal(SIGQUIT, SIG_DFL)
         Thread.detachNewThread {
             while true {
                 sleep(1)
