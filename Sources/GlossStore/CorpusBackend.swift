@@ -3,8 +3,22 @@ import GlossModel
 /// The seam between the versioned-store logic (``CorpusStore``) and a database.
 ///
 /// A backend stores rows for one corpus; it knows nothing of merge, deltas or snapshots. The
-/// embedded SQLite backend is the default; a PostgreSQL backend implements the same protocols.
+/// embedded SQLite backend is the default; ``MemoryCorpusBackend`` is the reference for tests.
 /// Calls are synchronous: stores run them off the event loop, on the database's own threads.
+///
+/// ## Concurrency contract
+/// Every backend keeps it, and `CorpusBackendContractTests` checks it on each:
+/// - **Writes are atomic and serialised per corpus.** One ``write(_:)`` body runs at a time
+///   for a corpus (across processes too, for a shared database); its writes appear together
+///   when it returns, durably committed, or not at all when it throws. A body may therefore
+///   read the head and write head + 1: no other write can take that number meanwhile.
+/// - **A read sees one committed state.** Everything a ``read(_:)`` body reads comes from the
+///   same committed state, whatever commits while it runs; a write body reads its own writes.
+/// - **Nested transactions** (``CorpusWriter/nested(_:)``) undo exactly their own writes.
+/// - **The unique keys hold**: one revision per number and per changeset id, one delta per
+///   document and revision. Breaking one throws, and the transaction is not committed.
+/// - A body must not call ``read(_:)`` or ``write(_:)`` on its own backend: its reader or
+///   writer is the transaction.
 public protocol CorpusBackend: Sendable {
     /// Runs `body` on a consistent read snapshot.
     func read<T>(_ body: (any CorpusReader) throws -> T) throws -> T

@@ -5,6 +5,23 @@ import Testing
 @testable import GlossStore
 import GlossTestSupport
 
+/// The backends the store's behaviour is checked on: each must pass the same tests (the
+/// seam's conformance suite). PostgreSQL joins them with its backend.
+enum StoreBackendKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case memory
+
+    var testDescription: String { rawValue }
+
+    /// A new, empty corpus on this backend (the SQLite one a file in `dir`).
+    func makeStore(in dir: TemporaryDirectory, policy: SnapshotPolicy = .default) throws -> CorpusStore {
+        switch self {
+        case .sqlite: try CorpusStore.sqlite(path: dir.path("corpus.sqlite"), snapshotPolicy: policy)
+        case .memory: CorpusStore(backend: MemoryCorpusBackend(), snapshotPolicy: policy)
+        }
+    }
+}
+
 /// A store in a temporary directory with one document holding two spans (revisions 1 and 2).
 struct StoreFixture {
     let dir: TemporaryDirectory
@@ -15,9 +32,9 @@ struct StoreFixture {
     var per: Annotation
     var org: Annotation
 
-    init(policy: SnapshotPolicy = .default) throws {
+    init(policy: SnapshotPolicy = .default, backend: StoreBackendKind = .sqlite) throws {
         dir = try TemporaryDirectory("store")
-        store = try CorpusStore.sqlite(path: dir.path("corpus.sqlite"), snapshotPolicy: policy)
+        store = try backend.makeStore(in: dir, policy: policy)
         try #require(try store.append(alice.documents(base: 0, [(doc, SampleTexts.news)])) == .accepted(revision: 1))
         per = alice.span(doc, 0, 12, "PER")
         org = alice.span(doc, 21, 27, "LOC")
@@ -40,8 +57,9 @@ struct StoreFixture {
     #expect(try reopened.revisions().map(\.author) == ["alice", "alice"])
 }
 
-@Test func appendingTheSameChangesetTwiceYieldsOneRevision() throws {
-    var f = try StoreFixture()
+@Test(arguments: StoreBackendKind.allCases)
+func appendingTheSameChangesetTwiceYieldsOneRevision(backend: StoreBackendKind) throws {
+    var f = try StoreFixture(backend: backend)
     defer { f.dir.remove() }
     let cs = f.bob.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("ORG"))])
     #expect(try f.store.append(cs) == .accepted(revision: 3))
@@ -52,10 +70,10 @@ struct StoreFixture {
 
 /// Property (c): whatever the changeset and however often and in whatever batches it is
 /// appended, it becomes exactly one revision.
-@Test(arguments: Array(1...10) as [UInt64])
-func repeatedAppendsAreIdempotent(seed: UInt64) throws {
+@Test(arguments: StoreBackendKind.allCases, Array(1...10) as [UInt64])
+func repeatedAppendsAreIdempotent(backend: StoreBackendKind, seed: UInt64) throws {
     var rng = SplitMix64(seed: seed)
-    var f = try StoreFixture()
+    var f = try StoreFixture(backend: backend)
     defer { f.dir.remove() }
     var changesets: [Changeset] = []
     for _ in 0..<20 {
@@ -78,8 +96,9 @@ func repeatedAppendsAreIdempotent(seed: UInt64) throws {
     #expect(Set(try f.store.revisions().map(\.changeset)).count == 2 + firstRevision.count)
 }
 
-@Test func conflictingPushIsRefusedWithTypedConflicts() throws {
-    var f = try StoreFixture()
+@Test(arguments: StoreBackendKind.allCases)
+func conflictingPushIsRefusedWithTypedConflicts(backend: StoreBackendKind) throws {
+    var f = try StoreFixture(backend: backend)
     defer { f.dir.remove() }
     #expect(try f.store.append(f.alice.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("ORG"))])) == .accepted(revision: 3))
     let stale = f.bob.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("LOC"))])
@@ -92,8 +111,9 @@ func repeatedAppendsAreIdempotent(seed: UInt64) throws {
     #expect(try f.store.headRevision() == 3)  // nothing written
 }
 
-@Test func nonConflictingStalePushIsRebasedAndAccepted() throws {
-    var f = try StoreFixture()
+@Test(arguments: StoreBackendKind.allCases)
+func nonConflictingStalePushIsRebasedAndAccepted(backend: StoreBackendKind) throws {
+    var f = try StoreFixture(backend: backend)
     defer { f.dir.remove() }
     #expect(try f.store.append(f.alice.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("ORG"))])) == .accepted(revision: 3))
     let stale = f.bob.changeset(base: 2, [.set(f.doc, f.per.id, .attribute("negated"), .string("no"))])
@@ -103,8 +123,9 @@ func repeatedAppendsAreIdempotent(seed: UInt64) throws {
     #expect(head?.attributes == ["negated": "no"])
 }
 
-@Test func invalidChangesetsAreRefusedAndTheBatchGoesOn() throws {
-    var f = try StoreFixture()
+@Test(arguments: StoreBackendKind.allCases)
+func invalidChangesetsAreRefusedAndTheBatchGoesOn(backend: StoreBackendKind) throws {
+    var f = try StoreFixture(backend: backend)
     defer { f.dir.remove() }
     let bad = f.bob.changeset(base: 2, [.create(f.bob.span(f.doc, 0, 10_000, "PER"))])
     let good = f.bob.changeset(base: 2, [.create(f.bob.span(f.doc, 0, 3, "PER"))])
@@ -118,14 +139,16 @@ func repeatedAppendsAreIdempotent(seed: UInt64) throws {
     #expect(outcomes[1] == .accepted(revision: 3))
 }
 
-@Test func textsAreContentAddressedAndStoredOnce() throws {
-    var f = try StoreFixture()
+@Test(arguments: StoreBackendKind.allCases)
+func textsAreContentAddressedAndStoredOnce(backend: StoreBackendKind) throws {
+    var f = try StoreFixture(backend: backend)
     defer { f.dir.remove() }
     let copy = f.alice.documents(base: 2, [("copy/1", SampleTexts.news), ("copy/2", SampleTexts.news)])
     #expect(try f.store.append(copy) == .accepted(revision: 3))
-    let backend = try #require(f.store.backend as? SQLiteCorpusBackend)
-    #expect(try backend.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM texts") } == 1)
     let digest = TextDigest(of: SampleTexts.news)
+    // Three documents, one stored text.
+    let (stored, summary) = try f.store.backend.read { rows in (try rows.text(digest), try rows.storageSummary()) }
+    #expect(summary.textBytes == stored?.data.count)
     #expect(try f.store.text(digest) == SampleTexts.news)
     #expect(try f.store.documents().map(\.document.id) == ["copy/1", "copy/2", "news/1"])
 }
@@ -146,8 +169,9 @@ func repeatedAppendsAreIdempotent(seed: UInt64) throws {
     #expect(blobs.allSatisfy { $0.document == f.doc })
 }
 
-@Test func reconstructionGivesEveryRevision() throws {
-    var f = try StoreFixture()
+@Test(arguments: StoreBackendKind.allCases)
+func reconstructionGivesEveryRevision(backend: StoreBackendKind) throws {
+    var f = try StoreFixture(backend: backend)
     defer { f.dir.remove() }
     #expect(try f.store.append(f.bob.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("ORG"))])) == .accepted(revision: 3))
     #expect(try f.store.append(f.bob.changeset(base: 3, [.delete(f.doc, f.org.id)])) == .accepted(revision: 4))
@@ -160,8 +184,9 @@ func repeatedAppendsAreIdempotent(seed: UInt64) throws {
     #expect(try f.store.reconstruct(f.doc, at: 4).annotations == [f.per.id: relabelled])
 }
 
-@Test func schemaIsStoredAndEnforced() throws {
-    var f = try StoreFixture()
+@Test(arguments: StoreBackendKind.allCases)
+func schemaIsStoredAndEnforced(backend: StoreBackendKind) throws {
+    var f = try StoreFixture(backend: backend)
     defer { f.dir.remove() }
     let schema = Schema(spanLabels: ["PER", "LOC"])
     #expect(try f.store.append(f.alice.changeset(base: 2, [.setSchema(schema)])) == .accepted(revision: 3))
@@ -180,8 +205,9 @@ func repeatedAppendsAreIdempotent(seed: UInt64) throws {
     #expect(conflicts.map(\.kind) == [.schema])
 }
 
-@Test func documentRemovalAndReAdd() throws {
-    var f = try StoreFixture()
+@Test(arguments: StoreBackendKind.allCases)
+func documentRemovalAndReAdd(backend: StoreBackendKind) throws {
+    var f = try StoreFixture(backend: backend)
     defer { f.dir.remove() }
     #expect(try f.store.append(f.alice.changeset(base: 2, [.removeDocument(f.doc)])) == .accepted(revision: 3))
     #expect(try f.store.headAnnotations(of: f.doc).isEmpty)
@@ -221,8 +247,9 @@ func repeatedAppendsAreIdempotent(seed: UInt64) throws {
 
 /// The check reads only what a changeset touches: a one-op push on a long history reads a
 /// handful of rows and its document's head block, never deltas or snapshots.
-@Test func acceptanceCheckCostsOpsNotHistory() throws {
-    var f = try StoreFixture()
+@Test(arguments: StoreBackendKind.allCases)
+func acceptanceCheckCostsOpsNotHistory(backend: StoreBackendKind) throws {
+    var f = try StoreFixture(backend: backend)
     defer { f.dir.remove() }
     var spans: [Annotation] = []
     for i in 0..<40 {
@@ -254,8 +281,9 @@ func repeatedAppendsAreIdempotent(seed: UInt64) throws {
 /// A client replica is a CorpusStore too: it replays pulled revisions under the server's
 /// numbers and rebases pending work with the same check, giving the same answer as the
 /// in-memory model.
-@Test func replicaStoreMirrorsTheServerAndRebasesLikeTheModel() throws {
-    var f = try StoreFixture()
+@Test(arguments: StoreBackendKind.allCases)
+func replicaStoreMirrorsTheServerAndRebasesLikeTheModel(backend: StoreBackendKind) throws {
+    var f = try StoreFixture(backend: backend)
     defer { f.dir.remove() }
     #expect(try f.store.append(f.alice.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("ORG"))])) == .accepted(revision: 3))
     #expect(try f.store.append(f.alice.changeset(base: 3, [.delete(f.doc, f.org.id)])) == .accepted(revision: 4))
@@ -304,8 +332,9 @@ func repeatedAppendsAreIdempotent(seed: UInt64) throws {
     }
 }
 
-@Test func documentsAddedInARangeAreFoundWithoutAFullScan() throws {
-    let f = try StoreFixture()
+@Test(arguments: StoreBackendKind.allCases)
+func documentsAddedInARangeAreFoundWithoutAFullScan(backend: StoreBackendKind) throws {
+    let f = try StoreFixture(backend: backend)
     defer { f.dir.remove() }
     #expect(try f.store.append(f.alice.documents(base: 2, [("late/1", "one")])) == .accepted(revision: 3))
     #expect(try f.store.append(f.alice.documents(base: 3, [("late/2", "two")])) == .accepted(revision: 4))
