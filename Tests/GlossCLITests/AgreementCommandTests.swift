@@ -81,7 +81,7 @@ struct AgreementCommandTests {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = output
-        try process.run()
+        try GlossProcesses.launch(process)
         // Killed if stuck: its output then ends, and the reads below return.
         let watchdog = ChildWatchdog(process)
         defer { watchdog.cancel() }

@@ -296,7 +296,7 @@ final class RunningGloss: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try GlossProcesses.launch(process)
         let (handle, collected) = (errors.fileHandleForReading, collected)
         Thread.detachNewThread {
             let data = handle.readDataToEndOfFile()

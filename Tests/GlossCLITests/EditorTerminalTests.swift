@@ -218,7 +218,7 @@ final class ScriptedTerminal: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = output
-        try process.run()
+        try GlossProcesses.launch(process)
         // Reads until script exits; a thread of its own, as it blocks.
         let handle = output.fileHandleForReading
         Thread.detachNewThread { [self] in

@@ -58,7 +58,7 @@ struct GlossdConfigTests {
                 "-addext", "subjectAltName=IP:127.0.0.1",
             ]
             process.standardError = FileHandle.nullDevice
-            try process.run()
+            try GlossProcesses.launch(process)
             try process.waitForExit(within: ChildLimits.command)
         }
         try makeCertificate()
@@ -105,7 +105,7 @@ struct GlossdConfigTests {
             process.arguments = ["-s", "-w", "\n%{http_code}", line + path]
             let out = Pipe()
             process.standardOutput = out
-            try process.run()
+            try GlossProcesses.launch(process)
             let watchdog = ChildWatchdog(process)
             defer { watchdog.cancel() }
             let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

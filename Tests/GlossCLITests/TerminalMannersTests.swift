@@ -111,7 +111,7 @@ struct TerminalMannersTests {
         process.standardOutput = out
         process.standardError = out
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try GlossProcesses.launch(process)
         let watchdog = ChildWatchdog(process)
         defer { watchdog.cancel() }
         let data = out.fileHandleForReading.readDataToEndOfFile()

@@ -27,7 +27,7 @@ struct WatchCommandTests {
                 let text = String(decoding: h.availableData, as: UTF8.self)
                 self?.lock.withLock { self?.errors += text }
             }
-            try process.run()
+            try GlossProcesses.launch(process)
         }
 
         var output: String { lock.withLock { buffer } }

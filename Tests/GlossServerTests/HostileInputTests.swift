@@ -119,7 +119,7 @@ struct ServerLimitTests {
             process.standardError = output
             let input = Pipe()
             process.standardInput = input
-            try process.run()
+            try GlossProcesses.launch(process)
             let watchdog = ChildWatchdog(process)
             defer { watchdog.cancel() }
             input.fileHandleForWriting.closeFile()

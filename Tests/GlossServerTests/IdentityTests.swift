@@ -257,7 +257,7 @@ private func run(_ arguments: [String]) throws -> String {
     let output = Pipe()
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice
-    try process.run()
+    try GlossProcesses.launch(process)
     let watchdog = ChildWatchdog(process)
     defer { watchdog.cancel() }
     let data = output.fileHandleForReading.readDataToEndOfFile()

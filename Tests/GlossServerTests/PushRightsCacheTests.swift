@@ -252,7 +252,7 @@ private enum SQLiteShell {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(path))
         process.arguments = ["-bail", "-cmd", ".timeout 5000", database, sql]
-        try process.run()
+        try GlossProcesses.launch(process)
         try process.waitForExit(within: ChildLimits.command)
         #expect(process.terminationStatus == 0)
     }

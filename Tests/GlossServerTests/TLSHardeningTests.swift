@@ -48,7 +48,7 @@ struct TLSHardeningTests {
             process.arguments = args
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
-            try process.run()
+            try GlossProcesses.launch(process)
             try process.waitForExit(within: ChildLimits.command)
             guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
         }

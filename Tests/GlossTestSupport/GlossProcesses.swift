@@ -93,7 +93,7 @@ public enum GlossProcesses {
         process.standardError = err
         let stdin = Pipe()
         process.standardInput = input == nil ? FileHandle.nullDevice : stdin
-        try process.run()
+        try GlossProcesses.launch(process)
         // A stuck child is killed, which ends its output and fails the test by name.
         let watchdog = ChildWatchdog(process, limit: ChildLimits.command)
         defer { watchdog.cancel() }
@@ -158,7 +158,7 @@ public final class GlossDaemon: @unchecked Sendable {
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try GlossProcesses.launch(process)
         let handle = out.fileHandleForReading
         stdout = handle
         // Starting takes a while on a loaded machine: wait off the cooperative pool. A server
