@@ -43,6 +43,8 @@ struct MemoryCorpusState: Sendable {
     }
 
     var revisions: [Int: Revision] = [:]
+    /// The highest revision number: every append reads it.
+    var head = 0
     var revisionByChangeset: [ChangesetID: Int] = [:]
     var documents: [DocumentID: DocumentRecord] = [:]
     var documentByKey: [Int64: DocumentID] = [:]
@@ -69,7 +71,7 @@ final class MemoryCorpusRows: CorpusWriter {
 
     // MARK: Reads
 
-    func headRevision() throws -> Int { state.revisions.keys.max() ?? 0 }
+    func headRevision() throws -> Int { state.head }
 
     func revision(_ number: Int) throws -> Revision? { state.revisions[number] }
 
@@ -165,6 +167,7 @@ final class MemoryCorpusRows: CorpusWriter {
         }
         state.revisions[revision.number] = revision
         state.revisionByChangeset[revision.changeset] = revision.number
+        state.head = max(state.head, revision.number)
     }
 
     @discardableResult

@@ -50,16 +50,11 @@ struct GlossdConfigTests {
         let dir = try TemporaryDirectory("sighup")
         defer { dir.remove() }
         func makeCertificate() throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = [
+            _ = try GlossProcesses.runBlocking(URL(fileURLWithPath: "/usr/bin/openssl"), [
                 "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                 "-keyout", dir.path("key.pem"), "-out", dir.path("cert.pem"), "-days", "2", "-subj", "/CN=localhost",
                 "-addext", "subjectAltName=IP:127.0.0.1",
-            ]
-            process.standardError = FileHandle.nullDevice
-            try GlossProcesses.launch(process)
-            try process.waitForExit(within: ChildLimits.command)
+            ])
         }
         try makeCertificate()
         let daemon = try await GlossDaemon(
@@ -100,18 +95,7 @@ struct GlossdConfigTests {
         let admin = ["GLOSS_TOKEN": daemon.adminToken]
         #expect(try await GlossProcesses.gloss(["corpus", "create", daemon.url, "news", "--pin", daemon.pin], in: dir.url, env: admin).status == 0)
         func get(_ path: String) throws -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            process.arguments = ["-s", "-w", "\n%{http_code}", line + path]
-            let out = Pipe()
-            process.standardOutput = out
-            try GlossProcesses.launch(process)
-            let watchdog = ChildWatchdog(process)
-            defer { watchdog.cancel() }
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            try watchdog.check(output: text)
-            return text
+            try GlossProcesses.runBlocking(URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-w", "\n%{http_code}", line + path]).out
         }
         let health = try get("health")
         #expect(health.hasSuffix("200") && health.contains("\"status\":\"ok\""), "\(health)")

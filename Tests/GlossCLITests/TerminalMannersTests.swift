@@ -102,22 +102,10 @@ struct TerminalMannersTests {
     /// Runs a shell command under `script`, which gives it a pseudo-terminal, and returns what
     /// it printed (with carriage returns removed).
     static func runInTerminal(_ command: String, in dir: URL, env: [String: String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        process.arguments = ["-qec", command, "/dev/null"]
-        process.currentDirectoryURL = dir
-        process.environment = ProcessInfo.processInfo.environment.merging(env.merging(["NO_COLOR": "1", "TERM": "dumb"]) { a, _ in a }) { $1 }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        process.standardInput = FileHandle.nullDevice
-        try GlossProcesses.launch(process)
-        let watchdog = ChildWatchdog(process)
-        defer { watchdog.cancel() }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\r", with: "")
-        try watchdog.check(output: text)
-        return text
+        // script -q writes nothing of its own: what the terminal showed is its standard output.
+        let result = try GlossProcesses.runBlocking(
+            URL(fileURLWithPath: "/usr/bin/script"), ["-qec", command, "/dev/null"], in: dir,
+            env: env.merging(["TERM": "dumb"]) { a, _ in a })
+        return (result.out + result.err).replacingOccurrences(of: "\r", with: "")
     }
 }

@@ -251,20 +251,9 @@ private let openSSL: String? = ["/usr/bin/openssl", "/usr/local/bin/openssl", "/
 
 @discardableResult
 private func run(_ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try #require(openSSL))
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try GlossProcesses.launch(process)
-    let watchdog = ChildWatchdog(process)
-    defer { watchdog.cancel() }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    try watchdog.check()
-    try #require(process.terminationStatus == 0, "openssl \(arguments.joined(separator: " "))")
-    return String(decoding: data, as: UTF8.self)
+    let result = try GlossProcesses.runBlocking(URL(fileURLWithPath: try #require(openSSL)), arguments)
+    try #require(result.status == 0, "openssl \(arguments.joined(separator: " "))")
+    return result.out
 }
 
 // MARK: - Real handshakes on loopback

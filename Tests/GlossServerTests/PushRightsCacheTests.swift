@@ -249,11 +249,8 @@ private enum SQLiteShell {
 
     /// Runs `sql` on the database at `database`, waiting up to 5 s for its lock.
     static func run(_ database: String, _ sql: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(path))
-        process.arguments = ["-bail", "-cmd", ".timeout 5000", database, sql]
-        try GlossProcesses.launch(process)
-        try process.waitForExit(within: ChildLimits.command)
-        #expect(process.terminationStatus == 0)
+        let result = try GlossProcesses.runBlocking(
+            URL(fileURLWithPath: try #require(path)), ["-bail", "-cmd", ".timeout 5000", database, sql])
+        #expect(result.status == 0, "\(result.err)")
     }
 }

@@ -43,14 +43,9 @@ struct TLSHardeningTests {
         }
 
         private func run(_ args: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = args
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try GlossProcesses.launch(process)
-            try process.waitForExit(within: ChildLimits.command)
-            guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
+            guard try GlossProcesses.runBlocking(URL(fileURLWithPath: "/usr/bin/openssl"), args).status == 0 else {
+                throw CocoaError(.executableLoad)
+            }
         }
     }
 

@@ -44,8 +44,7 @@ public final class ChildWatchdog: @unchecked Sendable {
             killed.set()
             kill(process.processIdentifier, SIGKILL)
         }
-        let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: item)
+        DispatchQueue.global().asyncAfter(deadline: .now() + limit.inSeconds, execute: item)
     }
 
     /// Whether the bound passed and the process was killed.
@@ -97,4 +96,9 @@ extension Process {
         if isRunning { terminate() }
         return waitUntilExit(orKillAfter: limit)
     }
+}
+
+extension Duration {
+    /// The duration in seconds, for Dispatch deadlines.
+    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

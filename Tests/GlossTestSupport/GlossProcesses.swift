@@ -77,9 +77,12 @@ public enum GlossProcesses {
         }
     }
 
-    public static func runBlocking(_ executable: URL, _ args: [String], in dir: URL, env: [String: String], input: String?) throws
-        -> Result
-    {
+    /// ``run(_:_:in:env:input:)`` on the calling thread: for synchronous helpers that run a tool
+    /// (openssl, curl, sqlite3, script) to its end.
+    public static func runBlocking(
+        _ executable: URL, _ args: [String], in dir: URL = FileManager.default.temporaryDirectory,
+        env: [String: String] = [:], input: String? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = args
@@ -115,9 +118,7 @@ public enum GlossProcesses {
         let result = Result(
             status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
             err: String(decoding: errData.value, as: UTF8.self))
-        guard !watchdog.fired else {
-            throw ChildProcessHung(command: process.commandLine, limit: ChildLimits.command, output: result.out + result.err)
-        }
+        try watchdog.check(output: result.out + result.err)
         return result
     }
 

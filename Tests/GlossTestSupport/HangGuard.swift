@@ -46,8 +46,7 @@ public struct HangGuard: SuiteTrait, TestTrait, TestScoping {
         if let text = ProcessInfo.processInfo.environment["GLOSS_TEST_END_STUCK_AFTER"], let value = Double(text) {
             return value
         }
-        let total = timeLimit + grace
-        return Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
+        return (timeLimit + grace).inSeconds
     }
 }
 
