@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "GlossModel", targets: ["GlossModel"]),
         .library(name: "GlossStore", targets: ["GlossStore"]),
+        .library(name: "GlossStoreSQLite", targets: ["GlossStoreSQLite"]),
+        .library(name: "GlossStorePostgres", targets: ["GlossStorePostgres"]),
         .library(name: "GlossWire", targets: ["GlossWire"]),
         .library(name: "GlossServer", targets: ["GlossServer"]),
         .library(name: "GlossClient", targets: ["GlossClient"]),
@@ -33,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Pure core: value types, validation, offsets, merge. No I/O, no NIO, no SQL.
@@ -40,16 +43,36 @@ let package = Package(
             name: "GlossModel",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
-        // Versioned store: revision log, compressed delta chains, snapshots, head table.
+        // Versioned store: revision log, compressed delta chains, snapshots, head table; the
+        // storage seam (corpus rows and the server's catalog) and an in-memory backend. No SQL.
         .target(
             name: "GlossStore",
             dependencies: [
                 "GlossModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
+        // The embedded backend: SQLite files through GRDB (the client's replica, a single-box glossd).
+        .target(
+            name: "GlossStoreSQLite",
+            dependencies: [
+                "GlossStore", "GlossModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The raw C API, for the bulk insert of head rows on import.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        // The scale-out backend: PostgreSQL through postgres-nio (glossd only; the client never links it).
+        .target(
+            name: "GlossStorePostgres",
+            dependencies: [
+                "GlossStore", "GlossModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The framed protocol: frames, codec handlers, per-frame compression, limits, the
@@ -68,7 +91,7 @@ let package = Package(
         .target(
             name: "GlossServer",
             dependencies: [
-                "GlossModel", "GlossStore", "GlossWire",
+                "GlossModel", "GlossStore", "GlossStoreSQLite", "GlossStorePostgres", "GlossWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -90,7 +113,7 @@ let package = Package(
         .target(
             name: "GlossClient",
             dependencies: [
-                "GlossModel", "GlossStore", "GlossWire",
+                "GlossModel", "GlossStore", "GlossStoreSQLite", "GlossWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -101,14 +124,14 @@ let package = Package(
         .executableTarget(
             name: "gloss",
             dependencies: [
-                "GlossClient", "GlossModel", "GlossStore", "GlossWire", "GlossFormats",
+                "GlossClient", "GlossModel", "GlossStore", "GlossStoreSQLite", "GlossWire", "GlossFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "glossd",
             dependencies: [
-                "GlossServer", "GlossStore", "GlossModel",
+                "GlossServer", "GlossStore", "GlossStoreSQLite", "GlossStorePostgres", "GlossModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -121,7 +144,7 @@ let package = Package(
         .executableTarget(
             name: "GlossBench",
             dependencies: [
-                "GlossModel", "GlossStore", "GlossBenchCorpus",
+                "GlossModel", "GlossStore", "GlossStoreSQLite", "GlossBenchCorpus",
                 // Baselines measured in the same run: raw SQLite commits and inserts.
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -129,12 +152,16 @@ let package = Package(
             path: "Tools/GlossBench"
         ),
         // Seeded generators, fixtures and a simulated replica shared by the test targets.
-        .target(name: "GlossTestSupport", dependencies: ["GlossModel", "GlossStore"], path: "Tests/GlossTestSupport"),
+        .target(
+            name: "GlossTestSupport",
+            dependencies: ["GlossModel", "GlossStore", "GlossStoreSQLite", "GlossStorePostgres"],
+            path: "Tests/GlossTestSupport"
+        ),
         // The sync benchmark: clone, incremental pull and concurrent pushes over loopback TLS.
         .executableTarget(
             name: "GlossSyncBench",
             dependencies: [
-                "GlossModel", "GlossStore", "GlossWire", "GlossServer", "GlossClient", "GlossBenchCorpus",
+                "GlossModel", "GlossStore", "GlossStoreSQLite", "GlossWire", "GlossServer", "GlossClient", "GlossBenchCorpus",
                 // git in the same run: the same history as brat files, through the project's exporter.
                 "GlossFormats",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -145,7 +172,7 @@ let package = Package(
         // Local commands as users run them: the built `gloss` in a large workspace with pending edits.
         .executableTarget(
             name: "GlossLocalBench",
-            dependencies: ["GlossModel", "GlossStore", "GlossClient", "GlossBenchCorpus"],
+            dependencies: ["GlossModel", "GlossStore", "GlossStoreSQLite", "GlossClient", "GlossBenchCorpus"],
             path: "Tools/GlossLocalBench"
         ),
         // glossd's peak memory and time for one very large push, the real binary over TLS.
@@ -156,11 +183,15 @@ let package = Package(
         ),
         .testTarget(name: "GlossModelTests", dependencies: ["GlossModel", "GlossTestSupport"]),
         .testTarget(name: "GlossFormatsTests", dependencies: ["GlossFormats", "GlossModel", "GlossTestSupport"]),
-        .testTarget(name: "GlossStoreTests", dependencies: ["GlossStore", "GlossModel", "GlossTestSupport"]),
+        .testTarget(
+            name: "GlossStoreTests",
+            dependencies: ["GlossStore", "GlossStoreSQLite", "GlossStorePostgres", "GlossModel", "GlossTestSupport"]
+        ),
         .testTarget(
             name: "GlossServerTests",
             dependencies: [
-                "GlossServer", "GlossClient", "GlossWire", "GlossStore", "GlossModel", "GlossTestSupport",
+                "GlossServer", "GlossClient", "GlossWire", "GlossStore", "GlossStoreSQLite", "GlossStorePostgres",
+                "GlossModel", "GlossTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

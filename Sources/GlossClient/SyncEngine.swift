@@ -1,6 +1,7 @@
 import Foundation
 import GlossModel
 import GlossStore
+import GlossStoreSQLite
 import GlossWire
 
 /// Pull, rebase, push and retry, between a ``Workspace`` and its server.

@@ -1,6 +1,7 @@
 import Foundation
 import GlossModel
 import GlossStore
+import GlossStoreSQLite
 import GlossWire
 
 /// A local working copy of one corpus: a replica of the server's history (`.gloss/replica.sqlite`,

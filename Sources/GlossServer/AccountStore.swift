@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import GlossStore
+import GlossStoreSQLite
 
 /// Users, bearer tokens, corpora and per-corpus grants, in one SQLite file.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import GlossStore
+import GlossStoreSQLite
 import Synchronization
 
 /// Opens each corpus's store once, on first use: `corpora/NAME.sqlite` under the data

@@ -1,5 +1,6 @@
 import Foundation
 import GlossStore
+import GlossStoreSQLite
 
 extension DataDirectory {
     /// Copies a data directory into `destination` while a server keeps serving it, checks the

@@ -1,5 +1,6 @@
 import Foundation
 import GlossStore
+import GlossStoreSQLite
 
 #if canImport(Glibc)
 import Glibc

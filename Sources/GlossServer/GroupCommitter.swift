@@ -1,6 +1,7 @@
 import Foundation
 import GlossModel
 import GlossStore
+import GlossStoreSQLite
 import Synchronization
 
 /// Group commit: pushes that arrive while a transaction is committing wait, and go into the

@@ -40,15 +40,6 @@ public final class CorpusStore: Sendable {
         self.streamingThreshold = streamingThreshold
     }
 
-    /// Opens or creates a corpus in an SQLite file.
-    public static func sqlite(
-        path: String, snapshotPolicy: SnapshotPolicy = .default, headCacheEntries: Int = serverHeadCacheEntries
-    ) throws -> CorpusStore {
-        CorpusStore(
-            backend: try SQLiteCorpusBackend(path: path), snapshotPolicy: snapshotPolicy,
-            headCacheEntries: headCacheEntries)
-    }
-
     enum MetaKey {
         static let schema = "schema"
         static let schemaRevision = "schema_revision"

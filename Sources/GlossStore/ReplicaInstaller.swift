@@ -15,7 +15,7 @@ import GlossModel
 /// the store's policy asks for.
 ///
 /// Memory stays bounded by a page of revisions and one document, whatever the corpus's size.
-/// The store should be a fresh one made for the purpose (``SQLiteCorpusBackend/bulkLoader(path:)``
+/// The store should be a fresh one made for the purpose (`SQLiteCorpusBackend.bulkLoader(path:)`
 /// skips the journal); an interrupted install is thrown away, never resumed.
 public final class ReplicaInstaller {
     private let store: CorpusStore

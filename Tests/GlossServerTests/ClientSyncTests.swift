@@ -3,6 +3,7 @@ import GlossClient
 import GlossModel
 import GlossServer
 import GlossStore
+@testable import GlossStoreSQLite
 import GlossTestSupport
 import GlossWire
 import NIOCore

@@ -2,6 +2,7 @@ import Foundation
 import GlossModel
 import GlossServer
 import GlossStore
+@testable import GlossStoreSQLite
 import GlossTestSupport
 import Testing
 

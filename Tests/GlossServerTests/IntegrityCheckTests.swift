@@ -3,6 +3,7 @@ import GRDB
 import GlossModel
 import GlossServer
 import GlossStore
+@testable import GlossStoreSQLite
 import GlossTestSupport
 import Testing
 

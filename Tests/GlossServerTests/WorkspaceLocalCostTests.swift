@@ -2,6 +2,7 @@ import Foundation
 @testable import GlossClient
 import GlossModel
 import GlossStore
+@testable import GlossStoreSQLite
 import GlossTestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Testing
 import GlossModel
 import GlossStore
+@testable import GlossStoreSQLite
 import GlossTestSupport
 
 /// Property (a): N replicas make random edits, including conflicting ones, and sync in random

@@ -4,6 +4,7 @@ import GlossTestSupport
 import Testing
 
 @testable import GlossStore
+@testable import GlossStoreSQLite
 
 /// A document's head at rest: one compressed block plus the rows changed since (DocumentHead).
 @Suite(.hangGuard, .timeLimit(.minutes(10)))

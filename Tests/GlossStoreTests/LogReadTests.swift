@@ -4,6 +4,7 @@ import GlossTestSupport
 import Testing
 
 @testable import GlossStore
+@testable import GlossStoreSQLite
 
 /// The cheap reads that listings make: which documents each revision touched, without the
 /// deltas' bytes, revision rows read by column position (`gloss log`), and the count of live

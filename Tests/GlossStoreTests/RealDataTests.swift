@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import GlossModel
 import GlossStore
+@testable import GlossStoreSQLite
 import GlossTestSupport
 
 /// Every text-bound (`T`) annotation of the real brat example corpora (English tutorials,

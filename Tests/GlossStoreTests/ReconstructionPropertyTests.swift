@@ -1,6 +1,7 @@
 import Testing
 import GlossModel
 @testable import GlossStore
+@testable import GlossStoreSQLite
 import GlossTestSupport
 
 /// Property (b): reconstructing any document at any revision — from its latest snapshot or

@@ -4,6 +4,7 @@ import GlossTestSupport
 import Testing
 
 @testable import GlossStore
+@testable import GlossStoreSQLite
 
 /// A replica installed from the server's stored blobs (what a clone streams) holds the server's
 /// head exactly, and a stream that does not apply is refused with the document and revision.

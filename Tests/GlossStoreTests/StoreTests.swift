@@ -3,6 +3,7 @@ import GRDB
 import Testing
 @testable import GlossModel
 @testable import GlossStore
+@testable import GlossStoreSQLite
 import GlossTestSupport
 
 /// The backends the store's behaviour is checked on: each must pass the same tests (the

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import GlossModel
 @testable import GlossStore
+@testable import GlossStoreSQLite
 import GlossTestSupport
 
 // A large changeset appended as it arrives (encoded) is checked and written a document at a

@@ -2,6 +2,7 @@ import GlossBenchCorpus
 import Foundation
 import GlossModel
 import GlossStore
+import GlossStoreSQLite
 
 // gloss-bench: the storage benchmark (DESIGN.md, "Storage" and "Performance model").
 //

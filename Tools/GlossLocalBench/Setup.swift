@@ -3,6 +3,7 @@ import GlossBenchCorpus
 import GlossClient
 import GlossModel
 import GlossStore
+import GlossStoreSQLite
 
 // The workspace the commands are timed in: the storage benchmark's synthetic corpus written
 // straight into a glossd data directory (no network), served by the real glossd, cloned by the

@@ -3,6 +3,7 @@ import Foundation
 import GlossModel
 import GlossServer
 import GlossStore
+import GlossStoreSQLite
 
 // The build role: a fresh glossd data directory holding the storage benchmark's corpus,
 // written straight into the server's store file with `append(batch:)` (no network), a small

@@ -4,6 +4,7 @@ import GlossClient
 import GlossModel
 import GlossServer
 import GlossStore
+import GlossStoreSQLite
 import GlossWire
 import Logging
 import NIOCore

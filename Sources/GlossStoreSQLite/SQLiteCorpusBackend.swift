@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import GlossModel
+import GlossStore
 
 /// The embedded default backend: one SQLite file per corpus, through GRDB.
 ///

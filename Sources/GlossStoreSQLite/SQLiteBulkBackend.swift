@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GlossStore
 
 #if canImport(Glibc)
 import Glibc
