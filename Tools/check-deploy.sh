@@ -12,6 +12,7 @@
 #                 "listening on", admin.token, GET /health, SIGTERM drains and exits 0
 #   backup        the backup unit's ExecStart (unescaped, paths mapped), then restore + check
 #   compose       docker compose config (or docker-compose v1) on deploy/compose.yaml
+#   cluster       the same on deploy/cluster/compose.yaml, and haproxy -c on its haproxy.cfg
 #   certbot-hook  deploy/certbot-deploy-hook.sh on a fake lineage; shellcheck on the scripts
 #
 # Usage: Tools/check-deploy.sh        (KEEP=1 keeps the temporary directory)
@@ -301,6 +302,37 @@ elif command -v docker-compose >/dev/null || apt_install docker-compose; then
     fi
 else
     skip compose "neither the docker compose plugin nor docker-compose can be installed"
+fi
+
+# ---------------------------------------------------------------------------- cluster
+section "cluster: deploy/cluster (compose file and HAProxy configuration)"
+printf 'test-password\n' >"$WORK/db-password"
+cp deploy/cluster/compose.yaml deploy/cluster/haproxy.cfg "$WORK/"
+if docker compose version >/dev/null 2>&1; then
+    if (cd "$WORK" && docker compose -f compose.yaml config -q); then pass cluster-compose "docker compose config"; else fail cluster-compose "docker compose config refused it"; fi
+elif command -v docker-compose >/dev/null; then
+    grep -v '^name:' "$WORK/compose.yaml" >"$WORK/compose-v1.yaml"
+    # The build context (../..) is resolved from the copy: point it back at the repository.
+    sed -i "s|context: ../..|context: $PWD|" "$WORK/compose-v1.yaml"
+    if (cd "$WORK" && docker-compose -f compose-v1.yaml --project-directory . config -q); then
+        pass cluster-compose "docker-compose $(docker-compose version --short 2>/dev/null) config (without the top-level name:)"
+    else
+        fail cluster-compose "docker-compose config refused it"
+    fi
+else
+    skip cluster-compose "no docker compose"
+fi
+if command -v haproxy >/dev/null || apt_install haproxy; then
+    # The server names resolve only inside compose's network: check with them mapped to loopback.
+    sed 's/ glossd-\([12]\):7743/ 127.0.0.1:7743/' deploy/cluster/haproxy.cfg >"$WORK/haproxy.cfg"
+    if haproxy -c -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1; then
+        pass cluster-haproxy "haproxy -c (addresses mapped to loopback)"
+    else
+        tail -5 "$WORK/haproxy.log"
+        fail cluster-haproxy "haproxy -c refused deploy/cluster/haproxy.cfg"
+    fi
+else
+    skip cluster-haproxy "haproxy cannot be installed"
 fi
 
 # ---------------------------------------------------------------------------- certbot hook

@@ -31,6 +31,8 @@ extension ErrorCode where Domain == AccountError {
     public static let lastOwner = Self(rawValue: "last-owner")
     /// The database refused or failed (I/O error, locked, full disk …).
     public static let backend = Self(rawValue: "backend")
+    /// The database cannot be reached just now; nothing was changed, and the call may be retried.
+    public static let unavailable = Self(rawValue: "unavailable")
     /// The database was written by a newer glossd, or holds values this version cannot read.
     public static let unsupportedFormat = Self(rawValue: "unsupported-format")
 }

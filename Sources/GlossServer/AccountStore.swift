@@ -1,34 +1,30 @@
 import Crypto
 import Foundation
-import GRDB
 import GlossStore
 import GlossStoreSQLite
 
-/// Users, bearer tokens, corpora and per-corpus grants, in one SQLite file.
+/// Users, bearer tokens, corpora and per-corpus grants: the server's account rules over a
+/// ``ServerCatalog`` that stores the rows (one SQLite file by default, or PostgreSQL).
 ///
 /// Tokens are stored only as SHA-256 hashes of their secrets: a copy of the database does not
-/// let anyone authenticate. The file uses WAL with `synchronous = FULL`, so a change is durable
-/// when its method returns. Methods are safe to call from any thread; each runs in one
-/// transaction.
+/// let anyone authenticate. A change is durable when its method returns. Methods are safe to
+/// call from any thread; each runs in one transaction of the catalog, and blocks.
 ///
 /// Naming rules: user names are 1–64 characters of `a-z 0-9 . _ -`; corpus names 1–64
 /// characters of `a-z A-Z 0-9 . _ -`, unique regardless of case (each corpus gets its own file,
 /// and some file systems ignore case). Both start with a letter or digit, which keeps `.`,
 /// `..` and option-like names such as `-rf` out.
 public final class AccountStore: Sendable {
-    let pool: DatabasePool
-    /// The database file.
+    /// Where the rows live.
+    public let catalog: any ServerCatalog
+    /// The catalog's location: the database file of an SQLite catalog (what admin tools and
+    /// the integrity check open), else the catalog's address for messages.
     public let path: String
 
     /// The longest token label accepted, in characters.
     public static let maxLabelLength = 128
 
-    /// Checkpoints and truncates the account database's journal (at shutdown).
-    public func compactJournal() {
-        try? pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
-    }
-
-    /// Opens (creating if needed) the account database at `path`.
+    /// Opens (creating if needed) the SQLite account database at `path`.
     ///
     /// - Throws: ``AccountError``: `backend` when the file cannot be opened or migrated,
     ///   `unsupportedFormat` when a newer glossd has migrated it.
@@ -36,64 +32,53 @@ public final class AccountStore: Sendable {
         try self.init(path: path, tracingStatements: nil)
     }
 
-    /// Opens the database with `trace` called for each SQL statement any of its connections
-    /// runs (tests count the statements a request costs).
-    init(path: String, tracingStatements trace: (@Sendable (String) -> Void)?) throws {
-        self.path = path
-        var configuration = Configuration()
-        // An admin command may write while the server runs: wait for its lock instead of failing.
-        configuration.busyMode = .timeout(5)
-        if let trace {
-            configuration.prepareDatabase { db in db.trace(options: .statement) { trace($0.description) } }
-        }
-        do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            // GRDB sets `synchronous = NORMAL` on the writer when it enables WAL: a commit
-            // could then be lost on power failure. Only the writer commits, so set it there.
-            try pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = FULL")
-                guard try Int.fetchOne(db, sql: "PRAGMA synchronous") == 2 else {
-                    throw AccountError(.backend, "SQLite refused synchronous = FULL", context: path)
-                }
-            }
-            if try pool.read(Self.migrator.hasBeenSuperseded) {
-                throw AccountError(
-                    .unsupportedFormat, "the account database was written by a newer glossd", context: path)
-            }
-            try Self.migrator.migrate(pool)
-        } catch let error as AccountError {
-            throw error
-        } catch {
-            throw AccountError(.backend, "cannot open the account database: \(error)", context: path)
-        }
+    /// Opens the SQLite database with `trace` called for each SQL statement any of its
+    /// connections runs (tests count the statements a request costs).
+    convenience init(path: String, tracingStatements trace: (@Sendable (String) -> Void)?) throws {
+        let catalog = try Self.translating { try SQLiteServerCatalog(path: path, tracingStatements: trace) }
+        self.init(catalog: catalog)
     }
 
-    /// The writer connection's `synchronous` setting (2 = FULL: every commit is fsynced).
+    /// The account rules over `catalog`'s rows.
+    public init(catalog: any ServerCatalog) {
+        self.catalog = catalog
+        self.path = catalog.location
+    }
+
+    // MARK: What only an SQLite catalog has
+
+    /// The catalog when it is one SQLite file (the default), for what only a file has:
+    /// backups, journal compaction, the durability setting, SQLite's integrity check.
+    public var sqliteCatalog: SQLiteServerCatalog? { catalog as? SQLiteServerCatalog }
+
+    /// Checkpoints and truncates an SQLite catalog's journal (at shutdown); other catalogs
+    /// have no journal of ours to give back.
+    public func compactJournal() {
+        sqliteCatalog?.compactJournal()
+    }
+
+    /// An SQLite catalog's writer `synchronous` setting (2 = FULL: every commit is fsynced).
+    ///
+    /// - Throws: ``AccountError`` `backend`, also when the catalog is not SQLite.
     public func writerSynchronousLevel() throws -> Int {
-        try translatingErrors {
-            try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
-        }
+        try Self.translating { try requireSQLite().writerSynchronousLevel() }
     }
 
-    // MARK: Backup
-
-    /// Writes a consistent copy of the account database to a new file at `path` with SQLite's
-    /// online backup API, while the server keeps using this store (and others keep writing).
+    /// Writes a consistent copy of an SQLite account database to a new file at `path` with
+    /// SQLite's online backup API, while the server keeps using this store (and others keep
+    /// writing). A PostgreSQL catalog is backed up with PostgreSQL's own tools.
     ///
-    /// The copy is taken in one step inside one read transaction: in WAL mode that never blocks
-    /// a writer, and it cannot be restarted by one, so it finishes under load.
-    ///
-    /// - Throws: ``AccountError`` `alreadyExists` when `path` exists, `backend` when the copy fails.
+    /// - Throws: ``AccountError`` `alreadyExists` when `path` exists, `backend` when the copy
+    ///   fails or the catalog is not SQLite.
     public func backup(to path: String) throws {
-        guard !FileManager.default.fileExists(atPath: path) else {
-            throw AccountError(.alreadyExists, "the backup destination exists", context: path)
+        try Self.translating { try requireSQLite().backup(to: path) }
+    }
+
+    private func requireSQLite() throws -> SQLiteServerCatalog {
+        guard let sqlite = sqliteCatalog else {
+            throw CatalogError(.backend, "only an SQLite account database has this operation", context: path)
         }
-        do {
-            // The same copy as the corpus stores' (one step, rollback-journal mode).
-            try SQLiteCorpusBackend.backup(from: pool, to: path)
-        } catch let error as StoreError {
-            throw AccountError(.backend, "backup failed: \(error.message)", context: path)
-        }
+        return sqlite
     }
 
     // MARK: Users
@@ -105,50 +90,24 @@ public final class AccountStore: Sendable {
     public func addUser(_ name: String, isAdmin: Bool = false) throws -> User {
         try Self.validateUserName(name)
         let user = User(name: name, isAdmin: isAdmin, createdAt: Self.now())
-        try write { db in
-            guard try !Self.userExists(db, name) else {
-                throw AccountError(.alreadyExists, "a user with that name exists", context: name)
-            }
-            try db.execute(
-                sql: "INSERT INTO users(name, is_admin, created) VALUES (?, ?, ?)",
-                arguments: [name, isAdmin, Self.milliseconds(user.createdAt)])
-        }
+        try Self.translating([.alreadyExists: ("a user with that name exists", name)]) { try catalog.insertUser(user) }
         return user
     }
 
     /// The user with this exact name, or nil.
     public func user(named name: String) throws -> User? {
-        try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE name = ?", arguments: [name]).map(Self.user)
-        }
+        try Self.translating { try catalog.user(named: name) }
     }
 
     /// All users, by name.
     public func users() throws -> [User] {
-        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY name").map(Self.user) }
+        try Self.translating { try catalog.users() }
     }
 
     /// Every user with their grants and token counts, by name, read in one transaction (for
     /// `glossd user list`).
     public func userSummaries() throws -> [UserSummary] {
-        try read { db in
-            var grants: [String: [UserSummary.Grant]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT user, corpus, role FROM grants ORDER BY user, corpus") {
-                grants[row["user"], default: []].append(UserSummary.Grant(corpus: row["corpus"], role: try Self.role(row["role"])))
-            }
-            var counts: [String: (active: Int, revoked: Int)] = [:]
-            for row in try Row.fetchAll(
-                db, sql: "SELECT user, SUM(revoked = 0) AS active, SUM(revoked != 0) AS revoked FROM tokens GROUP BY user")
-            {
-                counts[row["user"]] = (row["active"], row["revoked"])
-            }
-            return try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY name").map { row in
-                let user = Self.user(row)
-                let count = counts[user.name] ?? (0, 0)
-                return UserSummary(
-                    user: user, grants: grants[user.name] ?? [], activeTokens: count.active, revokedTokens: count.revoked)
-            }
-        }
+        try Self.translating { try catalog.userSummaries() }
     }
 
     // MARK: Tokens
@@ -166,21 +125,22 @@ public final class AccountStore: Sendable {
                 .invalidLabel, "a token label has at most \(Self.maxLabelLength) characters and no control characters",
                 context: label)
         }
-        return try write { db in
-            guard try Self.userExists(db, user) else {
-                throw AccountError(.unknownUser, "no such user", context: user)
-            }
-            // The id is only 32 bits of the hash: draw again in the rare case it is taken.
-            while true {
-                let secret = Self.newSecret()
-                let hash = Self.hash(secret)
-                let id = Self.tokenID(hash: hash)
-                guard try !Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM tokens WHERE id = ?)", arguments: [id])!
-                else { continue }
-                try db.execute(
-                    sql: "INSERT INTO tokens(hash, id, user, label, created, revoked) VALUES (?, ?, ?, ?, ?, 0)",
-                    arguments: [hash, id, user, label, Self.milliseconds(Self.now())])
+        // The id is only 32 bits of the hash: draw again in the rare case it is taken. Eight
+        // taken in a row means something else is wrong, not bad luck.
+        var attempts = 0
+        while true {
+            let secret = Self.newSecret()
+            let hash = Self.hash(secret)
+            let id = Self.tokenID(hash: hash)
+            let record = TokenRecord(
+                hash: Array(hash), info: TokenInfo(id: id, user: user, label: label, createdAt: Self.now(), isRevoked: false))
+            do {
+                try catalog.insertToken(record)
                 return IssuedToken(id: id, secret: secret, user: user)
+            } catch let error as CatalogError where error.code == .alreadyExists && attempts < 8 {
+                attempts += 1
+            } catch let error as CatalogError {
+                throw Self.accountError(error)
             }
         }
     }
@@ -190,16 +150,7 @@ public final class AccountStore: Sendable {
     public func authenticate(token: String) throws -> User? {
         // Not one of ours: spare the lookup (and hashing arbitrarily long input).
         guard token.hasPrefix(Self.tokenPrefix), token.utf8.count <= 256 else { return nil }
-        return try read { db in
-            try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT users.* FROM tokens JOIN users ON users.name = tokens.user
-                    WHERE tokens.hash = ? AND tokens.revoked = 0
-                    """,
-                arguments: [Self.hash(token)]
-            ).map(Self.user)
-        }
+        return try Self.translating { try catalog.user(forTokenHash: Array(Self.hash(token))) }
     }
 
     /// Revokes a token by its id (as shown by ``tokens(for:)``, any case). Revoking a revoked
@@ -207,36 +158,21 @@ public final class AccountStore: Sendable {
     ///
     /// - Throws: ``AccountError``: `unknownToken`.
     public func revokeToken(id: String) throws {
-        try write { db in
-            try db.execute(sql: "UPDATE tokens SET revoked = 1 WHERE id = ?", arguments: [id.lowercased()])
-            guard db.changesCount > 0 else {
-                throw AccountError(.unknownToken, "no token with that id", context: id)
-            }
-        }
+        // Ids are stored in lowercase hex; the message names the id as given.
+        try Self.translating([.unknownToken: ("no token with that id", id)]) { try catalog.revokeToken(id: id.lowercased()) }
     }
 
     /// The tokens of `user`, oldest first, revoked ones included.
     ///
     /// - Throws: ``AccountError``: `unknownUser`.
     public func tokens(for user: String) throws -> [TokenInfo] {
-        try read { db in
-            guard try Self.userExists(db, user) else {
-                throw AccountError(.unknownUser, "no such user", context: user)
-            }
-            return try Row.fetchAll(
-                db, sql: "SELECT id, user, label, created, revoked FROM tokens WHERE user = ? ORDER BY created, id",
-                arguments: [user]
-            ).map(Self.tokenInfo)
-        }
+        try Self.translating { try catalog.tokens(for: user) }
     }
 
     /// Every user's tokens, oldest first (then by id), revoked ones included. Only what a
     /// listing may show: the store has no secrets.
     public func tokens() throws -> [TokenInfo] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, user, label, created, revoked FROM tokens ORDER BY created, id")
-                .map(Self.tokenInfo)
-        }
+        try Self.translating { try catalog.tokens() }
     }
 
     // MARK: Corpora
@@ -244,37 +180,24 @@ public final class AccountStore: Sendable {
     /// Registers a corpus and makes `owner` its owner.
     ///
     /// - Throws: ``AccountError``: `invalidName`, `alreadyExists` (also for a name that
-    ///   differs only in case), `unknownUser`.
+    ///   differs only in case; its context is the existing corpus's name when known),
+    ///   `unknownUser`.
     public func createCorpus(name: String, owner: String, policy: CorpusPolicy = .shared) throws {
         try Self.validateCorpusName(name)
-        try write { db in
-            guard try Self.userExists(db, owner) else {
-                throw AccountError(.unknownUser, "no such user", context: owner)
-            }
-            if let existing = try String.fetchOne(
-                db, sql: "SELECT name FROM corpora WHERE name = ? COLLATE NOCASE", arguments: [name])
-            {
-                throw AccountError(.alreadyExists, "a corpus with that name exists", context: existing)
-            }
-            try db.execute(
-                sql: "INSERT INTO corpora(name, policy, created) VALUES (?, ?, ?)",
-                arguments: [name, policy.rawValue, Self.milliseconds(Self.now())])
-            try db.execute(
-                sql: "INSERT INTO grants(corpus, user, role) VALUES (?, ?, ?)",
-                arguments: [name, owner, Role.owner.rawValue])
+        let record = CorpusRecord(name: name, policy: policy, createdAt: Self.now())
+        try Self.translating([.alreadyExists: ("a corpus with that name exists", nil)]) {
+            try catalog.insertCorpus(record, owner: owner)
         }
     }
 
     /// The corpus with this exact name, or nil.
     public func corpus(named name: String) throws -> CorpusRecord? {
-        try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM corpora WHERE name = ?", arguments: [name]).map(Self.corpus)
-        }
+        try Self.translating { try catalog.corpus(named: name) }
     }
 
     /// All corpora, by name.
     public func corpora() throws -> [CorpusRecord] {
-        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM corpora ORDER BY name").map(Self.corpus) }
+        try Self.translating { try catalog.corpora() }
     }
 
     /// Sets which annotations the annotators of `corpus` may change. Connections already open
@@ -282,12 +205,7 @@ public final class AccountStore: Sendable {
     ///
     /// - Throws: ``AccountError``: `unknownCorpus`.
     public func setPolicy(_ policy: CorpusPolicy, of corpus: String) throws {
-        try write { db in
-            try db.execute(sql: "UPDATE corpora SET policy = ? WHERE name = ?", arguments: [policy.rawValue, corpus])
-            guard db.changesCount > 0 else {
-                throw AccountError(.unknownCorpus, "no such corpus", context: corpus)
-            }
-        }
+        try Self.translating { try catalog.setPolicy(policy, of: corpus) }
     }
 
     // MARK: Grants
@@ -297,35 +215,8 @@ public final class AccountStore: Sendable {
     /// - Throws: ``AccountError``: `unknownCorpus`, `unknownUser`, and `lastOwner` when the
     ///   change would leave the corpus with no owner.
     public func grant(corpus: String, user: String, role: Role?) throws {
-        try write { db in
-            guard try Self.corpusExists(db, corpus) else {
-                throw AccountError(.unknownCorpus, "no such corpus", context: corpus)
-            }
-            guard try Self.userExists(db, user) else {
-                throw AccountError(.unknownUser, "no such user", context: user)
-            }
-            let current = try Self.grantedRole(db, user: user, corpus: corpus)
-            if current == .owner, role != .owner {
-                let owners = try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM grants WHERE corpus = ? AND role = ?",
-                    arguments: [corpus, Role.owner.rawValue])!
-                guard owners > 1 else {
-                    throw AccountError(
-                        .lastOwner, "\(user) is the only owner of \(corpus): make someone else owner first",
-                        context: corpus)
-                }
-            }
-            if let role {
-                try db.execute(
-                    sql: """
-                        INSERT INTO grants(corpus, user, role) VALUES (?, ?, ?)
-                        ON CONFLICT(corpus, user) DO UPDATE SET role = excluded.role
-                        """,
-                    arguments: [corpus, user, role.rawValue])
-            } else {
-                try db.execute(sql: "DELETE FROM grants WHERE corpus = ? AND user = ?", arguments: [corpus, user])
-            }
-        }
+        let lastOwner = "\(user) is the only owner of \(corpus): make someone else owner first"
+        try Self.translating([.lastOwner: (lastOwner, corpus)]) { try catalog.setRole(role, of: user, in: corpus) }
     }
 
     /// The role of `user` in `corpus`: a server admin is owner of every corpus, anyone else has
@@ -335,65 +226,29 @@ public final class AccountStore: Sendable {
     }
 
     /// What `user` may do in `corpus` (their role, as ``role(of:in:)`` resolves it, and the
-    /// corpus's policy) with the ``rightsGeneration()`` it was read at, in one statement. Nil
+    /// corpus's policy) with the ``rightsGeneration()`` it was read at, in one read. Nil
     /// access when there is no such corpus, or the user has no role in it.
     public func access(of user: String, in corpus: String) throws -> (generation: Int64, access: CorpusAccess?) {
-        try unisolatedRead { db in
-            // One statement reads one snapshot, so the generation matches the rights it comes with.
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT rights_generation.value AS generation, corpora.policy, users.is_admin, grants.role
-                        FROM rights_generation
-                        LEFT JOIN corpora ON corpora.name = ?
-                        LEFT JOIN users ON users.name = ?
-                        LEFT JOIN grants ON grants.corpus = corpora.name AND grants.user = users.name
-                        WHERE rights_generation.id = 1
-                        """),
-                arguments: [corpus, user])
-            guard let row else {
-                throw AccountError(.unsupportedFormat, "the account database has no rights generation", context: path)
-            }
-            let generation: Int64 = row["generation"]
-            // The CHECK constraint keeps the column to known policies.
-            guard let policy = (row["policy"] as String?).map({ CorpusPolicy(rawValue: $0) ?? .shared }) else {
-                return (generation, nil)
-            }
-            let role: Role? = (row["is_admin"] as Bool?) == true ? .owner : try (row["role"] as Int?).map(Self.role)
-            return (generation, role.map { CorpusAccess(role: $0, policy: policy) })
-        }
+        try Self.translating { try catalog.access(of: user, in: corpus) }
     }
 
     /// A number that changes whenever anything ``access(of:in:)`` reads does: a grant, a
-    /// corpus's policy, a corpus or user added or removed, a user's admin flag. Triggers bump it
-    /// in the transaction of the change, whichever process or tool makes it, so a server that
-    /// cached rights at one generation knows they still hold while the number is the same.
+    /// corpus's policy, a corpus or user added or removed, a user's admin flag. The catalog
+    /// bumps it in the transaction of the change (SQLite: triggers, whichever process or tool
+    /// makes it), so a server that cached rights at one generation knows they still hold while
+    /// the number is the same.
     ///
-    /// One primary-key `SELECT`, outside any transaction: cheap enough to ask before every
-    /// request.
+    /// One cheap read (SQLite: a primary-key `SELECT` outside any transaction): cheap enough to
+    /// ask before every request.
     public func rightsGeneration() throws -> Int64 {
-        try unisolatedRead { db in
-            guard let generation = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT value FROM rights_generation WHERE id = 1"))
-            else {
-                throw AccountError(.unsupportedFormat, "the account database has no rights generation", context: path)
-            }
-            return generation
-        }
+        try Self.translating { try catalog.rightsGeneration() }
     }
 
     /// The roles granted in `corpus`, by user name (implicit admin ownership not included).
     ///
     /// - Throws: ``AccountError``: `unknownCorpus`.
     public func grants(corpus: String) throws -> [(user: String, role: Role)] {
-        try read { db in
-            guard try Self.corpusExists(db, corpus) else {
-                throw AccountError(.unknownCorpus, "no such corpus", context: corpus)
-            }
-            return try Row.fetchAll(
-                db, sql: "SELECT user, role FROM grants WHERE corpus = ? ORDER BY user", arguments: [corpus]
-            ).map { row in (row["user"], try Self.role(row["role"])) }
-        }
+        try Self.translating { try catalog.grants(corpus: corpus) }
     }
 
     /// The corpora `user` has a role in, by name, with that role (every corpus, as owner, for
@@ -401,100 +256,38 @@ public final class AccountStore: Sendable {
     ///
     /// - Throws: ``AccountError``: `unknownUser`.
     public func corpora(visibleTo user: String) throws -> [(CorpusRecord, Role)] {
-        try read { db in
-            guard let isAdmin = try Bool.fetchOne(db, sql: "SELECT is_admin FROM users WHERE name = ?", arguments: [user])
-            else {
-                throw AccountError(.unknownUser, "no such user", context: user)
-            }
-            if isAdmin {
-                return try Row.fetchAll(db, sql: "SELECT * FROM corpora ORDER BY name").map { (Self.corpus($0), .owner) }
-            }
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT corpora.*, grants.role FROM grants JOIN corpora ON corpora.name = grants.corpus
-                    WHERE grants.user = ? ORDER BY corpora.name
-                    """,
-                arguments: [user]
-            ).map { row in (Self.corpus(row), try Self.role(row["role"])) }
-        }
+        try Self.translating { try catalog.corpora(visibleTo: user) }
     }
 
-    // MARK: Transactions
+    // MARK: Errors
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try translatingErrors { try pool.read(body) }
-    }
-
-    /// A read with no transaction around it: for a single statement, which is consistent on
-    /// its own, without the `BEGIN` and `COMMIT` of ``read(_:)``.
-    private func unisolatedRead<T>(_ body: (Database) throws -> T) throws -> T {
-        try translatingErrors { try pool.unsafeRead(body) }
-    }
-
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
-        try translatingErrors { try pool.write(body) }
-    }
-
-    /// SQLite's own failures become typed errors naming the file; a uniqueness violation (a
-    /// concurrent writer in another process won the race) becomes `alreadyExists`. Errors raised
-    /// by the store's rules pass through unchanged.
-    private func translatingErrors<T>(_ work: () throws -> T) throws -> T {
+    /// Runs a catalog call, turning its ``CatalogError`` into the ``AccountError`` with the same
+    /// code. `messages` gives, per code, this store's message and context (nil: the catalog's
+    /// context) where the catalog's own would say less.
+    private static func translating<T>(
+        _ messages: [CatalogError.Code: (message: String, context: String?)] = [:], _ work: () throws -> T
+    ) throws -> T {
         do {
             return try work()
-        } catch let error as DatabaseError {
-            if error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
-                || error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
-            {
-                throw AccountError(.alreadyExists, "the name is taken: \(error.message ?? "")", context: path)
-            }
-            throw AccountError(
-                .backend, "SQLite error \(error.resultCode): \(error.message ?? "no message")", context: path)
+        } catch let error as CatalogError {
+            throw accountError(error, messages[error.code])
         }
     }
 
-    // MARK: Rows
-
-    private static func userExists(_ db: Database, _ name: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM users WHERE name = ?)", arguments: [name]) ?? false
+    /// The account error for a catalog error: the codes share their raw values
+    /// (`already-exists`, `unknown-user`, `last-owner`, `backend` …).
+    private static func accountError(
+        _ error: CatalogError, _ override: (message: String, context: String?)? = nil
+    ) -> AccountError {
+        AccountError(
+            AccountError.Code(rawValue: error.code.rawValue), override?.message ?? error.message,
+            context: override?.context ?? error.context)
     }
 
-    private static func corpusExists(_ db: Database, _ name: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM corpora WHERE name = ?)", arguments: [name]) ?? false
-    }
-
-    private static func grantedRole(_ db: Database, user: String, corpus: String) throws -> Role? {
-        try Int.fetchOne(db, sql: "SELECT role FROM grants WHERE corpus = ? AND user = ?", arguments: [corpus, user])
-            .map(Self.role)
-    }
-
-    private static func role(_ rawValue: Int) throws -> Role {
-        guard let role = Role(rawValue: rawValue) else {
-            throw AccountError(.unsupportedFormat, "unknown role number \(rawValue) in the database")
-        }
-        return role
-    }
-
-    private static func user(_ row: Row) -> User {
-        User(name: row["name"], isAdmin: row["is_admin"], createdAt: date(row["created"]))
-    }
-
-    private static func tokenInfo(_ row: Row) -> TokenInfo {
-        TokenInfo(
-            id: row["id"], user: row["user"], label: row["label"], createdAt: date(row["created"]), isRevoked: row["revoked"])
-    }
-
-    private static func corpus(_ row: Row) -> CorpusRecord {
-        // The CHECK constraint keeps the column to known policies.
-        CorpusRecord(
-            name: row["name"], policy: CorpusPolicy(rawValue: row["policy"]) ?? .shared, createdAt: date(row["created"]))
-    }
-
-    /// Timestamps are stored as milliseconds since 1970.
+    /// Timestamps are kept to the millisecond.
     private static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-    private static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
     /// Now, at the precision stored, so a returned value equals the one read back later.
-    private static func now() -> Date { date(milliseconds(Date())) }
+    private static func now() -> Date { Date(timeIntervalSince1970: Double(milliseconds(Date())) / 1000) }
 
     // MARK: Names and secrets
 
@@ -556,54 +349,5 @@ public final class AccountStore: Sendable {
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()
-    }
-
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE users(
-                        name TEXT PRIMARY KEY NOT NULL, is_admin INTEGER NOT NULL, created INTEGER NOT NULL);
-                    CREATE TABLE tokens(
-                        hash BLOB PRIMARY KEY NOT NULL, id TEXT NOT NULL UNIQUE,
-                        user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
-                        label TEXT NOT NULL, created INTEGER NOT NULL, revoked INTEGER NOT NULL);
-                    CREATE INDEX tokens_by_user ON tokens(user);
-                    CREATE TABLE corpora(
-                        name TEXT PRIMARY KEY NOT NULL,
-                        policy TEXT NOT NULL CHECK (policy IN ('shared', 'own')), created INTEGER NOT NULL);
-                    -- Lookups are exact; uniqueness ignores case (one file per corpus).
-                    CREATE UNIQUE INDEX corpora_by_folded_name ON corpora(name COLLATE NOCASE);
-                    CREATE TABLE grants(
-                        corpus TEXT NOT NULL REFERENCES corpora(name) ON DELETE CASCADE,
-                        user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
-                        role INTEGER NOT NULL, PRIMARY KEY(corpus, user)) WITHOUT ROWID;
-                    CREATE INDEX grants_by_user ON grants(user);
-                    """)
-        }
-        migrator.registerMigration("v2-rights-generation") { db in
-            // See rightsGeneration(). Triggers rather than a bump in each write method: a
-            // writer that knows nothing of the counter (an older method, a repair in the sqlite3
-            // shell) still bumps it, in its own transaction. Foreign-key cascades fire them too.
-            try db.execute(
-                sql: """
-                    CREATE TABLE rights_generation(id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
-                    INSERT INTO rights_generation(id, value) VALUES (1, 1);
-                    """)
-            let changes = [
-                ("grants", "INSERT"), ("grants", "UPDATE"), ("grants", "DELETE"),
-                ("corpora", "INSERT"), ("corpora", "UPDATE"), ("corpora", "DELETE"),
-                ("users", "INSERT"), ("users", "UPDATE"), ("users", "DELETE"),
-            ]
-            for (table, event) in changes {
-                try db.execute(
-                    sql: """
-                        CREATE TRIGGER \(table)_\(event.lowercased())_bumps_rights AFTER \(event) ON \(table)
-                        BEGIN UPDATE rights_generation SET value = value + 1 WHERE id = 1; END
-                        """)
-            }
-        }
-        return migrator
     }
 }

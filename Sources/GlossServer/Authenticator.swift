@@ -1,3 +1,4 @@
+import GlossStore
 import GlossWire
 import Synchronization
 
@@ -5,10 +6,15 @@ import Synchronization
 /// client address.
 public final class Authenticator: Sendable {
     private let accounts: AccountStore
+    /// Token checks read the account store: a blocking call.
+    private let executor: StorageExecutor
     private let limiter = Mutex(AuthRateLimiter())
     private let origin = ContinuousClock.now
 
-    public init(accounts: AccountStore) { self.accounts = accounts }
+    public init(accounts: AccountStore, executor: StorageExecutor = .shared) {
+        self.accounts = accounts
+        self.executor = executor
+    }
 
     public func authenticate(token: String, address: String) async -> Result<String, WireError> {
         let now = ContinuousClock.now - origin
@@ -19,7 +25,9 @@ public final class Authenticator: Sendable {
         }
         let user: User?
         do {
-            user = try await offload { [accounts] in try accounts.authenticate(token: token) }
+            user = try await executor.run { [accounts] in try accounts.authenticate(token: token) }
+        } catch let error as AccountError where error.code == .unavailable {
+            return .failure(RequestRouter.storageUnavailable(error.message))
         } catch {
             return .failure(WireError(.internal, "cannot check the token: \(error)"))
         }

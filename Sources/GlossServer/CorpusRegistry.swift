@@ -1,40 +1,60 @@
 import Foundation
+import GlossModel
 import GlossStore
 import GlossStoreSQLite
 import Synchronization
 
-/// Opens each corpus's store once, on first use: `corpora/NAME.sqlite` under the data
-/// directory, each with its own group committer so corpora commit independently.
+/// Opens each corpus's store once, on first use, from the server's ``CorpusStorage``, each with
+/// its own group committer so corpora commit independently.
 public final class CorpusRegistry: Sendable {
-    public let directory: URL
-    /// The data directory the corpora live under (``DataDirectory`` names the layout).
-    private let data: URL
+    /// Where the corpora live.
+    public let storage: any CorpusStorage
+    /// Where every blocking store call runs.
+    public let executor: StorageExecutor
+    /// Subscribers to the corpora's new revisions.
+    public let broadcaster = RevisionBroadcaster()
+    /// Whether other nodes commit to the same storage: then every revision, this node's too, is
+    /// published from the database's notifications in commit order (``PeerRevisionRelay``), and
+    /// the committers publish nothing.
+    public let isShared: Bool
     fileprivate let open = Mutex<[String: CorpusHandle]>([:])
 
-    public init(directory: URL) throws {
-        data = directory
-        self.directory = directory.appendingPathComponent(DataDirectory.corporaDirectory)
-        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+    /// - Parameter shared: whether other glossd nodes commit to the same storage.
+    public init(storage: any CorpusStorage, executor: StorageExecutor = .shared, shared: Bool = false) {
+        self.storage = storage
+        self.executor = executor
+        self.isShared = shared
+    }
+
+    /// The corpora of a data directory: `corpora/NAME.sqlite` files.
+    public convenience init(directory: URL, executor: StorageExecutor = .shared) throws {
+        self.init(
+            storage: try SQLiteCorpusStorage(directory: directory.appendingPathComponent(DataDirectory.corporaDirectory)),
+            executor: executor)
     }
 
     /// The store and committer of a corpus the account store knows about.
     public func handle(for name: String) throws -> CorpusHandle {
         if let handle = open.withLock({ $0[name] }) { return handle }
-        let store = try CorpusStore.sqlite(path: data.appendingPathComponent(DataDirectory.corpusFile(name)).path)
-        let fresh = CorpusHandle(name: name, store: store)
+        let broadcaster = isShared ? nil : self.broadcaster
+        let fresh = CorpusHandle(
+            name: name, store: try storage.openCorpus(named: name), executor: executor, broadcaster: broadcaster)
         return open.withLock { opened in
             if let raced = opened[name] { return raced }
             opened[name] = fresh
             return fresh
         }
     }
+
+    /// The corpora open so far.
+    public var openHandles: [CorpusHandle] { open.withLock { Array($0.values) } }
 }
 
 extension CorpusRegistry {
     /// Checkpoints and truncates every open corpus's journal (at shutdown: the data directory
     /// at rest is then the stores alone).
     public func compactJournals() {
-        for handle in open.withLock({ Array($0.values) }) { try? handle.store.backend.compactJournal(above: 0) }
+        for handle in openHandles { try? handle.store.backend.compactJournal(above: 0) }
     }
 }
 
@@ -44,9 +64,16 @@ public struct CorpusHandle: Sendable {
     public let store: CorpusStore
     public let committer: GroupCommitter
 
-    init(name: String, store: CorpusStore) {
+    /// - Parameter broadcaster: where the committer publishes each revision it commits.
+    init(name: String, store: CorpusStore, executor: StorageExecutor, broadcaster: RevisionBroadcaster?) {
         self.name = name
         self.store = store
-        self.committer = GroupCommitter(store: store)
+        var announce: (@Sendable (Int, EncodedChangeset) -> Void)?
+        if let broadcaster {
+            announce = { revision, changeset in
+                broadcaster.publish(RevisionBroadcaster.Event(corpus: name, revision: revision, changeset: changeset))
+            }
+        }
+        self.committer = GroupCommitter(store: store, executor: executor, announce: announce)
     }
 }

@@ -28,16 +28,16 @@ public enum DataDirectory {
 
     /// The corpora that have a database file, by name.
     public static func corpora(in data: URL) throws -> [String] {
-        let directory = data.appendingPathComponent(corporaDirectory)
-        guard FileManager.default.fileExists(atPath: directory.path) else { return [] }
         do {
-            return try FileManager.default.contentsOfDirectory(atPath: directory.path)
-                .filter { $0.hasSuffix(".sqlite") }
-                .map { String($0.dropLast(".sqlite".count)) }
-                .sorted()
-        } catch {
-            throw DataDirectoryError(.io, "cannot list the corpora: \(error)", context: directory.path)
+            return try corpusStorage(of: data).corpusNames()
+        } catch let error as StoreError {
+            throw DataDirectoryError(.io, error.message, context: error.context)
         }
+    }
+
+    /// The corpora of an existing data directory (never created here).
+    public static func corpusStorage(of data: URL) -> SQLiteCorpusStorage {
+        SQLiteCorpusStorage(existing: data.appendingPathComponent(corporaDirectory))
     }
 
     // MARK: Check
@@ -52,20 +52,37 @@ public enum DataDirectory {
     public static func check(data: URL, corpus: String? = nil, maxProblems: Int = 1000) throws -> IntegrityReport {
         try requireStore(data)
         let accounts = data.appendingPathComponent(accountsFile)
+        return try check(storage: corpusStorage(of: data), corpus: corpus, maxProblems: maxProblems) {
+            try SQLiteCorpusBackend.integrityProblems(ofDatabaseAt: accounts.path, limit: 100)
+        }
+    }
+
+    /// Checks the corpora of any storage, every one or only `corpus`, and, when all are
+    /// checked, the catalog's database with `catalogProblems` (the engine's own check).
+    ///
+    /// - Throws: ``DataDirectoryError`` `notFound` when `corpus` has no storage.
+    public static func check(
+        storage: any CorpusStorage, corpus: String? = nil, maxProblems: Int = 1000,
+        catalogProblems: () throws -> [String]
+    ) throws -> IntegrityReport {
         var report = IntegrityReport(maxProblems: maxProblems)
         let names: [String]
         if let corpus {
             // A name, not a path: `--corpus ../x` must not open files outside the directory.
-            guard (try? AccountStore.validateCorpusName(corpus)) != nil,
-                FileManager.default.fileExists(atPath: data.appendingPathComponent(corpusFile(corpus)).path) else {
-                throw DataDirectoryError(.notFound, "no database for corpus \(corpus)", context: data.path)
+            guard (try? AccountStore.validateCorpusName(corpus)) != nil, (try? storage.hasCorpus(named: corpus)) == true
+            else {
+                throw DataDirectoryError(.notFound, "no database for corpus \(corpus)", context: storage.description)
             }
             names = [corpus]
         } else {
-            names = try corpora(in: data)
+            do {
+                names = try storage.corpusNames()
+            } catch {
+                throw DataDirectoryError(.io, "cannot list the corpora: \(error)", context: storage.description)
+            }
             report.counts.databases += 1
             do {
-                for line in try SQLiteCorpusBackend.integrityProblems(ofDatabaseAt: accounts.path, limit: 100) {
+                for line in try catalogProblems() {
                     report.record(IntegrityProblem(.databaseCorrupt, line, table: "database"))
                 }
             } catch {
@@ -73,14 +90,14 @@ public enum DataDirectory {
             }
         }
         for name in names {
-            report.merge(checkCorpus(name, at: data.appendingPathComponent(corpusFile(name)), maxProblems: maxProblems))
+            report.merge(checkCorpus(name, in: storage, maxProblems: maxProblems))
         }
         return report
     }
 
-    static func checkCorpus(_ name: String, at url: URL, maxProblems: Int) -> IntegrityReport {
+    static func checkCorpus(_ name: String, in storage: any CorpusStorage, maxProblems: Int) -> IntegrityReport {
         do {
-            return try CorpusStore.sqlite(path: url.path).checkIntegrity(corpus: name, maxProblems: maxProblems)
+            return try storage.openCorpus(named: name).checkIntegrity(corpus: name, maxProblems: maxProblems)
         } catch {
             var report = IntegrityReport(maxProblems: maxProblems)
             report.counts.databases = 1

@@ -39,8 +39,8 @@ public final class GlossServer: Service, Sendable {
     ) throws {
         self.budgets = budgets
         self.configuration = configuration
-        self.router = RequestRouter(accounts: accounts, corpora: corpora, broadcaster: RevisionBroadcaster())
-        self.authenticator = Authenticator(accounts: accounts)
+        self.router = RequestRouter(accounts: accounts, corpora: corpora)
+        self.authenticator = Authenticator(accounts: accounts, executor: corpora.executor)
         self.clientAuthentication = clientAuthentication
         self.tls = Mutex(
             (try Self.context(identity, clientAuthentication: clientAuthentication), identity.fingerprint))
@@ -169,7 +169,7 @@ public final class GlossServer: Service, Sendable {
             for connection in stuck { connection.forceClose() }
         }
         // Nothing writes any more: leave the data directory as the stores alone, no WAL.
-        _ = try? await offload { [router] in
+        _ = try? await router.corpora.executor.run { [router] in
             router.corpora.compactJournals()
             router.accounts.compactJournal()
         }

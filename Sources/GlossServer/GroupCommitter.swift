@@ -19,12 +19,22 @@ public final class GroupCommitter: Sendable {
     }
 
     public let store: CorpusStore
+    /// Told of each accepted changeset once its transaction has committed, in revision order,
+    /// before any of the batch's pushes is answered.
+    private let announce: (@Sendable (_ revision: Int, _ changeset: EncodedChangeset) -> Void)?
+    /// Runs the drain loop: a thread that may block on the database.
+    private let executor: StorageExecutor
     /// Most changesets in one transaction: bounds the latency a large batch adds.
     public let maxBatch: Int
     private let state = Mutex(State())
 
-    public init(store: CorpusStore, maxBatch: Int = 256) {
+    public init(
+        store: CorpusStore, executor: StorageExecutor = .shared, maxBatch: Int = 256,
+        announce: (@Sendable (_ revision: Int, _ changeset: EncodedChangeset) -> Void)? = nil
+    ) {
         self.store = store
+        self.announce = announce
+        self.executor = executor
         self.maxBatch = maxBatch
     }
 
@@ -47,8 +57,8 @@ public final class GroupCommitter: Sendable {
                 s.draining = true
                 return true
             }
-            // SQLite calls block: run them on a thread of their own, not the cooperative pool.
-            if startDrain { Thread.detachNewThread { self.drain() } }
+            // Store calls block: the drain runs on the executor, never on the cooperative pool.
+            if startDrain { executor.submit { self.drain() } }
         }
     }
 
@@ -62,11 +72,16 @@ public final class GroupCommitter: Sendable {
             }
             guard !batch.isEmpty else {
                 // Idle now: give back what a large batch grew the journal to.
-                try? store.backend.compactJournal(above: SQLiteCorpusBackend.journalSizeLimit)
+                try? store.backend.compactJournal(above: CorpusStore.idleJournalLimit)
                 return
             }
             do {
                 let results = try store.append(encoded: batch.map(\.changeset))
+                if let announce {
+                    for (pending, result) in zip(batch, results) {
+                        if case .success(.accepted(let revision)) = result { announce(revision, pending.changeset) }
+                    }
+                }
                 for (pending, result) in zip(batch, results) { pending.continuation.resume(with: result) }
             } catch {
                 for pending in batch { pending.continuation.resume(throwing: error) }

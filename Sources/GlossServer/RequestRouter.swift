@@ -1,6 +1,7 @@
 import Foundation
 import GlossModel
 import GlossStore
+import GlossStorePostgres
 import GlossWire
 import NIOCore
 
@@ -9,16 +10,17 @@ import NIOCore
 public struct RequestRouter: Sendable {
     public let accounts: AccountStore
     public let corpora: CorpusRegistry
-    public let broadcaster: RevisionBroadcaster
+    /// Subscribers to new revisions: the registry's, fed by its committers or, on a shared
+    /// database, by ``PeerRevisionRelay``.
+    public var broadcaster: RevisionBroadcaster { corpora.broadcaster }
     /// Users' roles and corpus policies, re-read only when the account store says they changed.
     let rights: RightsCache
     /// Revisions per page when streaming history: bounds what a clone holds in memory.
     public var pageSize = 500
 
-    public init(accounts: AccountStore, corpora: CorpusRegistry, broadcaster: RevisionBroadcaster) {
+    public init(accounts: AccountStore, corpora: CorpusRegistry) {
         self.accounts = accounts
         self.corpora = corpora
-        self.broadcaster = broadcaster
         self.rights = RightsCache(accounts: accounts)
     }
 
@@ -35,7 +37,7 @@ public struct RequestRouter: Sendable {
             case .pull(let r): return try await pull(r, user: user, sink: sink)
             case .push(let r): return try await push(r, user: user)
             case .subscribe(let r): return try await subscribe(r, user: user, sink: sink)
-            case .createCorpus(let r): return try await offload { try createCorpus(r, user: user) }
+            case .createCorpus(let r): return try await createCorpus(r, user: user)
             case .grant(let r): return try await offload { try grant(r, user: user) }
             case .auth: throw WireError(.protocolError, "this connection is already authenticated")
             case nil: throw WireError(.badMessage, "the request has no body this server knows")
@@ -46,6 +48,8 @@ public struct RequestRouter: Sendable {
             throw CancellationError()
         } catch let error as AccountError {
             throw Self.wireError(error)
+        } catch let error as PostgresStorageError where error.isRetryable {
+            throw Self.storageUnavailable(error.message)
         } catch {
             throw WireError(.internal, "the server failed: \(error)")
         }
@@ -229,11 +233,8 @@ public struct RequestRouter: Sendable {
         var response = Gloss_V1_PushResponse()
         switch outcome {
         case .accepted(let revision):
+            // Subscribers heard of it from the committer (or the relay), in revision order.
             response.acceptedRevision = UInt64(revision)
-            broadcaster.publish(
-                .init(
-                    corpus: r.corpus, revision: revision, author: user, summary: Self.summary(changeset),
-                    documents: changeset.documents.map(\.rawValue), message: changeset.message))
         case .duplicate(let revision):
             response.duplicateRevision = UInt64(revision)
         case .conflicts(let conflicts):
@@ -264,7 +265,7 @@ public struct RequestRouter: Sendable {
         let head = UInt64(try await offload { try handle.store.headRevision() })
         try await sink.interim(.with { $0.subscribe = .with { $0.headRevision = head } })
         var last = head
-        for await event in events {
+        for await event in events where UInt64(event.revision) > head {
             try Task.checkCancellation()
             last = UInt64(event.revision)
             let note = Gloss_V1_Notification.with {
@@ -282,10 +283,7 @@ public struct RequestRouter: Sendable {
 
     // MARK: Administration
 
-    private func createCorpus(_ r: Gloss_V1_CreateCorpusRequest, user: String) throws -> Gloss_V1_Response {
-        guard try accounts.user(named: user)?.isAdmin == true else {
-            throw WireError(.permissionDenied, "only server admins create corpora; ask one, or use glossd's admin token")
-        }
+    private func createCorpus(_ r: Gloss_V1_CreateCorpusRequest, user: String) async throws -> Gloss_V1_Response {
         // Checked before anything is created: a refused schema leaves no corpus behind.
         var schema: Schema?
         if !r.schemaJson.isEmpty {
@@ -295,13 +293,18 @@ public struct RequestRouter: Sendable {
                 throw WireError(.badMessage, "schema_json: \(error)")
             }
         }
-        try accounts.createCorpus(name: r.name, owner: user, policy: r.policy == .own ? .own : .shared)
-        let handle = try corpora.handle(for: r.name)
+        let handle = try await offload {
+            guard try accounts.user(named: user)?.isAdmin == true else {
+                throw WireError(.permissionDenied, "only server admins create corpora; ask one, or use glossd's admin token")
+            }
+            try accounts.createCorpus(name: r.name, owner: user, policy: r.policy == .own ? .own : .shared)
+            return try corpora.handle(for: r.name)
+        }
         if let schema {
-            let replica = ReplicaID.random()
-            let outcome = try handle.store.append(
+            // Through the committer like any push: serialised with them, announced to subscribers.
+            let outcome = try await handle.committer.append(
                 Changeset(
-                    author: user, replica: replica, base: 0, message: "schema",
+                    author: user, replica: ReplicaID.random(), base: 0, message: "schema",
                     timestamp: Int64(Date().timeIntervalSince1970), ops: [.setSchema(schema)]))
             guard outcome.revision != nil else { throw WireError(.internal, "could not store the schema: \(outcome)") }
         }
@@ -315,6 +318,11 @@ public struct RequestRouter: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Runs a blocking store or account call on the storage executor (``StorageExecutor``).
+    private func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await corpora.executor.run(body)
+    }
 
     /// The corpus, if the user has at least `needs` in it; unknown corpora and no role look
     /// the same (`not-found`), so names do not leak.
@@ -414,15 +422,16 @@ public struct RequestRouter: Sendable {
         }
     }
 
-    /// From the runs' headers: the ops are not decoded for it.
-    static func summary(_ changeset: EncodedChangeset) -> String {
-        let documents = changeset.documents.count
-        let ops = changeset.opCount
-        return "\(ops) op\(ops == 1 ? "" : "s") on \(documents) document\(documents == 1 ? "" : "s")"
+    /// Nothing was acknowledged: the client retries, here or on another node.
+    static func storageUnavailable(_ reason: String) -> WireError {
+        WireError(
+            .storageUnavailable, "the server cannot reach its database (\(reason)); nothing was committed",
+            retryAfterMilliseconds: 1000)
     }
 
     static func wireError(_ error: AccountError) -> WireError {
         switch error.code {
+        case .unavailable: storageUnavailable(error.message)
         case .unknownCorpus, .unknownUser, .unknownToken: WireError(.notFound, error.message)
         case .alreadyExists: WireError(.alreadyExists, error.message)
         case .invalidName: WireError(.badMessage, error.message)

@@ -1,3 +1,4 @@
+import GlossStore
 import Synchronization
 
 /// Each user's access to each corpus, read from the account store once and reused for as long

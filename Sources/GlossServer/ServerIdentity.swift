@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GlossStore
 import GlossWire
 import NIOSSL
 import SwiftASN1
@@ -80,6 +81,25 @@ public struct ServerIdentity: Sendable {
         let identity = try parse(
             certificatePEM: certificatePEM, certificatePath: certificatePath, keyPEM: keyPEM, keyPath: keyPath)
         return (identity, true)
+    }
+
+    /// The identity several nodes share through their database (``ServerIdentityStore``): the
+    /// stored one, or, on a deployment's first start, a self-signed one generated here and
+    /// stored unless another node stored its own first (then that one is used), so that every
+    /// node presents one certificate and clients' pins hold whichever node they reach.
+    ///
+    /// - Returns: the identity, and whether this call stored it.
+    public static func loadOrCreate(store: any ServerIdentityStore, context: String) throws
+        -> (identity: ServerIdentity, created: Bool)
+    {
+        if let stored = try store.serverIdentity() {
+            return (try parse(certificatePEM: stored.certificatePEM, certificatePath: context, keyPEM: stored.keyPEM, keyPath: context), false)
+        }
+        let generated = try generateSelfSigned()
+        let stored = try store.storeServerIdentityIfAbsent(certificatePEM: generated.certificate, keyPEM: generated.key)
+        let identity = try parse(
+            certificatePEM: stored.certificatePEM, certificatePath: context, keyPEM: stored.keyPEM, keyPath: context)
+        return (identity, stored.certificatePEM == generated.certificate)
     }
 
     /// Loads an admin-supplied identity: a PEM certificate chain (leaf first) and the leaf's PEM

@@ -40,6 +40,10 @@ public final class CorpusStore: Sendable {
         self.streamingThreshold = streamingThreshold
     }
 
+    /// A write-ahead journal larger than this is given back when its store goes idle (a large
+    /// import grows it to its own size; the backend's limit alone acts only at the next write).
+    public static let idleJournalLimit = 4 << 20
+
     enum MetaKey {
         static let schema = "schema"
         static let schemaRevision = "schema_revision"

@@ -62,7 +62,7 @@ public final class SQLiteCorpusBackend: CorpusBackend {
     }
 
     /// The most a WAL file keeps between writes (`PRAGMA journal_size_limit`).
-    public static let journalSizeLimit = 4 << 20
+    public static let journalSizeLimit = CorpusStore.idleJournalLimit
 
     /// Checkpoints and truncates the WAL when it holds more than `bytes`: when the store goes
     /// idle after a large write (the limit alone acts only at the next write) and at shutdown.

@@ -38,12 +38,14 @@ extension ErrorCode where Domain == WireError {
     public static let tooManyRequests = Self(rawValue: "too-many-requests")
     public static let serverBusy = Self(rawValue: "server-busy")
     public static let shuttingDown = Self(rawValue: "shutting-down")
+    /// The server cannot reach its database just now; nothing was committed.
+    public static let storageUnavailable = Self(rawValue: "storage-unavailable")
     public static let timeout = Self(rawValue: "timeout")
     public static let cancelled = Self(rawValue: "cancelled")
     public static let `internal` = Self(rawValue: "internal")
 
     /// Whether a client may retry the same request (the table in `Protocol/wire.md`).
     public var isRetryable: Bool {
-        [Self.rateLimited, .tooManyRequests, .serverBusy, .shuttingDown, .timeout, .internal].contains(self)
+        [Self.rateLimited, .tooManyRequests, .serverBusy, .shuttingDown, .storageUnavailable, .timeout, .internal].contains(self)
     }
 }

@@ -9,7 +9,9 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Verify the stored data: blobs, delta chains, snapshots, the head table, revisions, SQLite files.",
         discussion: """
-            Runs SQLite's integrity and foreign-key checks on server.sqlite, then checks every corpus in \
+            Runs SQLite's integrity and foreign-key checks on server.sqlite (on PostgreSQL, with \
+            --database: that no index of the corpus tables is invalid, and amcheck's B-tree check where \
+            the extension is installed), then checks every corpus in \
             full: every text, delta and snapshot inflates to its recorded length and decodes (a text must \
             hash to its digest); every document's delta chain starts with its addition, applies in order \
             and matches the row's chain bookkeeping; every snapshot equals the deltas' state at its \
@@ -25,14 +27,14 @@ struct CheckCommand: ParsableCommand {
             Examples:
               glossd check --data /var/lib/glossd
               glossd check --data /var/lib/glossd --corpus news --json
+              GLOSSD_STORAGE_PASSWORD=… glossd check --database postgres://gloss@db:5432/gloss
             """)
 
     /// The exit status when damage is found; `backup` and `restore` use it too when a copy
     /// fails its check, so scripts tell damage from other failures (status 1).
     static let damagedExitCode: Int32 = 7
 
-    @Option(name: .long, help: "The data directory.")
-    var data: String
+    @OptionGroup var data: DataOptions
 
     @Option(name: .long, help: "Check only this corpus (server.sqlite is then not checked).")
     var corpus: String?
@@ -44,8 +46,15 @@ struct CheckCommand: ParsableCommand {
     var maxProblems = 1000
 
     func run() throws {
-        let report = try DataDirectory.check(
-            data: URL(fileURLWithPath: data, isDirectory: true), corpus: corpus, maxProblems: maxProblems)
+        let report: IntegrityReport
+        if try data.settings().string("storage.url") == nil {
+            // Not through the account store: a damaged server.sqlite is a finding, not a failure to start.
+            report = try DataDirectory.check(data: try data.url, corpus: corpus, maxProblems: maxProblems)
+        } else {
+            let storage = try data.storage()
+            defer { storage.close() }
+            report = try storage.check(corpus: corpus, maxProblems: maxProblems)
+        }
         print(json ? try Self.json(report) : report.summary)
         if !report.isClean { throw ExitCode(Self.damagedExitCode) }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GlossServer
+import Logging
 
 /// Where an admin command finds the server's state: `--data`, or `data` from the configuration
 /// file or GLOSSD_DATA (flags > environment > file). `glossd serve` has its own options: only it
@@ -14,9 +15,16 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "A configuration file (YAML; default: $GLOSSD_CONFIG).")
     var config: String?
 
+    @Option(
+        name: .long,
+        help: "The server's PostgreSQL database, postgres://USER@HOST:5432/DB, when it keeps everything there (default: $GLOSSD_STORAGE_URL, or `storage.url:` in the configuration file).")
+    var database: String?
+
     /// The settings, with `extra` flags (dotted keys) on top.
     func settings(_ extra: [String: String] = [:]) throws -> GlossdSettings {
-        try Self.settings(data: data, config: config, extra)
+        var flags = extra
+        if let database { flags["storage.url"] = database }
+        return try Self.settings(data: data, config: config, flags)
     }
 
     /// The settings from `--data`, `--config` and other flags (dotted keys).
@@ -36,7 +44,15 @@ struct DataOptions: ParsableArguments {
         }
     }
 
-    /// The account store of an existing data directory. A directory without one is refused
-    /// (a mistyped `--data` would otherwise get a store the server never reads).
-    func accounts() throws -> AccountStore { try DataDirectory.openAccounts(data: try url) }
+    /// The server's storage: its PostgreSQL database, or the SQLite files of an existing data
+    /// directory. A directory without a store is refused (a mistyped `--data` would otherwise
+    /// get a store the server never reads).
+    func storage() throws -> ServerStorage {
+        let settings = try settings()
+        if settings.string("storage.url") == nil { _ = try url }  // the message for a missing --data
+        return try ServerStorage.open(settings: settings, creating: false, logger: Logger(label: "glossd"))
+    }
+
+    /// The server's account store (``storage()``).
+    func accounts() throws -> AccountStore { try storage().accounts }
 }

@@ -54,6 +54,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "HOST:PORT for /metrics and /health, or off (default 127.0.0.1:9743).")
     var metricsListen: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Keep everything in PostgreSQL instead of SQLite files in DIR: postgres://USER@HOST:5432/DB[?sslmode=require]; several glossd may share it.",
+            discussion: "The password comes from storage.password_file or $GLOSSD_STORAGE_PASSWORD, never from the command line."))
+    var database: String?
+
     /// The flags given, by dotted setting key.
     var flags: [String: String] {
         var flags: [String: String] = [:]
@@ -62,6 +68,7 @@ struct Serve: AsyncParsableCommand {
         flags["tls.key"] = key
         flags["log.level"] = logLevel
         flags["metrics.listen"] = metricsListen
+        flags["storage.url"] = database
         return flags
     }
 
@@ -92,20 +99,37 @@ struct Serve: AsyncParsableCommand {
         defer { lock.release() }
         let observability = settings.observability
         LoggingSystem.bootstrap(observability.makeLogHandler)
-        var logger = Logger(label: "glossd")
-        logger.logLevel = settings.logLevel
+        let logger = {
+            var logger = Logger(label: "glossd")
+            logger.logLevel = settings.logLevel
+            return logger
+        }()
         // From the settings already resolved (with the flags), not resolved again.
-        let accounts = try DataDirectory.createAccounts(data: configuration.dataDirectory)
+        let executor = StorageExecutor(threads: settings.storageThreads)
+        let storage = try await executor.run {
+            try ServerStorage.open(settings: settings, creating: true, executor: executor, logger: logger)
+        }
+        defer { storage.close() }
+        if storage.database != nil { say("storage: \(storage.description)") }
+        let accounts = storage.accounts
         let identity: ServerIdentity
         if let (cert, key) = settings.certificate {
             identity = try ServerIdentity.load(certificatePath: cert, keyPath: key)
+        } else if let shared = storage.sharedIdentity {
+            let (loaded, created) = try await executor.run {
+                try ServerIdentity.loadOrCreate(store: shared, context: storage.description)
+            }
+            identity = loaded
+            if created { say("created a self-signed certificate for localhost and 127.0.0.1, kept in the database for every node") }
         } else {
             let (loaded, created) = try ServerIdentity.loadOrCreate(directory: configuration.dataDirectory)
             identity = loaded
             if created { say("created a self-signed certificate for localhost and 127.0.0.1") }
         }
         say("certificate fingerprint: \(identity.fingerprint)")
-        if let tokenPath = try AdminBootstrap.ensureAdmin(accounts: accounts, dataDirectory: configuration.dataDirectory) {
+        if let tokenPath = try await executor.run({
+            try AdminBootstrap.ensureAdmin(accounts: accounts, dataDirectory: configuration.dataDirectory)
+        }) {
             say("created user admin; its token is in \(tokenPath)")
         }
 
@@ -113,7 +137,7 @@ struct Serve: AsyncParsableCommand {
         let metrics = ServerMetrics(registry: registry)
         let server = try GlossServer(
             configuration: configuration, identity: identity, accounts: accounts,
-            corpora: try CorpusRegistry(directory: configuration.dataDirectory), logger: logger,
+            corpora: storage.corpora, logger: logger,
             clientAuthentication: settings.clientAuthentication, metrics: metrics,
             budgets: ClientBudgets(limits: settings.budgets))
         let metricsServer = MetricsServer(
@@ -124,9 +148,16 @@ struct Serve: AsyncParsableCommand {
         let reloader = Task {
             for await _ in await UnixSignalsSequence(trapping: .sighup) {
                 do {
-                    let renewed =
-                        try settings.certificate.map { try ServerIdentity.load(certificatePath: $0.cert, keyPath: $0.key) }
-                        ?? ServerIdentity.loadOrCreate(directory: configuration.dataDirectory).identity
+                    let renewed: ServerIdentity
+                    if let (cert, key) = settings.certificate {
+                        renewed = try ServerIdentity.load(certificatePath: cert, keyPath: key)
+                    } else if let shared = storage.sharedIdentity {
+                        renewed = try await executor.run {
+                            try ServerIdentity.loadOrCreate(store: shared, context: storage.description).identity
+                        }
+                    } else {
+                        renewed = try ServerIdentity.loadOrCreate(directory: configuration.dataDirectory).identity
+                    }
                     try server.reloadIdentity(renewed)
                     say("reloaded the certificate: fingerprint \(renewed.fingerprint)")
                 } catch {
@@ -135,6 +166,11 @@ struct Serve: AsyncParsableCommand {
             }
         }
         defer { reloader.cancel() }
+        // On a shared database, every node's revisions reach this node's subscribers.
+        let relay = storage.announcer.map { announcer in
+            Task { await PeerRevisionRelay(registry: storage.corpora, announcer: announcer, logger: logger).run() }
+        }
+        defer { relay?.cancel() }
         let services = ServiceGroup(
             configuration: .init(
                 services: [server as any Service] + (metricsServer.map { [$0 as any Service] } ?? []),

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import GlossStore
 import GlossTestSupport
 import Testing
 
@@ -30,7 +31,8 @@ private func expectAccountError(
     }
 }
 
-@Suite struct AccountStoreTests {
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
+struct AccountStoreTests {
     // MARK: Opening
 
     @Test func writerIsDurable() throws {

@@ -21,7 +21,7 @@ struct LargePushTests {
         try accounts.createCorpus(name: "c", owner: "admin", policy: policy)
         try accounts.grant(corpus: "c", user: "ann", role: .annotator)
         return RequestRouter(
-            accounts: accounts, corpora: try CorpusRegistry(directory: directory.url), broadcaster: RevisionBroadcaster())
+            accounts: accounts, corpora: try CorpusRegistry(directory: directory.url))
     }
 
     static func push(_ router: RequestRouter, _ changeset: Gloss_V1_Changeset, as user: String) async throws
@@ -49,7 +49,7 @@ struct LargePushTests {
         let cs = Self.importing(12, spans: 400, &admin)
         #expect(cs.ops.count > CorpusStore.defaultStreamingThreshold)
         let encoded = EncodedChangeset(cs)
-        #expect(RequestRouter.summary(encoded) == "4812 ops on 12 documents")
+        #expect(RevisionBroadcaster.Event(corpus: "c", revision: 1, changeset: encoded).summary == "4812 ops on 12 documents")
         #expect(encoded.documents.count == 12)
         #expect(try await Self.push(router, Gloss_V1_Changeset(cs), as: "admin").acceptedRevision == 1)
         let store = try router.corpora.handle(for: "c").store

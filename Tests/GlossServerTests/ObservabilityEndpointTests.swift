@@ -1,6 +1,7 @@
 import Foundation
 import GlossClient
 import GlossModel
+import GlossStore
 import GlossTestSupport
 import GlossWire
 import Logging

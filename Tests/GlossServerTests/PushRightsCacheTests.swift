@@ -29,7 +29,7 @@ struct PushRightsCacheTests {
         try accounts.createCorpus(name: "c", owner: "admin")
         try accounts.grant(corpus: "c", user: "ann", role: .annotator)
         let router = RequestRouter(
-            accounts: accounts, corpora: try CorpusRegistry(directory: directory.url), broadcaster: RevisionBroadcaster())
+            accounts: accounts, corpora: try CorpusRegistry(directory: directory.url))
         func push(_ changeset: Changeset, as user: String) async throws -> Gloss_V1_PushResponse {
             try await router.handle(.push(changeset, to: "c"), user: user, sink: NoStream()).push
         }

@@ -2,6 +2,7 @@ import Foundation
 import GlossClient
 import GlossModel
 import GlossServer
+import GlossStore
 import GlossTestSupport
 import GlossWire
 import Logging

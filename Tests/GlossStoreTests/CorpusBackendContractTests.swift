@@ -15,9 +15,9 @@ struct CorpusBackendContractTests {
         let dir: TemporaryDirectory
         let backend: any CorpusBackend
 
-        init(_ kind: StoreBackendKind) throws {
+        init(_ kind: StoreBackendKind) async throws {
             dir = try TemporaryDirectory("contract")
-            backend = try kind.makeStore(in: dir).backend
+            backend = try await kind.makeStore(in: dir).backend
         }
     }
 
@@ -30,8 +30,8 @@ struct CorpusBackendContractTests {
     struct Refused: Error {}
 
     @Test(arguments: StoreBackendKind.allCases)
-    func aWriteThatThrowsLeavesNothing(kind: StoreBackendKind) throws {
-        let f = try Fixture(kind)
+    func aWriteThatThrowsLeavesNothing(kind: StoreBackendKind) async throws {
+        let f = try await Fixture(kind)
         defer { f.dir.remove() }
         #expect(throws: Refused.self) {
             try f.backend.write { rows throws in
@@ -49,7 +49,7 @@ struct CorpusBackendContractTests {
 
     @Test(arguments: StoreBackendKind.allCases)
     func aReadSeesOneStateWhileAWriteCommits(kind: StoreBackendKind) async throws {
-        let f = try Fixture(kind)
+        let f = try await Fixture(kind)
         defer { f.dir.remove() }
         try f.backend.write { try $0.insertRevision(Self.revision(1)) }
         let backend = f.backend
@@ -72,7 +72,7 @@ struct CorpusBackendContractTests {
 
     @Test(arguments: StoreBackendKind.allCases)
     func writesAreSerialisedSoNoNumberIsTakenTwice(kind: StoreBackendKind) async throws {
-        let f = try Fixture(kind)
+        let f = try await Fixture(kind)
         defer { f.dir.remove() }
         let backend = f.backend
         // Each write reads the head and takes the next number: interleaved writes would collide.
@@ -99,8 +99,8 @@ struct CorpusBackendContractTests {
     }
 
     @Test(arguments: StoreBackendKind.allCases)
-    func aNestedTransactionUndoesOnlyItsOwnWrites(kind: StoreBackendKind) throws {
-        let f = try Fixture(kind)
+    func aNestedTransactionUndoesOnlyItsOwnWrites(kind: StoreBackendKind) async throws {
+        let f = try await Fixture(kind)
         defer { f.dir.remove() }
         try f.backend.write { rows throws in
             try rows.setMeta("outer", [1])
@@ -129,8 +129,8 @@ struct CorpusBackendContractTests {
     }
 
     @Test(arguments: StoreBackendKind.allCases)
-    func uniqueKeysHold(kind: StoreBackendKind) throws {
-        let f = try Fixture(kind)
+    func uniqueKeysHold(kind: StoreBackendKind) async throws {
+        let f = try await Fixture(kind)
         defer { f.dir.remove() }
         try f.backend.write { rows throws in
             try rows.insertRevision(Self.revision(1))
@@ -149,8 +149,8 @@ struct CorpusBackendContractTests {
     }
 
     @Test(arguments: StoreBackendKind.allCases)
-    func documentKeysAreStableAndRowsFollowTheirDocument(kind: StoreBackendKind) throws {
-        let f = try Fixture(kind)
+    func documentKeysAreStableAndRowsFollowTheirDocument(kind: StoreBackendKind) async throws {
+        let f = try await Fixture(kind)
         defer { f.dir.remove() }
         let text = TextDigest(of: "hello")
         func record(_ id: DocumentID, removedAt: Int? = nil) -> DocumentRecord {

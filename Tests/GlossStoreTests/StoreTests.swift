@@ -11,14 +11,17 @@ import GlossTestSupport
 enum StoreBackendKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
     case memory
+    /// A new corpus in the database the test process shares on its throwaway PostgreSQL.
+    case postgres
 
     var testDescription: String { rawValue }
 
     /// A new, empty corpus on this backend (the SQLite one a file in `dir`).
-    func makeStore(in dir: TemporaryDirectory, policy: SnapshotPolicy = .default) throws -> CorpusStore {
+    func makeStore(in dir: TemporaryDirectory, policy: SnapshotPolicy = .default) async throws -> CorpusStore {
         switch self {
         case .sqlite: try CorpusStore.sqlite(path: dir.path("corpus.sqlite"), snapshotPolicy: policy)
         case .memory: CorpusStore(backend: MemoryCorpusBackend(), snapshotPolicy: policy)
+        case .postgres: CorpusStore(backend: try await PostgresTestStores.shared().newBackend(), snapshotPolicy: policy)
         }
     }
 }
@@ -33,9 +36,9 @@ struct StoreFixture {
     var per: Annotation
     var org: Annotation
 
-    init(policy: SnapshotPolicy = .default, backend: StoreBackendKind = .sqlite) throws {
+    init(policy: SnapshotPolicy = .default, backend: StoreBackendKind = .sqlite) async throws {
         dir = try TemporaryDirectory("store")
-        store = try backend.makeStore(in: dir, policy: policy)
+        store = try await backend.makeStore(in: dir, policy: policy)
         try #require(try store.append(alice.documents(base: 0, [(doc, SampleTexts.news)])) == .accepted(revision: 1))
         per = alice.span(doc, 0, 12, "PER")
         org = alice.span(doc, 21, 27, "LOC")
@@ -43,12 +46,12 @@ struct StoreFixture {
     }
 }
 
-@Test func appendIsDurableAndReopens() throws {
-    let f = try StoreFixture()
+@Test func appendIsDurableAndReopens() async throws {
+    let f = try await StoreFixture()
     defer { f.dir.remove() }
     // The settings that make a returned append durable.
     let backend = try #require(f.store.backend as? SQLiteCorpusBackend)
-    let journal = try backend.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+    let journal = try await backend.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
     #expect(journal == "wal")
     // On the connection that commits (GRDB leaves the WAL writer at NORMAL unless told).
     #expect(try backend.writerSynchronousLevel() == 2)  // FULL
@@ -59,8 +62,8 @@ struct StoreFixture {
 }
 
 @Test(arguments: StoreBackendKind.allCases)
-func appendingTheSameChangesetTwiceYieldsOneRevision(backend: StoreBackendKind) throws {
-    var f = try StoreFixture(backend: backend)
+func appendingTheSameChangesetTwiceYieldsOneRevision(backend: StoreBackendKind) async throws {
+    var f = try await StoreFixture(backend: backend)
     defer { f.dir.remove() }
     let cs = f.bob.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("ORG"))])
     #expect(try f.store.append(cs) == .accepted(revision: 3))
@@ -72,9 +75,9 @@ func appendingTheSameChangesetTwiceYieldsOneRevision(backend: StoreBackendKind) 
 /// Property (c): whatever the changeset and however often and in whatever batches it is
 /// appended, it becomes exactly one revision.
 @Test(arguments: StoreBackendKind.allCases, Array(1...10) as [UInt64])
-func repeatedAppendsAreIdempotent(backend: StoreBackendKind, seed: UInt64) throws {
+func repeatedAppendsAreIdempotent(backend: StoreBackendKind, seed: UInt64) async throws {
     var rng = SplitMix64(seed: seed)
-    var f = try StoreFixture(backend: backend)
+    var f = try await StoreFixture(backend: backend)
     defer { f.dir.remove() }
     var changesets: [Changeset] = []
     for _ in 0..<20 {
@@ -98,8 +101,8 @@ func repeatedAppendsAreIdempotent(backend: StoreBackendKind, seed: UInt64) throw
 }
 
 @Test(arguments: StoreBackendKind.allCases)
-func conflictingPushIsRefusedWithTypedConflicts(backend: StoreBackendKind) throws {
-    var f = try StoreFixture(backend: backend)
+func conflictingPushIsRefusedWithTypedConflicts(backend: StoreBackendKind) async throws {
+    var f = try await StoreFixture(backend: backend)
     defer { f.dir.remove() }
     #expect(try f.store.append(f.alice.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("ORG"))])) == .accepted(revision: 3))
     let stale = f.bob.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("LOC"))])
@@ -113,8 +116,8 @@ func conflictingPushIsRefusedWithTypedConflicts(backend: StoreBackendKind) throw
 }
 
 @Test(arguments: StoreBackendKind.allCases)
-func nonConflictingStalePushIsRebasedAndAccepted(backend: StoreBackendKind) throws {
-    var f = try StoreFixture(backend: backend)
+func nonConflictingStalePushIsRebasedAndAccepted(backend: StoreBackendKind) async throws {
+    var f = try await StoreFixture(backend: backend)
     defer { f.dir.remove() }
     #expect(try f.store.append(f.alice.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("ORG"))])) == .accepted(revision: 3))
     let stale = f.bob.changeset(base: 2, [.set(f.doc, f.per.id, .attribute("negated"), .string("no"))])
@@ -125,8 +128,8 @@ func nonConflictingStalePushIsRebasedAndAccepted(backend: StoreBackendKind) thro
 }
 
 @Test(arguments: StoreBackendKind.allCases)
-func invalidChangesetsAreRefusedAndTheBatchGoesOn(backend: StoreBackendKind) throws {
-    var f = try StoreFixture(backend: backend)
+func invalidChangesetsAreRefusedAndTheBatchGoesOn(backend: StoreBackendKind) async throws {
+    var f = try await StoreFixture(backend: backend)
     defer { f.dir.remove() }
     let bad = f.bob.changeset(base: 2, [.create(f.bob.span(f.doc, 0, 10_000, "PER"))])
     let good = f.bob.changeset(base: 2, [.create(f.bob.span(f.doc, 0, 3, "PER"))])
@@ -141,8 +144,8 @@ func invalidChangesetsAreRefusedAndTheBatchGoesOn(backend: StoreBackendKind) thr
 }
 
 @Test(arguments: StoreBackendKind.allCases)
-func textsAreContentAddressedAndStoredOnce(backend: StoreBackendKind) throws {
-    var f = try StoreFixture(backend: backend)
+func textsAreContentAddressedAndStoredOnce(backend: StoreBackendKind) async throws {
+    var f = try await StoreFixture(backend: backend)
     defer { f.dir.remove() }
     let copy = f.alice.documents(base: 2, [("copy/1", SampleTexts.news), ("copy/2", SampleTexts.news)])
     #expect(try f.store.append(copy) == .accepted(revision: 3))
@@ -154,15 +157,15 @@ func textsAreContentAddressedAndStoredOnce(backend: StoreBackendKind) throws {
     #expect(try f.store.documents().map(\.document.id) == ["copy/1", "copy/2", "news/1"])
 }
 
-@Test func storedDeltasAreTheBytesAtRest() throws {
-    var f = try StoreFixture()
+@Test func storedDeltasAreTheBytesAtRest() async throws {
+    var f = try await StoreFixture()
     defer { f.dir.remove() }
     let ops: [Op] = [.set(f.doc, f.per.id, .label, .string("ORG")), .delete(f.doc, f.org.id)]
     #expect(try f.store.append(f.bob.changeset(base: 2, ops)) == .accepted(revision: 3))
     let blobs = try f.store.storedDeltas(after: 0, through: 3)
     #expect(blobs.map(\.revision) == [1, 2, 3])
     let backend = try #require(f.store.backend as? SQLiteCorpusBackend)
-    let raw = try backend.pool.read { db in try Data.fetchAll(db, sql: "SELECT data FROM deltas ORDER BY rev") }
+    let raw = try await backend.pool.read { db in try Data.fetchAll(db, sql: "SELECT data FROM deltas ORDER BY rev") }
     #expect(blobs.map { Data($0.data) } == raw)
     // They inflate to exactly the encoded ops.
     #expect(try blobs[2].ops() == ops)
@@ -171,8 +174,8 @@ func textsAreContentAddressedAndStoredOnce(backend: StoreBackendKind) throws {
 }
 
 @Test(arguments: StoreBackendKind.allCases)
-func reconstructionGivesEveryRevision(backend: StoreBackendKind) throws {
-    var f = try StoreFixture(backend: backend)
+func reconstructionGivesEveryRevision(backend: StoreBackendKind) async throws {
+    var f = try await StoreFixture(backend: backend)
     defer { f.dir.remove() }
     #expect(try f.store.append(f.bob.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("ORG"))])) == .accepted(revision: 3))
     #expect(try f.store.append(f.bob.changeset(base: 3, [.delete(f.doc, f.org.id)])) == .accepted(revision: 4))
@@ -186,8 +189,8 @@ func reconstructionGivesEveryRevision(backend: StoreBackendKind) throws {
 }
 
 @Test(arguments: StoreBackendKind.allCases)
-func schemaIsStoredAndEnforced(backend: StoreBackendKind) throws {
-    var f = try StoreFixture(backend: backend)
+func schemaIsStoredAndEnforced(backend: StoreBackendKind) async throws {
+    var f = try await StoreFixture(backend: backend)
     defer { f.dir.remove() }
     let schema = Schema(spanLabels: ["PER", "LOC"])
     #expect(try f.store.append(f.alice.changeset(base: 2, [.setSchema(schema)])) == .accepted(revision: 3))
@@ -207,8 +210,8 @@ func schemaIsStoredAndEnforced(backend: StoreBackendKind) throws {
 }
 
 @Test(arguments: StoreBackendKind.allCases)
-func documentRemovalAndReAdd(backend: StoreBackendKind) throws {
-    var f = try StoreFixture(backend: backend)
+func documentRemovalAndReAdd(backend: StoreBackendKind) async throws {
+    var f = try await StoreFixture(backend: backend)
     defer { f.dir.remove() }
     #expect(try f.store.append(f.alice.changeset(base: 2, [.removeDocument(f.doc)])) == .accepted(revision: 3))
     #expect(try f.store.headAnnotations(of: f.doc).isEmpty)
@@ -225,13 +228,13 @@ func documentRemovalAndReAdd(backend: StoreBackendKind) throws {
     #expect(try f.store.reconstruct(f.doc, at: 2).annotations.count == 2)
 }
 
-@Test func corruptBlobsAreReportedNotReturned() throws {
-    var f = try StoreFixture()
+@Test func corruptBlobsAreReportedNotReturned() async throws {
+    var f = try await StoreFixture()
     defer { f.dir.remove() }
     #expect(try f.store.append(f.bob.changeset(base: 2, [.delete(f.doc, f.org.id)])) == .accepted(revision: 3))
     let backend = try #require(f.store.backend as? SQLiteCorpusBackend)
     // Cut the last delta short: compress-nio alone would inflate it to partial output.
-    try backend.pool.write { db in
+    try await backend.pool.write { db in
         try db.execute(sql: "UPDATE deltas SET data = substr(data, 1, length(data) - 2) WHERE rev = 3")
     }
     do {
@@ -242,15 +245,15 @@ func documentRemovalAndReAdd(backend: StoreBackendKind) throws {
         #expect(error.context?.contains("revision 3") == true)
     }
     // A lying length is caught too.
-    try backend.pool.write { db in try db.execute(sql: "UPDATE deltas SET raw_len = raw_len - 1 WHERE rev = 2") }
+    try await backend.pool.write { db in try db.execute(sql: "UPDATE deltas SET raw_len = raw_len - 1 WHERE rev = 2") }
     #expect(throws: StoreError.self) { try f.store.reconstruct(f.doc, at: 2) }
 }
 
 /// The check reads only what a changeset touches: a one-op push on a long history reads a
 /// handful of rows and its document's head block, never deltas or snapshots.
 @Test(arguments: StoreBackendKind.allCases)
-func acceptanceCheckCostsOpsNotHistory(backend: StoreBackendKind) throws {
-    var f = try StoreFixture(backend: backend)
+func acceptanceCheckCostsOpsNotHistory(backend: StoreBackendKind) async throws {
+    var f = try await StoreFixture(backend: backend)
     defer { f.dir.remove() }
     var spans: [Annotation] = []
     for i in 0..<40 {
@@ -283,8 +286,8 @@ func acceptanceCheckCostsOpsNotHistory(backend: StoreBackendKind) throws {
 /// numbers and rebases pending work with the same check, giving the same answer as the
 /// in-memory model.
 @Test(arguments: StoreBackendKind.allCases)
-func replicaStoreMirrorsTheServerAndRebasesLikeTheModel(backend: StoreBackendKind) throws {
-    var f = try StoreFixture(backend: backend)
+func replicaStoreMirrorsTheServerAndRebasesLikeTheModel(backend: StoreBackendKind) async throws {
+    var f = try await StoreFixture(backend: backend)
     defer { f.dir.remove() }
     #expect(try f.store.append(f.alice.changeset(base: 2, [.set(f.doc, f.per.id, .label, .string("ORG"))])) == .accepted(revision: 3))
     #expect(try f.store.append(f.alice.changeset(base: 3, [.delete(f.doc, f.org.id)])) == .accepted(revision: 4))
@@ -334,8 +337,8 @@ func replicaStoreMirrorsTheServerAndRebasesLikeTheModel(backend: StoreBackendKin
 }
 
 @Test(arguments: StoreBackendKind.allCases)
-func documentsAddedInARangeAreFoundWithoutAFullScan(backend: StoreBackendKind) throws {
-    let f = try StoreFixture(backend: backend)
+func documentsAddedInARangeAreFoundWithoutAFullScan(backend: StoreBackendKind) async throws {
+    let f = try await StoreFixture(backend: backend)
     defer { f.dir.remove() }
     #expect(try f.store.append(f.alice.documents(base: 2, [("late/1", "one")])) == .accepted(revision: 3))
     #expect(try f.store.append(f.alice.documents(base: 3, [("late/2", "two")])) == .accepted(revision: 4))

@@ -135,8 +135,13 @@ public final class GlossDaemon: @unchecked Sendable {
     public let process: Process
     public let port: Int
     public let pin: String
+    /// The admin token from the data directory; empty when another node sharing the database
+    /// made the admin user (its token is in that node's directory).
     public let adminToken: String
     public let data: URL
+    /// The environment it was started with on top of the tests' (a `GLOSSD_STORAGE_URL`):
+    /// admin commands get it too.
+    public let environment: [String: String]
 
     /// Everything glossd wrote to standard output up to "listening on".
     public let startupOutput: String
@@ -147,6 +152,7 @@ public final class GlossDaemon: @unchecked Sendable {
         async throws
     {
         self.data = data
+        self.environment = environment
         let process = Process()
         self.process = process
         process.executableURL = GlossProcesses.products.appendingPathComponent("glossd")
@@ -189,8 +195,9 @@ public final class GlossDaemon: @unchecked Sendable {
         }
         pin = String(text[pinRange])
         port = Int(text[portRange].split(separator: ":").last!)!
-        adminToken = try String(contentsOf: data.appendingPathComponent("admin.token"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        adminToken =
+            (try? String(contentsOf: data.appendingPathComponent("admin.token"), encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     }
 
     /// Reads standard output until it contains `needle` (or `seconds` pass); returns what was read.
@@ -227,7 +234,8 @@ public final class GlossDaemon: @unchecked Sendable {
     /// Adds a user and returns their token.
     public func addUser(_ name: String, admin: Bool = false) async throws -> String {
         let result = try await GlossProcesses.glossd(
-            ["user", "add", name, "--data", data.path] + (admin ? ["--admin"] : []), in: data.deletingLastPathComponent())
+            ["user", "add", name, "--data", data.path] + (admin ? ["--admin"] : []), in: data.deletingLastPathComponent(),
+            env: environment)
         return result.line
     }
 

@@ -7,8 +7,11 @@ import Foundation
 ///
 /// The server runs in the foreground as this process's child, not daemonized by `pg_ctl`: a
 /// daemon would keep the descriptor by which Foundation learns that `pg_ctl` ended, and the
-/// test would wait for it until the server stopped. Stop it when done (``stop()``); a server
-/// left running outlives the test process.
+/// test would wait for it until the server stopped. Stop it when done (``stop()``). Should the
+/// test process end first (it exits, crashes or is killed), a watcher started beside the server
+/// shuts the server down and removes its directory, so no PostgreSQL outlives the tests.
+///
+/// Tests that only need a database share one server: ``shared()`` and ``freshDatabase()``.
 public final class TestPostgres: Sendable {
     /// The loopback port it listens on.
     public let port: Int
@@ -18,6 +21,8 @@ public final class TestPostgres: Sendable {
     public let user = "gloss"
     private let binaries: URL
     private let server: Process
+    /// Started with the server, it stops the server once the test process is gone.
+    private let reaper: Process?
 
     /// `postgres://gloss@127.0.0.1:PORT/DATABASE`.
     public func url(database: String = "postgres") -> String { "postgres://\(user)@127.0.0.1:\(port)/\(database)" }
@@ -27,11 +32,51 @@ public final class TestPostgres: Sendable {
         public var description: String
     }
 
-    private init(port: Int, directory: TemporaryDirectory, binaries: URL, server: Process) {
+    private init(port: Int, directory: TemporaryDirectory, binaries: URL, server: Process, reaper: Process?) {
         self.port = port
         self.directory = directory
         self.binaries = binaries
         self.server = server
+        self.reaper = reaper
+    }
+
+    /// The server every test of this process shares, started on first use and stopped by its
+    /// watcher when the process ends. Tests keep apart by database (``freshDatabase()``) or by
+    /// the names of what they create.
+    public static func shared() async throws -> TestPostgres {
+        try await sharedServer.value
+    }
+
+    private static let sharedServer = Task { try await TestPostgres.start() }
+
+    /// Creates an empty database with a name of its own and returns its URL
+    /// (`postgres://gloss@127.0.0.1:PORT/NAME`).
+    public func freshDatabase() async throws -> String {
+        let name = "gloss_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        _ = try await psql("CREATE DATABASE \(name)")
+        return url(database: name)
+    }
+
+    /// A watcher, run as root or as this user, that waits for the test process (`pid`) to end or
+    /// the server (`server`) to stop; if the server still runs then, it shuts it down (fast
+    /// mode: sessions are cut) and removes its directory. Polling `/proc` works across users,
+    /// where `kill -0` on another user's process would not.
+    static func startReaper(watching pid: Int32, server: Int32, data: String, directory: String) throws -> Process {
+        let script = """
+            while [ -d /proc/$1 ] && kill -0 $2 2>/dev/null; do sleep 0.5; done
+            [ -d /proc/$1 ] && exit 0
+            if [ -f "$3/postmaster.pid" ]; then kill -INT "$(head -n 1 "$3/postmaster.pid")" 2>/dev/null; fi
+            i=0; while [ -f "$3/postmaster.pid" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+            rm -rf "$4"
+            """
+        let reaper = Process()
+        reaper.executableURL = URL(fileURLWithPath: "/bin/sh")
+        reaper.arguments = ["-c", script, "reaper", "\(pid)", "\(server)", data, directory]
+        reaper.standardInput = FileHandle.nullDevice
+        reaper.standardOutput = FileHandle.nullDevice
+        reaper.standardError = FileHandle.nullDevice
+        try GlossProcesses.launch(reaper)
+        return reaper
     }
 
     /// The installed server's programs: the newest `/usr/lib/postgresql/*/bin`.
@@ -85,10 +130,13 @@ public final class TestPostgres: Sendable {
                 server.standardOutput = FileHandle.nullDevice
                 server.standardError = FileHandle.nullDevice
                 try GlossProcesses.launch(server)
-                let postgres = TestPostgres(port: port, directory: directory, binaries: binaries, server: server)
+                let reaper = try startReaper(
+                    watching: getpid(), server: server.processIdentifier, data: data, directory: directory.url.path)
+                let postgres = TestPostgres(port: port, directory: directory, binaries: binaries, server: server, reaper: reaper)
                 if try await postgres.waitUntilReady() { return postgres }
                 failures.append("port \(port): exited \(server.isRunning ? "no" : "\(server.terminationStatus)")")
                 server.terminateAndWait()
+                reaper.terminateAndWait()
             }
             throw Unavailable(description: "postgres did not accept connections: \(failures.joined(separator: "; "))")
         } catch {
@@ -124,12 +172,13 @@ public final class TestPostgres: Sendable {
     /// PostgreSQL's smart shutdown: it waits for sessions to end, and tests close theirs.
     public func stop() async {
         let server = self.server
+        // The reaper sees the server gone and ends by itself within half a second.
         _ = try? await GlossProcesses.onOwnThread { server.terminateAndWait() }
         directory.remove()
     }
 
     /// A loopback port nothing listens on now.
-    static func freeLoopbackPort() throws -> Int {
+    public static func freeLoopbackPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Unavailable(description: "socket() failed (errno \(errno))") }
         defer { close(fd) }

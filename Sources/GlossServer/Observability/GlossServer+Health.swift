@@ -1,10 +1,8 @@
-import NIOPosix
-
 extension GlossServer {
     /// A health check to hand to ``MetricsServer``: healthy when the listener is bound, the
     /// account store answers a read, and so does every corpus store the metrics have seen used.
     ///
-    /// The reads block on SQLite, so they run on NIO's thread pool. A server that is draining
+    /// The reads block on the database, so they run on the ``StorageExecutor``. A server that is draining
     /// still reads as healthy here; it is on its way out with the whole service group, metrics
     /// endpoint included, so a probe sees it go.
     public func healthStatus() async -> HealthStatus {
@@ -13,7 +11,7 @@ extension GlossServer {
         let corpora = router.corpora
         let names = metrics?.observedCorpora ?? []
         do {
-            try await NIOThreadPool.singleton.runIfActive {
+            try await corpora.executor.run {
                 do {
                     _ = try accounts.user(named: "admin")
                 } catch {

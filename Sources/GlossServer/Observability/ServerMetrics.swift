@@ -141,13 +141,13 @@ public final class ServerMetrics: Sendable {
     /// ``MetricsServer``).
     ///
     /// Cheap: the stores are already open, and each reading is two small queries. They block,
-    /// so they run on NIO's thread pool, off both the event loops and the cooperative pool.
+    /// so they run on the ``StorageExecutor``, off both the event loops and the cooperative pool.
     public func refreshStoreGauges(corpora registry: CorpusRegistry) async {
         let names = observedCorpora
         guard !names.isEmpty else { return }
         let readings: [(name: String, bytes: Int, head: Int)]
         do {
-            readings = try await NIOThreadPool.singleton.runIfActive {
+            readings = try await registry.executor.run {
                 names.compactMap { name in
                     // A store that fails to answer keeps its last values: the health check,
                     // not a gauge, is where a broken store shows.

@@ -1,5 +1,6 @@
 import Foundation
 import GlossModel
+import GlossStorePostgres
 import GlossWire
 import Logging
 import Yams
@@ -50,7 +51,7 @@ public struct GlossdSettings: Sendable {
     /// The flags `glossd serve` has, by dotted key (others are set in the file or environment).
     public static let flagNames = [
         "data": "data", "listen": "listen", "tls.cert": "cert", "tls.key": "key", "log.level": "log-level",
-        "metrics.listen": "metrics-listen",
+        "metrics.listen": "metrics-listen", "storage.url": "database",
     ]
 
     /// Checks a configuration file: every key known, every value of the right kind, and the
@@ -105,6 +106,39 @@ public struct GlossdSettings: Sendable {
     public func duration(_ key: String) -> Duration { SettingValue.duration(string(key)!)! }
     public func size(_ key: String) -> Int { SettingValue.size(string(key)!)! }
     public func integer(_ key: String) -> Int { Int(string(key)!)! }
+
+    /// The PostgreSQL database of `storage.url`, with its password from `storage.password_file`
+    /// or `GLOSSD_STORAGE_PASSWORD` (never a flag: a command line is visible to every user of
+    /// the machine); nil when storage is the data directory's SQLite files.
+    public func postgresConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(SettingsError) -> PostgresStorageConfiguration?
+    {
+        guard let url = string("storage.url") else { return nil }
+        var password = environment[Self.passwordVariable]
+        if let file = string("storage.password_file") {
+            do {
+                password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .newlines)
+            } catch {
+                throw SettingsError(
+                    .unreadable, "cannot read the database password file: \(error.localizedDescription)",
+                    key: "storage.password_file", source: entries["storage.password_file"]?.source)
+            }
+        }
+        do {
+            return try PostgresStorageConfiguration(url: url, password: password, poolSize: max(1, integer("storage.pool_size")))
+        } catch let error as PostgresStorageError {
+            throw SettingsError(.invalidValue, "storage.url: \(error.message)", key: "storage.url", source: entries["storage.url"]?.source)
+        } catch {
+            throw SettingsError(.invalidValue, "storage.url: \(error)", key: "storage.url", source: entries["storage.url"]?.source)
+        }
+    }
+
+    /// The environment variable that may hold the database password.
+    public static let passwordVariable = "GLOSSD_STORAGE_PASSWORD"
+
+    /// Threads for blocking store calls: one per database connection, and a few more for
+    /// SQLite's readers and the committers' drains.
+    public var storageThreads: Int { max(8, integer("storage.pool_size") + 4) }
 
     /// The server configuration these settings describe (the data directory must be set).
     public func serverConfiguration() throws(SettingsError) -> ServerConfiguration {

@@ -18,6 +18,8 @@ public struct SettingKey: Hashable, Sendable {
         case choice
         /// Certificate fingerprints (`sha256:HEX`), separated by commas.
         case fingerprints
+        /// `postgres://USER@HOST:PORT/DATABASE`, with no password in it.
+        case databaseURL
     }
 
     /// The dotted key, as in the file (`limits.idle_timeout`).
@@ -51,6 +53,12 @@ public struct SettingKey: Hashable, Sendable {
         SettingKey("tls.client_ca", .path, nil, "Mutual TLS: require client certificates issued by a CA in this PEM file."),
         SettingKey("tls.client_pins", .fingerprints, nil,
             "Mutual TLS: require a client certificate with one of these sha256 fingerprints (comma-separated)."),
+        SettingKey("storage.url", .databaseURL, nil,
+            "Keep everything in PostgreSQL (postgres://USER@HOST:5432/DB, ?sslmode=require for TLS) instead of SQLite files in the data directory; several glossd may share one."),
+        SettingKey("storage.password_file", .path, nil,
+            "A file holding the PostgreSQL password (or set GLOSSD_STORAGE_PASSWORD; never on the command line)."),
+        SettingKey("storage.pool_size", .integer, "10",
+            "Database connections this node opens at most; as many threads wait on them."),
         SettingKey("limits.max_connections", .integer, "1024", "Connections at once; more are told `busy` and closed."),
         SettingKey("limits.handshake_timeout", .duration, "10s", "Time from TCP accept to authenticated."),
         SettingKey("limits.idle_timeout", .duration, "5m", "A connection with no request in flight for this long is closed."),

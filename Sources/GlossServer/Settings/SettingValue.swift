@@ -1,4 +1,5 @@
 import Foundation
+import GlossStorePostgres
 import GlossWire
 
 /// Parsing of the value kinds settings use; every failure says what was expected.
@@ -60,6 +61,15 @@ enum SettingValue {
             return setting.choices.contains(text) ? nil : "expected one of \(setting.choices.joined(separator: ", "))"
         case .fingerprints:
             return fingerprints(text) == nil ? "expected sha256:HEX fingerprints separated by commas" : nil
+        case .databaseURL:
+            do {
+                _ = try PostgresStorageConfiguration(url: text)
+                return nil
+            } catch let error as PostgresStorageError {
+                return error.message
+            } catch {
+                return "\(error)"
+            }
         }
     }
 }
