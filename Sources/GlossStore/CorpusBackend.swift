@@ -76,8 +76,15 @@ public protocol CorpusReader {
     func headRow(document: Int64, id: AnnotationID) throws -> [UInt8]?
     /// The document's head rows (not the block's entries).
     func headRows(document: Int64) throws -> [(id: AnnotationID, body: [UInt8])]
+    /// The head rows of `ids` that the document has (those changed since its block was
+    /// written), in one read: a push's check needs every annotation its ops touch.
+    func headRows(document: Int64, ids: [AnnotationID]) throws -> [AnnotationID: [UInt8]]
     /// Annotations that referred to `target` at some point (candidates; callers re-check).
     func referrers(document: Int64, target: AnnotationID) throws -> [AnnotationID]
+    /// ``referrers(document:target:)`` of several targets in one read (a push deleting many).
+    func referrers(document: Int64, targets: [AnnotationID]) throws -> [AnnotationID: [AnnotationID]]
+    /// The rows of the revisions among `numbers` that exist, in one read.
+    func revisions(_ numbers: [Int]) throws -> [Revision]
     /// Deltas of one document in `(after, through]`, ascending.
     func deltas(document: Int64, after: Int, through: Int) throws -> [StoredBlob]
     /// Deltas of all documents in `(after, through]`, ordered by revision then document.
@@ -194,6 +201,25 @@ public protocol CorpusAuditReader: CorpusReader {
 }
 
 extension CorpusReader {
+    /// One lookup per id, for backends where a lookup costs no round trip (SQLite, memory).
+    public func headRows(document: Int64, ids: [AnnotationID]) throws -> [AnnotationID: [UInt8]] {
+        var found: [AnnotationID: [UInt8]] = [:]
+        for id in ids { if let body = try headRow(document: document, id: id) { found[id] = body } }
+        return found
+    }
+
+    /// One lookup per target, for backends where a lookup costs no round trip.
+    public func referrers(document: Int64, targets: [AnnotationID]) throws -> [AnnotationID: [AnnotationID]] {
+        var found: [AnnotationID: [AnnotationID]] = [:]
+        for target in targets { found[target] = try referrers(document: document, target: target) }
+        return found
+    }
+
+    /// One lookup per revision, for backends where a lookup costs no round trip.
+    public func revisions(_ numbers: [Int]) throws -> [Revision] {
+        try numbers.compactMap { try revision($0) }
+    }
+
     /// From the rows themselves, for backends without a cheaper read.
     public func liveDocumentCount() throws -> Int { try documents().filter(\.entry.isLive).count }
 

@@ -29,8 +29,9 @@ enum DocumentHead {
     ) throws -> [AnnotationID: HeadEntry] {
         var found: [AnnotationID: HeadEntry] = [:]
         var rest: Set<AnnotationID> = []
+        let bodies = try rows.headRows(document: key, ids: Array(ids))
         for id in ids {
-            if let body = try rows.headRow(document: key, id: id) {
+            if let body = bodies[id] {
                 found[id] = try decode(body, id, document)
             } else {
                 rest.insert(id)

@@ -3,7 +3,8 @@ import GlossModel
 /// The slice of a stored head that one changeset's check needs, read up front.
 ///
 /// Reading first keeps ``AcceptanceCheck`` pure (no I/O, no throwing lookups) and bounds the
-/// reads by the changeset's size and the touched documents' heads: the touched annotations
+/// reads by the changeset's size and the touched documents' heads, each kind read in one batch
+/// per document (a round trip each on a networked database, not one per op): the touched annotations
 /// (from their head rows, or their documents' blocks, each decoded once), their references and
 /// referrers, and the replicas of the revisions that last changed them.
 struct PrefetchedHead: HeadView, Sendable {
@@ -70,10 +71,11 @@ struct PrefetchedHead: HeadView, Sendable {
             head.documentKeys[d] = record.key
             head.records[d] = record
             var ids = wanted[d] ?? []
-            for id in deleted[d] ?? [] {
-                let referrers = try rows.referrers(document: record.key, target: id)
-                head.referrerLists[AnnotationKey(d, id)] = referrers
-                ids.formUnion(referrers)
+            if let targets = deleted[d] {
+                for (id, referrers) in try rows.referrers(document: record.key, targets: Array(targets)) {
+                    head.referrerLists[AnnotationKey(d, id)] = referrers
+                    ids.formUnion(referrers)
+                }
             }
             let entries =
                 count > scanThreshold
@@ -92,9 +94,7 @@ struct PrefetchedHead: HeadView, Sendable {
             revisions.insert(d.addedAt)
             if let r = d.removedAt { revisions.insert(r) }
         }
-        for r in revisions where r > base {
-            if let rev = try rows.revision(r) { head.replicas[r] = rev.replica }
-        }
+        for rev in try rows.revisions(revisions.filter { $0 > base }.sorted()) { head.replicas[rev.number] = rev.replica }
         return head
     }
 }

@@ -27,7 +27,7 @@ struct CheckCommand: ParsableCommand {
             Examples:
               glossd check --data /var/lib/glossd
               glossd check --data /var/lib/glossd --corpus news --json
-              GLOSSD_STORAGE_PASSWORD=… glossd check --database postgres://gloss@db:5432/gloss
+              glossd check --database postgres://gloss@db/gloss
             """)
 
     /// The exit status when damage is found; `backup` and `restore` use it too when a copy

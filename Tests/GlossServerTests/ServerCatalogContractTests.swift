@@ -64,7 +64,7 @@ final class CatalogFixture: Sendable {
 
     private static func startDatabase(_ url: String) throws -> GlossStorePostgres.PostgresDatabase {
         let configuration = try PostgresStorageConfiguration(url: url, poolSize: 4)
-        let database = GlossStorePostgres.PostgresDatabase(configuration: configuration, logger: Logger(label: "catalog-test"))
+        let database = GlossStorePostgres.PostgresDatabase(configuration: configuration, logger: Logger(label: "catalog-test") { _ in SwiftLogNoOpLogHandler() })
         database.start()
         return database
     }

@@ -283,7 +283,9 @@ final class HeadReadLog: @unchecked Sendable {
             switch read {
             case .headBlock(let document), .headRow(let document), .headRows(let document):
                 _ = lock.withLock { keys.insert(document) }
-            case .history:
+            case .batch(let document?, _):
+                _ = lock.withLock { keys.insert(document) }
+            case .history, .batch(nil, _):
                 break
             }
         }

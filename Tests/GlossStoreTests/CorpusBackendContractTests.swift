@@ -191,4 +191,41 @@ struct CorpusBackendContractTests {
             #expect(try rows.referrers(document: a, target: a1).isEmpty)
         }
     }
+
+    @Test(arguments: StoreBackendKind.allCases)
+    func batchedReadsAnswerWhatOneReadPerItemDoes(kind: StoreBackendKind) async throws {
+        let f = try await Fixture(kind)
+        defer { f.dir.remove() }
+        func id(_ replica: UInt64, _ counter: UInt64) -> AnnotationID { AnnotationID(replica: ReplicaID(replica), counter: counter) }
+        // Ids with the top bit set too: stored by bit pattern on PostgreSQL.
+        let present = [id(1, 1), id(1, 2), id(.max, 3), id(1 << 63, .max)]
+        let absent = [id(2, 1), id(1, 99)]
+        let key = try f.backend.write { rows throws -> Int64 in
+            for n in 1...5 { try rows.insertRevision(Self.revision(n)) }
+            let key = try rows.putDocument(
+                DocumentRecord(
+                    key: 0,
+                    entry: DocumentEntry(
+                        document: Document(id: DocumentID(storedRawValue: "d"), digest: TextDigest(of: "t"), length: 1),
+                        addedAt: 1)))
+            try rows.putHeadRows(document: key, present.enumerated().map { (i, id) in (id, [UInt8(i), 0xFF]) })
+            try rows.addReferrer(document: key, target: present[0], source: present[1])
+            try rows.addReferrer(document: key, target: present[0], source: present[2])
+            try rows.addReferrer(document: key, target: present[3], source: present[0])
+            return key
+        }
+        try f.backend.read { rows throws in
+            let wanted = present + absent
+            var oneByOne: [AnnotationID: [UInt8]] = [:]
+            for id in wanted { oneByOne[id] = try rows.headRow(document: key, id: id) }
+            #expect(try rows.headRows(document: key, ids: wanted) == oneByOne)
+            #expect(try rows.headRows(document: key, ids: []).isEmpty)
+            let referrers = try rows.referrers(document: key, targets: wanted)
+            for target in wanted {
+                #expect(Set(referrers[target] ?? []) == Set(try rows.referrers(document: key, target: target)))
+            }
+            #expect(try rows.revisions([5, 2, 9, 3]).map(\.number).sorted() == [2, 3, 5])
+            #expect(try rows.revisions([]).isEmpty)
+        }
+    }
 }

@@ -11,6 +11,10 @@ final class CountingBackend: CorpusBackend, @unchecked Sendable {
         var blockReads = 0
         /// Whole-document head row scans, delta and snapshot reads.
         var scans = 0
+        /// Batched reads of several annotations' rows, referrers or revisions.
+        var batches = 0
+        /// The items the batches asked for.
+        var batchedItems = 0
     }
 
     private let observed: ObservedCorpusBackend
@@ -33,6 +37,9 @@ final class CountingBackend: CorpusBackend, @unchecked Sendable {
             case .headRow: _counts.headEntryReads += 1
             case .headBlock: _counts.blockReads += 1
             case .headRows, .history: _counts.scans += 1
+            case .batch(_, let count):
+                _counts.batches += 1
+                _counts.batchedItems += count
             }
         }
     }

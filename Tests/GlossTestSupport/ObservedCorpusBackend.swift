@@ -7,6 +7,9 @@ public enum ObservedRead: Sendable {
     case headRow(document: Int64)
     /// All of a document's head rows.
     case headRows(document: Int64)
+    /// Several annotations' head rows or referrers (of a document), or revisions (nil), in one
+    /// read: one round trip.
+    case batch(document: Int64?, count: Int)
     /// Deltas of one document or of a range of revisions, or a snapshot.
     case history
 }
@@ -65,6 +68,18 @@ private struct Rows: CorpusWriter {
     func headRows(document: Int64) throws -> [(id: AnnotationID, body: [UInt8])] {
         observe(.headRows(document: document))
         return try rows.headRows(document: document)
+    }
+    func headRows(document: Int64, ids: [AnnotationID]) throws -> [AnnotationID: [UInt8]] {
+        observe(.batch(document: document, count: ids.count))
+        return try rows.headRows(document: document, ids: ids)
+    }
+    func referrers(document: Int64, targets: [AnnotationID]) throws -> [AnnotationID: [AnnotationID]] {
+        observe(.batch(document: document, count: targets.count))
+        return try rows.referrers(document: document, targets: targets)
+    }
+    func revisions(_ numbers: [Int]) throws -> [Revision] {
+        observe(.batch(document: nil, count: numbers.count))
+        return try rows.revisions(numbers)
     }
     func deltas(document: Int64, after: Int, through: Int) throws -> [StoredBlob] {
         observe(.history)
