@@ -188,6 +188,10 @@ public protocol CorpusAuditReader: CorpusReader {
     /// One document's head rows, one at a time, as stored (``HeadEntryCodec`` bodies); its
     /// block comes from ``CorpusReader/headBlock(document:)``.
     func forEachHeadRow(document: Int64, _ body: (_ id: AnnotationID, _ body: [UInt8]) throws -> Void) throws
+    /// Every referrer pair of one document (which annotation referred to which), as stored.
+    func referrerPairs(document: Int64) throws -> [(target: AnnotationID, source: AnnotationID)]
+    /// Every corpus-level key and value (the schema and its revision, history gaps …).
+    func metaEntries() throws -> [(key: String, value: [UInt8])]
     /// Text digests exactly as stored (a damaged one may not be 32 bytes), in byte order,
     /// strictly after `digest` (nil: from the first), at most `limit`.
     func textDigests(after digest: [UInt8]?, limit: Int) throws -> [[UInt8]]

@@ -44,6 +44,25 @@ extension PostgresCorpusRows: CorpusAuditReader {
             .map { try $0.decode(Int.self) }
     }
 
+    func referrerPairs(document: Int64) throws -> [(target: AnnotationID, source: AnnotationID)] {
+        try connection.query(
+            """
+            SELECT t_replica, t_counter, s_replica, s_counter FROM refs WHERE corpus = \(corpus) AND doc = \(document)
+            ORDER BY t_replica, t_counter, s_replica, s_counter
+            """
+        ).map { row in
+            let (targetReplica, targetCounter, replica, counter) = try row.decode((Int64, Int64, Int64, Int64).self)
+            return (Self.annotationID(targetReplica, targetCounter), Self.annotationID(replica, counter))
+        }
+    }
+
+    func metaEntries() throws -> [(key: String, value: [UInt8])] {
+        try connection.query("SELECT key, value FROM meta WHERE corpus = \(corpus) ORDER BY key").map { row in
+            let (key, value) = try row.decode((String, ByteBuffer).self)
+            return (key, Self.bytes(value))
+        }
+    }
+
     func forEachHeadRow(document: Int64, _ body: (AnnotationID, [UInt8]) throws -> Void) throws {
         var after: (replica: Int64, counter: Int64) = (.min, .min)
         var first = true

@@ -118,6 +118,19 @@ extension PostgresServerCatalog {
         }
     }
 
+    public func tokenRecords() throws -> [TokenRecord] {
+        try single { connection in
+            try connection.query("SELECT id, user_name, label, created, revoked, hash FROM tokens ORDER BY created, id")
+                .map { row in
+                    let (id, user, label, created, revoked, hash) = try row.decode(
+                        (String, String, String, Int64, Bool, ByteBuffer).self)
+                    return TokenRecord(
+                        hash: Array(buffer: hash),
+                        info: TokenInfo(id: id, user: user, label: label, createdAt: Self.date(created), isRevoked: revoked))
+                }
+        }
+    }
+
     // MARK: Corpora
 
     public func insertCorpus(_ corpus: CorpusRecord, owner: String) throws {

@@ -562,6 +562,18 @@ extension SQLiteCorpusRows: CorpusAuditReader {
         }
     }
 
+    func referrerPairs(document: Int64) throws -> [(target: AnnotationID, source: AnnotationID)] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT t_replica, t_counter, s_replica, s_counter FROM refs WHERE doc = ? ORDER BY t_replica, t_counter, s_replica, s_counter"),
+            arguments: [document]
+        ).map { (Self.annotationID($0[0], $0[1]), Self.annotationID($0[2], $0[3])) }
+    }
+
+    func metaEntries() throws -> [(key: String, value: [UInt8])] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT key, value FROM meta ORDER BY key")).map { ($0[0], Self.bytes($0[1])) }
+    }
+
     func textDigests(after digest: [UInt8]?, limit: Int) throws -> [[UInt8]] {
         try Row.fetchAll(
             db.cachedStatement(sql: "SELECT digest FROM texts WHERE digest > ? ORDER BY digest LIMIT ?"),

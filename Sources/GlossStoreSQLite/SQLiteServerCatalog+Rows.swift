@@ -109,6 +109,13 @@ extension SQLiteServerCatalog {
         }
     }
 
+    public func tokenRecords() throws -> [TokenRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT hash, id, user, label, created, revoked FROM tokens ORDER BY created, id")
+                .map { row in TokenRecord(hash: [UInt8](row["hash"] as Data), info: Self.tokenInfo(row)) }
+        }
+    }
+
     // MARK: Corpora
 
     public func insertCorpus(_ corpus: CorpusRecord, owner: String) throws {

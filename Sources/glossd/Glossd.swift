@@ -31,7 +31,7 @@ struct Glossd: AsyncParsableCommand {
         version: GlossRelease.version,
         subcommands: [
             Serve.self, UserCommand.self, TokenCommand.self, ConfigCommand.self, CheckCommand.self, BackupCommand.self,
-            RestoreCommand.self,
+            RestoreCommand.self, MigrateStoreCommand.self,
         ])
 }
 

@@ -191,4 +191,42 @@ struct MultiNodeTests {
         #expect(try await gloss(["log", "--json"], in: workspace).jsonLines().allSatisfy { $0["pending"] as? Bool == false })
         #expect(await node.terminate() == 0)
     }
+
+    @Test func aSingleBoxServerMovesToPostgresWithItsTokensPinsAndHistory() async throws {
+        let f = try await CLIFixture("migrate-store")
+        try await f.addSample()
+        let bob = try await f.annotator("bob")
+        try await f.ok(["span", "add", "fed", "5", "15", "ORG"], in: bob)
+        try await f.ok(["sync"], in: bob)
+        let bobsToken = try String(contentsOf: bob.appendingPathComponent(".gloss/token"), encoding: .utf8)
+        #expect(await f.daemon.terminate() == 0)
+
+        let postgres = try await TestPostgres.shared()
+        let url = try await postgres.freshDatabase()
+        // While a glossd serves the directory, it is not copied.
+        let served = try await GlossDaemon(data: f.daemon.data)
+        let refused = try await GlossProcesses.glossd(["migrate-store", "--from", served.data.path, "--to", url], in: f.directory.url)
+        #expect(refused.status == 1 && refused.err.contains("lock"), "\(refused.err)")
+        #expect(await served.terminate() == 0)
+
+        let migrated = try await GlossProcesses.glossd(["migrate-store", "--from", f.daemon.data.path, "--to", url], in: f.directory.url)
+        #expect(migrated.status == 0, "\(migrated.out) \(migrated.err)")
+        #expect(migrated.out.contains("copied corpus news"))
+        let node = try await GlossDaemon(
+            data: f.directory.url.appendingPathComponent("node"), environment: ["GLOSSD_STORAGE_URL": url])
+        // The same certificate: bob's workspace, pinned to the old server, pulls from the new one.
+        #expect(node.pin == f.daemon.pin)
+        let config = bob.appendingPathComponent(".gloss/config.json")
+        try String(contentsOf: config, encoding: .utf8)
+            .replacingOccurrences(of: "127.0.0.1:\(f.daemon.port)", with: "127.0.0.1:\(node.port)")
+            .write(to: config, atomically: true, encoding: .utf8)
+        try await f.ok(["span", "add", "fed", "20", "30", "LOC"], in: bob)
+        try await f.ok(["sync"], in: bob)
+        let labels = try await f.ok(["annotations", "--json"], in: bob).jsonLines().compactMap { $0["label"] as? String }
+        #expect(labels.sorted() == ["LOC", "ORG"])
+        #expect(!bobsToken.isEmpty)
+        let check = try await GlossProcesses.glossd(["check", "--database", url], in: f.directory.url)
+        #expect(check.status == 0, "\(check.out) \(check.err)")
+        #expect(await node.terminate() == 0)
+    }
 }

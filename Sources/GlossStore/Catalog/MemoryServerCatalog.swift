@@ -109,6 +109,13 @@ public final class MemoryServerCatalog: ServerCatalog, ServerIdentityStore {
         state.withLock { state in Self.byIssue(Array(state.tokens.values)) }
     }
 
+    public func tokenRecords() throws -> [TokenRecord] {
+        state.withLock { state in
+            let records = state.tokens.map { TokenRecord(hash: $0.key, info: $0.value) }
+            return records.sorted { ($0.info.createdAt, $0.info.id) < ($1.info.createdAt, $1.info.id) }
+        }
+    }
+
     // MARK: Corpora
 
     public func insertCorpus(_ corpus: CorpusRecord, owner: String) throws {

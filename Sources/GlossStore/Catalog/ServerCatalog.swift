@@ -74,6 +74,9 @@ public protocol ServerCatalog: Sendable {
     func tokens(for user: String) throws -> [TokenInfo]
     /// Every token, by time of issue then id, revoked ones included.
     func tokens() throws -> [TokenInfo]
+    /// Every token with its hash, in the order of ``tokens()``: what moving a server to another
+    /// catalog copies (`glossd migrate-store`), so that issued tokens keep working.
+    func tokenRecords() throws -> [TokenRecord]
 
     // MARK: Corpora
 
