@@ -29,7 +29,9 @@ public struct PostgresStorageConfiguration: Sendable, Hashable {
     public var poolSize: Int
     /// How long a caller waits for a pooled connection before giving up with
     /// ``PostgresStorageError/Code/unavailable`` (the database down, or every connection busy).
-    public var leaseTimeout: Duration = .seconds(30)
+    /// A client's push waits this long before hearing `storage-unavailable`, and a load
+    /// balancer's health probe as long before the node reads as down: keep it short.
+    public var leaseTimeout: Duration = .seconds(10)
     /// How long opening one connection may take.
     public var connectTimeout: Duration = .seconds(10)
 
