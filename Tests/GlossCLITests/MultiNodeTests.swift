@@ -229,4 +229,14 @@ struct MultiNodeTests {
         #expect(check.status == 0, "\(check.out) \(check.err)")
         #expect(await node.terminate() == 0)
     }
+
+    /// The scale-out backend is glossd's alone: the client is built without postgres-nio.
+    @Test func onlyGlossdLinksPostgres() throws {
+        func links(_ product: String, _ module: String) throws -> Bool {
+            let binary = try Data(contentsOf: GlossProcesses.products.appendingPathComponent(product))
+            return binary.range(of: Data(module.utf8)) != nil
+        }
+        #expect(try links("glossd", "PostgresNIO"))
+        #expect(try !links("gloss", "PostgresNIO"))
+    }
 }
