@@ -3,8 +3,19 @@ import GlossModel
 /// The seam between the versioned-store logic (``CorpusStore``) and a database.
 ///
 /// A backend stores rows for one corpus; it knows nothing of merge, deltas or snapshots. The
-/// embedded SQLite backend is the default; ``MemoryCorpusBackend`` is the reference for tests.
-/// Calls are synchronous: stores run them off the event loop, on the database's own threads.
+/// embedded SQLite backend (GlossStoreSQLite) is the default, PostgreSQL (GlossStorePostgres)
+/// lets several glossd nodes share one database, and ``MemoryCorpusBackend`` is the reference
+/// for tests.
+///
+/// ## Blocking
+/// Calls are synchronous and may block: SQLite waits for locks and fsync, PostgreSQL for a
+/// round trip per statement. The store logic runs inside one transaction body, which needs its
+/// reads answered in order, so the seam stays synchronous, and the policy is the caller's: run
+/// every call on a thread that may wait (glossd's `StorageExecutor`, the CLI's own thread),
+/// never on an event loop or Swift's cooperative pool. The async side of the server awaits that
+/// executor. Because a call may cost a round trip, the reads a push's check makes for many
+/// annotations come in batches (``CorpusReader/headRows(document:ids:)``,
+/// ``CorpusReader/referrers(document:targets:)``, ``CorpusReader/revisions(_:)``).
 ///
 /// ## Concurrency contract
 /// Every backend keeps it, and `CorpusBackendContractTests` checks it on each:

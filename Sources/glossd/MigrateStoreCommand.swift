@@ -24,7 +24,7 @@ struct MigrateStoreCommand: ParsableCommand {
             trying again).
 
             Examples:
-              glossd migrate-store --from /var/lib/glossd --to postgres://gloss@db:5432/gloss
+              glossd migrate-store --from /var/lib/glossd --to postgres://gloss@db/gloss
             """)
 
     @Option(name: .long, help: "The data directory to copy (glossd must not be serving it).")
