@@ -24,11 +24,7 @@ private func expectAccountError(
     _ code: AccountError.Code, context: String? = nil, sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () throws -> Void
 ) {
-    let error = #expect(throws: AccountError.self, sourceLocation: sourceLocation) { try body() }
-    #expect(error?.code == code, sourceLocation: sourceLocation)
-    if let context {
-        #expect(error?.context == context, sourceLocation: sourceLocation)
-    }
+    expectError(AccountError.self, code, context: context, sourceLocation: sourceLocation, body)
 }
 
 @Suite(.hangGuard, .timeLimit(.minutes(10)))

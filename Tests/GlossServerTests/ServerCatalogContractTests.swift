@@ -112,11 +112,7 @@ private func expectCatalogError(
     _ code: CatalogError.Code, context: String? = nil, sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () throws -> Void
 ) {
-    let error = #expect(throws: CatalogError.self, sourceLocation: sourceLocation) { try body() }
-    #expect(error?.code == code, sourceLocation: sourceLocation)
-    if let context {
-        #expect(error?.context == context, sourceLocation: sourceLocation)
-    }
+    expectError(CatalogError.self, code, context: context, sourceLocation: sourceLocation, body)
 }
 
 /// A time at the millisecond precision catalogs keep.
