@@ -159,6 +159,9 @@ public final class GlossServer: Service, Sendable {
         try? await listening.withLock { $0 }?.close()
         let open = connections.withLock { Array($0.values) }
         for connection in open { await connection.drain() }
+        // Subscriptions never finish by themselves: end them, so that watchers move on now
+        // rather than at the drain timeout.
+        router.broadcaster.finishAll()
         let deadline = ContinuousClock.now + configuration.drainTimeout
         while connectionCount > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))

@@ -63,6 +63,16 @@ public final class RevisionBroadcaster: Sendable {
         }
     }
 
+    /// Ends every subscription (a draining server): each subscriber's request then completes,
+    /// and its client reconnects, through a load balancer to another node.
+    public func finishAll() {
+        let ended = state.withLock { state in
+            defer { state.subscribers = [:] }
+            return state.subscribers.values.map(\.continuation)
+        }
+        for continuation in ended { continuation.finish() }
+    }
+
     /// Records that the corpus is at `revision` without telling anyone (nobody was watching):
     /// later events start from there.
     public func skip(corpus: String, through revision: Int) {

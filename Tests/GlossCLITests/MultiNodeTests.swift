@@ -94,7 +94,18 @@ struct MultiNodeTests {
         #expect(users.status == 0 && users.out.contains("alice") && users.out.contains("bob"), "\(users.err)")
         let check = try await GlossProcesses.glossd(["check"], in: cluster.directory.url, env: cluster.environment)
         #expect(check.status == 0, "glossd check on PostgreSQL: \(check.out) \(check.err)")
+
+        // Node one drains: its subscriber is told the server is going away (GOAWAY ends the
+        // subscription cleanly), while node two goes on serving the same corpus.
+        let onOne = try WatchCommandTests.Watcher([], in: alice)
+        defer { onOne.stop() }
+        #expect(await onOne.waitFor { _, err in err.contains("watching") }, "\(onOne.errorOutput)")
         #expect(await one.terminate() == 0)
+        #expect(
+            await onOne.waitFor { _, err in err.contains("the server ended the subscription") },
+            "no graceful end on drain: \(onOne.errorOutput)")
+        try await cluster.ok(["span", "add", "fed", "100", "104", "LATE"], in: bob, env: [:])
+        try await cluster.ok(["sync"], in: bob, env: [:])
         #expect(await two.terminate() == 0)
     }
 
