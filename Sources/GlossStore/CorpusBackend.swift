@@ -71,6 +71,8 @@ public protocol CorpusReader {
     func headRevision() throws -> Int
     func revision(_ number: Int) throws -> Revision?
     func revisionNumber(of changeset: ChangesetID) throws -> Int?
+    /// ``revisionNumber(of:)`` of several changesets in one read (a group commit's batch).
+    func revisionNumbers(of changesets: [ChangesetID]) throws -> [ChangesetID: Int]
     /// Revisions in `(after, through]`, ascending.
     func revisions(after: Int, through: Int) throws -> [Revision]
     func document(_ id: DocumentID) throws -> DocumentRecord?
@@ -227,6 +229,13 @@ extension CorpusReader {
     public func referrers(document: Int64, targets: [AnnotationID]) throws -> [AnnotationID: [AnnotationID]] {
         var found: [AnnotationID: [AnnotationID]] = [:]
         for target in targets { found[target] = try referrers(document: document, target: target) }
+        return found
+    }
+
+    /// One lookup per changeset, for backends where a lookup costs no round trip.
+    public func revisionNumbers(of changesets: [ChangesetID]) throws -> [ChangesetID: Int] {
+        var found: [ChangesetID: Int] = [:]
+        for id in changesets { if let number = try revisionNumber(of: id) { found[id] = number } }
         return found
     }
 

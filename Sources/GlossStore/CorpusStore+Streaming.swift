@@ -20,10 +20,14 @@ extension CorpusStore {
     public func append(encoded batch: [EncodedChangeset]) throws -> [Result<AppendOutcome, CodecError>] {
         try backend.write { rows in
             var head = try rows.headRevision()
+            // One read for the whole batch's duplicates, and the schema once until one sets it:
+            // on a networked database each read is a round trip, paid per changeset otherwise.
+            var known = try rows.revisionNumbers(of: batch.map(\.id))
+            var schema: (schema: Schema, revision: Int)?
             var results: [Result<AppendOutcome, CodecError>] = []
             results.reserveCapacity(batch.count)
             for changeset in batch {
-                if let existing = try rows.revisionNumber(of: changeset.id) {
+                if let existing = known[changeset.id] {
                     results.append(.success(.duplicate(revision: existing)))
                     continue
                 }
@@ -43,9 +47,16 @@ extension CorpusStore {
                         results.append(.failure(error))
                         continue
                     }
-                    result = .success(try appendWhole(whole, as: head + 1, recording: nil, rows: rows))
+                    if schema == nil { schema = try PrefetchedHead.schema(in: rows) }
+                    result = .success(try appendWhole(whole, as: head + 1, recording: nil, schema: schema, rows: rows))
+                    if whole.setsSchema { schema = nil }
                 }
-                if case .success(.accepted) = result { head += 1 }
+                if case .success(.accepted) = result {
+                    head += 1
+                    known[changeset.id] = head
+                    // A streamed append read and may have set the schema itself.
+                    if case .done = streamed { schema = nil }
+                }
                 results.append(result)
             }
             return results

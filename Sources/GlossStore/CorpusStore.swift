@@ -82,15 +82,23 @@ public final class CorpusStore: Sendable {
     func append(batch: [Changeset], recording: [Recording]?) throws -> [AppendOutcome] {
         try backend.write { rows in
             var head = try rows.headRevision()
+            var known = try rows.revisionNumbers(of: batch.map(\.id))
+            var schema: (schema: Schema, revision: Int)?
             var outcomes: [AppendOutcome] = []
             outcomes.reserveCapacity(batch.count)
             for (index, changeset) in batch.enumerated() {
-                if let existing = try rows.revisionNumber(of: changeset.id) {
+                if let existing = known[changeset.id] {
                     outcomes.append(.duplicate(revision: existing))
                     continue
                 }
-                let outcome = try appendWhole(changeset, as: head + 1, recording: recording?[index], rows: rows)
-                if case .accepted = outcome { head += 1 }
+                if schema == nil { schema = try PrefetchedHead.schema(in: rows) }
+                let outcome = try appendWhole(
+                    changeset, as: head + 1, recording: recording?[index], schema: schema, rows: rows)
+                if case .accepted = outcome {
+                    head += 1
+                    known[changeset.id] = head
+                    if changeset.setsSchema { schema = nil }
+                }
                 outcomes.append(outcome)
             }
             return outcomes
@@ -98,10 +106,14 @@ public final class CorpusStore: Sendable {
     }
 
     /// Checks a changeset as a whole, all its ops decoded, and writes it as `revision` if it is accepted.
-    func appendWhole(_ changeset: Changeset, as revision: Int, recording: Recording?, rows: any CorpusWriter) throws
-        -> AppendOutcome
-    {
-        let prefetched = try PrefetchedHead.load(for: changeset, from: rows, cache: headCache)
+    /// `schema`: the corpus's schema as this transaction last read it (read here when nil).
+    func appendWhole(
+        _ changeset: Changeset, as revision: Int, recording: Recording?, schema: (schema: Schema, revision: Int)? = nil,
+        rows: any CorpusWriter
+    ) throws -> AppendOutcome {
+        let prefetched = try PrefetchedHead.load(
+            ops: changeset.ops, base: changeset.base, schema: try schema ?? PrefetchedHead.schema(in: rows), from: rows,
+            cache: headCache)
         let outcome: CheckOutcome
         do throws(ValidationError) {
             outcome = try AcceptanceCheck.check(changeset, against: prefetched, as: revision)

@@ -98,3 +98,8 @@ struct PrefetchedHead: HeadView, Sendable {
         return head
     }
 }
+
+extension Changeset {
+    /// Whether accepting it changes the corpus's schema (so a batch reads the schema again).
+    var setsSchema: Bool { ops.contains { if case .setSchema = $0 { true } else { false } } }
+}

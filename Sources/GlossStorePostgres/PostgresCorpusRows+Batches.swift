@@ -52,4 +52,17 @@ extension PostgresCorpusRows {
             """
         ).map(Self.revision)
     }
+
+    func revisionNumbers(of changesets: [ChangesetID]) throws -> [ChangesetID: Int] {
+        guard !changesets.isEmpty else { return [:] }
+        let wanted = changesets.map { Self.buffer($0.bytes) }
+        var found: [ChangesetID: Int] = [:]
+        for row in try connection.query(
+            "SELECT changeset, rev FROM revisions WHERE corpus = \(corpus) AND changeset = ANY(\(wanted)::bytea[])")
+        {
+            let (changeset, revision) = try row.decode((ByteBuffer, Int).self)
+            if let id = ChangesetID(bytes: Self.bytes(changeset)) { found[id] = revision }
+        }
+        return found
+    }
 }

@@ -188,6 +188,30 @@ func reconstructionGivesEveryRevision(backend: StoreBackendKind) async throws {
     #expect(try f.store.reconstruct(f.doc, at: 4).annotations == [f.per.id: relabelled])
 }
 
+/// A group commit reads the schema and the batch's duplicates once, not per changeset: what
+/// one changeset of the batch changes still holds for the next.
+@Test(arguments: StoreBackendKind.allCases)
+func aBatchSeesTheSchemaAndTheRevisionsItsOwnChangesetsMade(backend: StoreBackendKind) async throws {
+    var f = try await StoreFixture(backend: backend)
+    defer { f.dir.remove() }
+    let restrict = f.alice.changeset(base: 2, [.setSchema(Schema(spanLabels: ["PER", "LOC"]))])
+    let outside = f.bob.changeset(base: 3, [.create(f.bob.span(f.doc, 0, 2, "ORG"))])
+    let inside = f.bob.changeset(base: 3, [.create(f.bob.span(f.doc, 3, 5, "LOC"))])
+    let encoded = [restrict, outside, inside, inside, restrict].map(EncodedChangeset.init)
+    let outcomes = try f.store.append(encoded: encoded).map { try $0.get() }
+    #expect(outcomes[0] == .accepted(revision: 3))
+    guard case .invalid(let error) = outcomes[1] else {
+        Issue.record("a label the batch's own schema change forbids was accepted: \(outcomes[1])")
+        return
+    }
+    #expect(error.code == .unknownLabel)
+    #expect(outcomes[2] == .accepted(revision: 4))
+    // The same changeset again in the same batch, and one from before: each stored once.
+    #expect(outcomes[3] == .duplicate(revision: 4))
+    #expect(outcomes[4] == .duplicate(revision: 3))
+    #expect(try f.store.headRevision() == 4)
+}
+
 @Test(arguments: StoreBackendKind.allCases)
 func schemaIsStoredAndEnforced(backend: StoreBackendKind) async throws {
     var f = try await StoreFixture(backend: backend)
