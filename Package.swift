@@ -161,6 +161,8 @@ let package = Package(
             name: "GlossSyncBench",
             dependencies: [
                 "GlossModel", "GlossStore", "GlossStoreSQLite", "GlossWire", "GlossServer", "GlossClient", "GlossBenchCorpus",
+                // PostgreSQL beside SQLite in the same run: the corpus backend, loaded through the store API.
+                "GlossStorePostgres",
                 // git in the same run: the same history as brat files, through the project's exporter.
                 "GlossFormats",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -171,11 +171,24 @@ enum Build {
     static func build(name: String, path: String, seed: UInt64, documents: Int, annotations: Int, edits: Int) throws
         -> CorpusBuild
     {
-        let clock = ContinuousClock()
         let store = try CorpusStore.sqlite(path: path)
         guard let backend = store.backend as? SQLiteCorpusBackend, try backend.writerSynchronousLevel() == 2 else {
             throw BenchError("the store's writer does not commit with synchronous = FULL")
         }
+        return try build(name: name, store: store, seed: seed, documents: documents, annotations: annotations, edits: edits) {
+            // Merge the WAL into the file, as a server that has been running a while would have it.
+            try backend.checkpoint()
+        }
+    }
+
+    /// The same history into any store (the PostgreSQL part loads its corpus through this, so
+    /// both backends hold identical revisions); `settle` runs after the last append, before the
+    /// sizes are read.
+    static func build(
+        name: String, store: CorpusStore, seed: UInt64, documents: Int, annotations: Int, edits: Int,
+        settle: () throws -> Void
+    ) throws -> CorpusBuild {
+        let clock = ContinuousClock()
         var gen = Generator(seed: seed, documents: documents, annotations: annotations)
         var revision = 0
         var importTime = Duration.zero
@@ -210,8 +223,7 @@ enum Build {
             revision += n
             done += n
         }
-        // Merge the WAL into the file, as a server that has been running a while would have it.
-        try backend.checkpoint()
+        try settle()
         let summary = try store.storageSummary()
         log(
             "  \(name): head \(revision), import \(String(format: "%.2f", seconds(importTime))) s, edits \(String(format: "%.2f", seconds(editTime))) s")

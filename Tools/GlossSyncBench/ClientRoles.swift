@@ -21,11 +21,18 @@ func connect(port: Int, setup: Setup, user: String, limits: WireLimits = .defaul
 /// One authenticated connection per user given, in their order, made ten at a time (100 TLS
 /// handshakes at once only measure the handshake queue).
 func connectAll(port: Int, setup: Setup, users: [String]) async throws -> [ClientConnection] {
+    try await connectAll(ports: [port], setup: setup, users: users)
+}
+
+/// The same, user `i` connecting to `ports[i % ports.count]`: clients spread evenly over several
+/// nodes of one deployment (glossd nodes sharing a PostgreSQL database).
+func connectAll(ports: [Int], setup: Setup, users: [String]) async throws -> [ClientConnection] {
     var connections: [ClientConnection] = []
     for start in stride(from: 0, to: users.count, by: 10) {
         try await withThrowingTaskGroup(of: (Int, ClientConnection).self) { group in
             for i in start..<min(users.count, start + 10) {
                 let user = users[i]
+                let port = ports[i % ports.count]
                 group.addTask { (i, try await connect(port: port, setup: setup, user: user)) }
             }
             var got: [(Int, ClientConnection)] = []
@@ -327,13 +334,14 @@ enum PushRole {
         var maxRevision = 0
     }
 
-    static func run(setup: Setup, port: Int, corpus: String, clients: Int, perClient: Int, seed: UInt64) async throws
+    /// `ports`: the nodes to push to, client `i` to `ports[i % ports.count]`.
+    static func run(setup: Setup, ports: [Int], corpus: String, clients: Int, perClient: Int, seed: UInt64) async throws
         -> PushResult
     {
         let clock = ContinuousClock()
         let t0 = clock.now
         // Connect everyone first.
-        let connections = try await connectAll(port: port, setup: setup, users: (0..<clients).map(Setup.client))
+        let connections = try await connectAll(ports: ports, setup: setup, users: (0..<clients).map(Setup.client))
         let connectSeconds = seconds(clock.now - t0)
         let (head, docs) = try await documentList(connections[0], corpus: corpus)
         log("\(clients) clients connected in \(String(format: "%.2f", connectSeconds)) s; head \(head)")

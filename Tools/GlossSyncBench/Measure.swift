@@ -351,6 +351,11 @@ final class PerfSession {
         start(["record", "-g", "-q", "-o", output, "-p", "\(getpid())"], output: output)
     }
 
+    /// Every process on the machine (PostgreSQL's backends are processes of their own).
+    static func recordAll(output: String) -> PerfSession? {
+        start(["record", "-a", "-g", "-q", "-o", output], output: output)
+    }
+
     private static func start(_ arguments: [String], output: String) -> PerfSession? {
         guard available else { return nil }
         let process = Process()

@@ -53,6 +53,17 @@ struct Options {
     var scalePullReps = 20
     /// Build role: also the single-import corpus and the empty corpus the big push goes to.
     var singleImport = false
+    /// `--postgres`: the same corpus and pushes on a throwaway PostgreSQL beside SQLite.
+    var postgres = false
+    /// Rounds of (clone SQLite, clone PostgreSQL, push SQLite, push one node, push two nodes).
+    var postgresRounds = 1
+    /// Each PostgreSQL node's connection pool (glossd's `storage.pool_size` default).
+    var postgresPool = 10
+    /// Length of each pgbench run.
+    var pgbenchSeconds = 10
+    /// Extra `-c NAME=VALUE` for the throwaway PostgreSQL (diagnostics: `log_statement=all`,
+    /// `shared_preload_libraries=pg_stat_statements`).
+    var postgresSettings: [String] = []
 
     static let usage = """
         usage: gloss-sync-bench [--seed N] [--documents N] [--annotations N] [--changesets N]
@@ -63,6 +74,8 @@ struct Options {
                                 [--big-push-timeout SECONDS]
                                 [--scale | --scale-only] [--scale-sizes 100k,1m,10m] [--scale-per-document N]
                                 [--scale-history proportional|fixed] [--scale-pushes N] [--scale-pull-reps N]
+                                [--postgres | --postgres-only] [--postgres-rounds N] [--postgres-pool N]
+                                [--pgbench-seconds N] [--postgres-setting NAME=VALUE]...
         """
 }
 
@@ -224,6 +237,8 @@ struct Report: Codable {
     var memory: MemoryReport?
     /// `--scale`: the scale curve.
     var scale: ScaleReport?
+    /// `--postgres`: PostgreSQL beside SQLite, one and two nodes.
+    var postgres: PostgresReport?
     var kept: Kept?
     var targets: [Target]
     var totalSeconds: Double
@@ -399,6 +414,7 @@ struct Orchestrator {
             memory = try await MemoryPhases(options: o, setup: setup, setupPath: setupPath, dataCopy: memoryData, work: work).run()
         }
         let scale: ScaleReport? = if o.scale { try await ScaleCurve(options: o, work: work).run() } else { nil }
+        let postgres: PostgresReport? = if o.postgres { try await PostgresPart(options: o, work: work).run() } else { nil }
 
         var targets = [
             Report.Target(
@@ -422,6 +438,7 @@ struct Orchestrator {
                     name: "Gloss ÷ git: \(c.name)", target: "≤ \(fmt(bound, 1))", measured: fmt(c.ratio, 2), met: c.ratio <= bound))
         }
         targets += memory?.targets ?? []
+        targets += postgres?.targets ?? []
         if let kept {
             log("kept \(work.path): the glossd data directory as built, \(kept.dataDirectory) (corpus \(kept.corpus))"
                 + (kept.gitRepository.map { ", and git's repository as built, \($0)" } ?? ""))
@@ -439,7 +456,7 @@ struct Orchestrator {
             big: setup.big, small: setup.small, clone: clone, cloneStream: cloneStream, pullFromZeroStream: pullZeroStream,
             pulls: pulls, pullRatio: pullRatio, behindPull: behindPull, reconstruct: reconstruct, push: push,
             rawBefore: rawBefore, rawAfter: rawAfter, batchAppends: batches, inProcessCommitter: committer,
-            inProcessRouter: routed, pushSteps: steps, git: git, memory: memory, scale: scale, kept: kept, targets: targets,
+            inProcessRouter: routed, pushSteps: steps, git: git, memory: memory, scale: scale, postgres: postgres, kept: kept, targets: targets,
             totalSeconds: seconds(clock.now - runStart))
     }
 

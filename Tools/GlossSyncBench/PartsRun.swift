@@ -1,7 +1,8 @@
 import Foundation
 
-// `--memory-only` and `--scale-only`: the real glossd's memory and the scale curve without the
-// usual phases (each part builds what it needs and starts its own glossd).
+// `--memory-only`, `--scale-only` and `--postgres-only`: the real glossd's memory, the scale
+// curve and PostgreSQL beside SQLite without the usual phases (each part builds what it needs
+// and starts its own servers).
 
 struct PartsReport: Codable {
     var seed: UInt64
@@ -13,6 +14,8 @@ struct PartsReport: Codable {
     var corpora: [CorpusBuild]
     var memory: MemoryReport?
     var scale: ScaleReport?
+    /// `--postgres-only`: PostgreSQL beside SQLite, one and two nodes.
+    var postgres: PostgresReport?
     var targets: [Report.Target]
     var contention: Contention
     var totalSeconds: Double
@@ -41,10 +44,12 @@ struct PartsRun {
             memory = try await MemoryPhases(options: o, setup: built.setup, setupPath: built.path, dataCopy: copy, work: work).run()
         }
         let scale: ScaleReport? = if o.scale { try await ScaleCurve(options: o, work: work).run() } else { nil }
+        let postgres: PostgresReport? = if o.postgres { try await PostgresPart(options: o, work: work).run() } else { nil }
         if o.keep { log("kept \(work.path)") }
         return PartsReport(
             seed: o.seed, directory: work.path, filesystem: filesystemType(of: work.path), loadAverageBefore: loadBefore,
-            loadAverageAfter: loadAverage(), corpora: corpora, memory: memory, scale: scale, targets: memory?.targets ?? [],
+            loadAverageAfter: loadAverage(), corpora: corpora, memory: memory, scale: scale, postgres: postgres,
+            targets: (memory?.targets ?? []) + (postgres?.targets ?? []),
             contention: mark.end(ours: CPUTime.now().total + childrenCPU() - cpu0), totalSeconds: seconds(clock.now - start))
     }
 }

@@ -45,6 +45,7 @@ func printParts(_ r: PartsReport) {
     }
     if let m = r.memory { lines += memoryLines(m) }
     if let s = r.scale { lines += scaleLines(s) }
+    if let p = r.postgres { lines += postgresLines(p) }
     lines.append("\nwhole run: " + contention(r.contention))
     lines.append("total \(fmt(r.totalSeconds, 1)) s; load average \(r.loadAverageBefore) → \(r.loadAverageAfter)")
     FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))

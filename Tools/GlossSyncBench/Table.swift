@@ -117,6 +117,7 @@ func printTable(_ r: Report) {
     if let g = r.git { lines += gitLines(g) }
     if let m = r.memory { lines += memoryLines(m) }
     if let s = r.scale { lines += scaleLines(s) }
+    if let p = r.postgres { lines += postgresLines(p) }
     if let k = r.kept {
         section("Kept (--keep)")
         row("glossd data directory as built; corpus", "\(k.dataDirectory); \(k.corpus)")

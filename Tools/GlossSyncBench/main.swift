@@ -7,6 +7,8 @@ import Foundation
 //   .build-syncbench/release/gloss-sync-bench
 //       [--seed 42] [--clients 100] [--pushes 150] [--pull-reps 40] [--dir PARENT] [--keep]
 //       [--json-out FILE] [--profile DIR] [--git-reps 3] [--no-git] [--memory] [--scale]
+//       [--postgres | --postgres-only] [--postgres-rounds 1] [--postgres-pool 10] [--pgbench-seconds 10]
+//       [--postgres-setting NAME=VALUE]...
 //
 // The real glossd's memory and the scale curve (issue 10, points 3 and 4) run the release
 // `glossd` and `gloss` built beside this binary. SwiftPM builds only the last `--product` given,
@@ -44,9 +46,19 @@ import Foundation
 //
 // This process is the server; the clients of the clone and push phases run as children
 // (this binary with `--role`), so that peak memory and CPU time can be told apart.
+//
+// PostgreSQL beside SQLite (`--postgres` adds it after the usual phases, `--postgres-only` runs it
+// alone; issue 11): a throwaway PostgreSQL (initdb + postgres as the postgres user, on a free
+// loopback port, fsync=on, synchronous_commit=on), the same seeded corpus built into a SQLite
+// data directory and loaded into PostgreSQL through the store API (child), then in this process
+// a SQLite node and PostgreSQL nodes (GlossServer + ServerStorage.postgres, pool
+// `--postgres-pool 10`): clone from each, `--clients` × `--pushes` against the SQLite node, one
+// PostgreSQL node and two PostgreSQL nodes on the same database (clients split), `pgbench`
+// single-row durable commits before and after (`--pgbench-seconds 10`), all `--postgres-rounds 1`
+// times in turn; the figures as ratios.
 
 enum Role: String {
-    case build, clone, drain, push, git, idle, bigpush
+    case build, clone, drain, push, git, idle, bigpush, pgload
 
     nonisolated(unsafe) static var current: Role?
 }
@@ -115,11 +127,22 @@ func parse(_ args: [String]) throws -> (Role?, [String: String], Options) {
             case "fixed": o.scaleHistoryFixed = true
             case let other: throw BenchError("--scale-history: proportional or fixed, not \(other)")
             }
+        case "--postgres": o.postgres = true
+        case "--postgres-only":
+            o.postgres = true
+            o.usualPhases = false
+        case "--postgres-rounds": o.postgresRounds = max(1, try int())
+        case "--postgres-pool": o.postgresPool = max(1, try int())
+        case "--pgbench-seconds": o.pgbenchSeconds = max(1, try int())
+        case "--postgres-setting":
+            let v = try value()
+            guard v.contains("="), !v.hasPrefix("=") else { throw BenchError("--postgres-setting: NAME=VALUE, not \(v)") }
+            o.postgresSettings.append(v)
         case "--scale-pushes": o.scalePushes = max(1, try int())
         case "--scale-pull-reps": o.scalePullReps = max(1, try int())
         // Child roles only.
         case "--single-import": o.singleImport = true
-        case "--setup", "--port", "--corpus", "--into", "--request", "--work", "--connections":
+        case "--setup", "--port", "--corpus", "--into", "--request", "--work", "--connections", "--url", "--node-data":
             let key = args[i]
             values[key] = try value()
         case "-h", "--help":
@@ -133,6 +156,13 @@ func parse(_ args: [String]) throws -> (Role?, [String: String], Options) {
         throw BenchError("need at least one document and 60 annotations per document")
     }
     return (role, values, o)
+}
+
+/// "7001" or "7001,7002": the nodes a push child spreads its clients over.
+func ports(_ text: String) throws -> [Int] {
+    let ports = text.split(separator: ",").compactMap { Int($0) }
+    guard !ports.isEmpty, ports.count == text.split(separator: ",").count else { throw BenchError("--port: not ports: \(text)") }
+    return ports
 }
 
 /// "100k", "1m", "10m", "250000", "1_000_000".
@@ -188,12 +218,25 @@ func main() async throws {
         let setup = try Setup.load(try need("--setup"))
         try emit(
             try await PushRole.run(
-                setup: setup, port: Int(try need("--port"))!, corpus: try need("--corpus"), clients: options.clients,
+                setup: setup, ports: try ports(try need("--port")), corpus: try need("--corpus"), clients: options.clients,
                 perClient: options.pushes, seed: options.seed))
     case .idle:
         let setup = try Setup.load(try need("--setup"))
         guard let count = Int(try need("--connections")) else { throw BenchError("--connections: not a count") }
         try emit(try await IdleRole.run(setup: setup, port: Int(try need("--port"))!, count: count))
+    case .pgload:
+        // Blocking store calls on PostgreSQL: on a thread of their own, off the cooperative pool.
+        let o = options
+        let url = try need("--url")
+        let nodeData = try need("--node-data")
+        let setupPath = try need("--setup")
+        let setup = try await onOwnThread {
+            try PostgresLoad.run(
+                url: url, nodeData: nodeData, seed: o.seed, documents: o.documents, annotations: o.annotations,
+                changesets: o.changesets, smallDocuments: o.smallDocuments, smallAnnotations: o.smallAnnotations,
+                clients: o.clients)
+        }
+        try JSONEncoder().encode(setup).write(to: URL(fileURLWithPath: setupPath))
     case .bigpush:
         let setup = try Setup.load(try need("--setup"))
         try emit(
