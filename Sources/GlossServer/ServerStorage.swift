@@ -20,13 +20,13 @@ public final class ServerStorage: Sendable {
     /// Every node's new revisions, when other nodes may commit to the same storage.
     public let announcer: (any RevisionAnnouncer)?
     /// The database, when it is PostgreSQL.
-    public let database: PostgresDatabase?
+    public let database: PostgresConnectionPool?
     /// Where things are kept, for logs and errors.
     public var description: String { corpora.storage.description }
 
     init(
         corpora: CorpusRegistry, accounts: AccountStore, sharedIdentity: (any ServerIdentityStore)?,
-        announcer: (any RevisionAnnouncer)?, database: PostgresDatabase?
+        announcer: (any RevisionAnnouncer)?, database: PostgresConnectionPool?
     ) {
         self.corpora = corpora
         self.accounts = accounts
@@ -51,7 +51,7 @@ public final class ServerStorage: Sendable {
     public static func postgres(
         _ configuration: PostgresStorageConfiguration, executor: StorageExecutor = .shared, logger: Logger
     ) throws -> ServerStorage {
-        let database = PostgresDatabase(configuration: configuration, logger: logger)
+        let database = PostgresConnectionPool(configuration: configuration, logger: logger)
         database.start()
         do {
             let catalog = try PostgresServerCatalog(database: database)

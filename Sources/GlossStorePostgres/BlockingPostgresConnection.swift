@@ -6,8 +6,8 @@ import Synchronization
 /// A pooled PostgreSQL connection lent to a thread that may block: each call sends one
 /// statement and waits for its whole result.
 ///
-/// Valid only inside the ``PostgresDatabase/withConnection(_:)`` or
-/// ``PostgresDatabase/transaction(isolation:readOnly:_:)`` body it was given to; never keep it.
+/// Valid only inside the ``PostgresConnectionPool/withConnection(_:)`` or
+/// ``PostgresConnectionPool/transaction(isolation:readOnly:_:)`` body it was given to; never keep it.
 /// Failures are ``PostgresStorageError``s (a unique key broken: ``PostgresStorageError/Code/uniqueViolation``;
 /// the connection lost: ``PostgresStorageError/Code/unavailable``).
 public final class BlockingPostgresConnection {

@@ -18,7 +18,7 @@ import PostgresNIO
 /// pass through unchanged.
 public final class PostgresCorpusBackend: AuditableCorpusBackend {
     /// The shared database.
-    public let database: PostgresDatabase
+    public let database: PostgresConnectionPool
     /// The corpus's name, unique in the database.
     public let corpus: String
     /// The corpus's small integer in every table's `corpus` column (`corpora_storage.key`).
@@ -26,7 +26,7 @@ public final class PostgresCorpusBackend: AuditableCorpusBackend {
 
     /// Opens the rows of `corpus`, creating the tables (migrations) and the corpus's key on first
     /// use. `database` must be started. Blocking.
-    public init(database: PostgresDatabase, corpus: String) throws {
+    public init(database: PostgresConnectionPool, corpus: String) throws {
         self.database = database
         self.corpus = corpus
         try Self.prepareTables(in: database)
@@ -42,15 +42,15 @@ public final class PostgresCorpusBackend: AuditableCorpusBackend {
         }
     }
 
-    /// Creates or upgrades the corpus tables (``PostgresDatabase/migrate(component:_:)``); opening
+    /// Creates or upgrades the corpus tables (``PostgresConnectionPool/migrate(component:_:)``); opening
     /// a backend does it too. Throws ``PostgresStorageError/Code/newerSchema`` when a newer
     /// glossd wrote the database.
-    public static func prepareTables(in database: PostgresDatabase) throws {
+    public static func prepareTables(in database: PostgresConnectionPool) throws {
         try database.migrate(component: PostgresCorpusSchema.component, PostgresCorpusSchema.migrations)
     }
 
     /// The names of the corpora with rows in `database` (created by opening a backend).
-    public static func corpora(in database: PostgresDatabase) throws -> [String] {
+    public static func corpora(in database: PostgresConnectionPool) throws -> [String] {
         try database.withConnection { connection in
             try connection.query(#"SELECT name FROM corpora_storage ORDER BY name COLLATE "C""#).map { try $0.decode(String.self) }
         }
@@ -58,11 +58,11 @@ public final class PostgresCorpusBackend: AuditableCorpusBackend {
 
     /// Deletes every row of `corpus` and its key, in one transaction under its write lock, so no
     /// append on another node interleaves. Nothing happens for an unknown name.
-    public static func removeCorpus(_ corpus: String, in database: PostgresDatabase) throws {
+    public static func removeCorpus(_ corpus: String, in database: PostgresConnectionPool) throws {
         try database.transaction { connection in
             let rows = try connection.query("SELECT key FROM corpora_storage WHERE name = \(corpus)")
             guard let key = try rows.first?.decode(Int32.self) else { return }
-            try connection.execute("SELECT pg_advisory_xact_lock(\(PostgresDatabase.LockClass.corpusWrites), \(key))")
+            try connection.execute("SELECT pg_advisory_xact_lock(\(PostgresConnectionPool.LockClass.corpusWrites), \(key))")
             for table in PostgresCorpusSchema.corpusTables {
                 try connection.execute("DELETE FROM \(unescaped: table) WHERE corpus = \(key)")
             }
@@ -79,7 +79,7 @@ public final class PostgresCorpusBackend: AuditableCorpusBackend {
     public func write<T>(_ body: (any CorpusWriter) throws -> T) throws -> T {
         try database.transaction { connection in
             // Held to the commit: the body may read the head and write head + 1 on any node.
-            try connection.execute("SELECT pg_advisory_xact_lock(\(PostgresDatabase.LockClass.corpusWrites), \(corpusKey))")
+            try connection.execute("SELECT pg_advisory_xact_lock(\(PostgresConnectionPool.LockClass.corpusWrites), \(corpusKey))")
             return try body(PostgresCorpusRows(connection: connection, corpus: corpusKey, name: corpus))
         }
     }

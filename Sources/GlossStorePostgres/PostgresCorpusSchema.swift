@@ -9,7 +9,7 @@
 /// as SQLite's, whatever the database's locale. Stored blobs are `bytea` with `STORAGE
 /// EXTERNAL`: they are deflated already, and PostgreSQL need not try to compress them again.
 enum PostgresCorpusSchema {
-    /// The name under which ``PostgresDatabase/migrate(component:_:)`` records these tables.
+    /// The name under which ``PostgresConnectionPool/migrate(component:_:)`` records these tables.
     static let component = "corpus"
 
     static let migrations: [PostgresMigration] = [

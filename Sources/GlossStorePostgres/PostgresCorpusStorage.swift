@@ -2,11 +2,11 @@ import GlossStore
 
 /// Every corpus of a deployment in one PostgreSQL database, which several glossd nodes share.
 public struct PostgresCorpusStorage: CorpusStorage {
-    public let database: PostgresDatabase
+    public let database: PostgresConnectionPool
 
     /// Creates or upgrades the corpus tables and the trigger that announces new revisions
     /// (``PostgresRevisionAnnouncer``). `database` must be started. Blocking.
-    public init(database: PostgresDatabase) throws {
+    public init(database: PostgresConnectionPool) throws {
         self.database = database
         try PostgresCorpusBackend.prepareTables(in: database)
         try PostgresRevisionAnnouncer.prepare(database)

@@ -1,7 +1,7 @@
 import PostgresNIO
 
 /// One step of a component's schema, applied once per database by
-/// ``PostgresDatabase/migrate(component:_:)`` in a transaction of its own.
+/// ``PostgresConnectionPool/migrate(component:_:)`` in a transaction of its own.
 public struct PostgresMigration: Sendable {
     /// Steps apply in ascending version order; a database records the versions it has.
     public var version: Int

@@ -15,19 +15,19 @@ public struct PostgresRevisionAnnouncer: RevisionAnnouncer {
     public static let channel = "gloss_revisions"
     static let component = "revision-announcements"
 
-    public let database: PostgresDatabase
+    public let database: PostgresConnectionPool
     private let logger: Logger
     /// The pause before listening again after losing the connection.
     private let retryDelay: Duration
 
-    public init(database: PostgresDatabase, logger: Logger, retryDelay: Duration = .seconds(1)) {
+    public init(database: PostgresConnectionPool, logger: Logger, retryDelay: Duration = .seconds(1)) {
         self.database = database
         self.logger = logger
         self.retryDelay = retryDelay
     }
 
     /// Installs the trigger (a versioned migration; after the corpus tables). Blocking.
-    public static func prepare(_ database: PostgresDatabase) throws {
+    public static func prepare(_ database: PostgresConnectionPool) throws {
         try database.migrate(
             component: component,
             [

@@ -15,7 +15,7 @@ import PostgresNIO
 /// Calls block their thread on the database: run them on threads that may block.
 public final class PostgresServerCatalog: ServerCatalog, ServerIdentityStore {
     /// The shared database.
-    public let database: PostgresDatabase
+    public let database: PostgresConnectionPool
 
     /// The database's address, without secrets.
     public var location: String { database.configuration.url }
@@ -25,7 +25,7 @@ public final class PostgresServerCatalog: ServerCatalog, ServerIdentityStore {
     ///
     /// - Throws: ``CatalogError`` `unsupportedFormat` when a newer glossd wrote the tables,
     ///   `backend` when the database cannot be reached or refuses.
-    public init(database: PostgresDatabase) throws {
+    public init(database: PostgresConnectionPool) throws {
         self.database = database
         try translatingErrors(subject: nil) {
             try database.migrate(component: PostgresServerCatalogSchema.component, PostgresServerCatalogSchema.migrations)

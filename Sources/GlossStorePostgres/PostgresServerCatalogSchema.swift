@@ -10,7 +10,7 @@
 ///   `grants` in the transaction of the change, whoever makes it (a glossd node, `psql`):
 ///   the row's lock orders the bumps, so every committed change gets a higher number.
 enum PostgresServerCatalogSchema {
-    /// The name under which ``PostgresDatabase/migrate(component:_:)`` records these tables.
+    /// The name under which ``PostgresConnectionPool/migrate(component:_:)`` records these tables.
     static let component = "catalog"
 
     static let migrations: [PostgresMigration] = [

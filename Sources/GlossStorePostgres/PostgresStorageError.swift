@@ -4,7 +4,7 @@ import PostgresNIO
 /// A failure of the PostgreSQL storage: the database cannot be reached, refused a statement,
 /// holds a schema newer than this build, or the storage URL is wrong.
 ///
-/// Errors that a body passed to ``PostgresDatabase/transaction(isolation:readOnly:_:)`` throws
+/// Errors that a body passed to ``PostgresConnectionPool/transaction(isolation:readOnly:_:)`` throws
 /// itself pass through unchanged; only PostgreSQL's own failures become this type.
 public struct PostgresStorageError: ContextualError, Hashable, Sendable {
     public typealias Code = ErrorCode<PostgresStorageError>
@@ -42,7 +42,7 @@ extension ErrorCode where Domain == PostgresStorageError {
     public static let newerSchema = Self(rawValue: "newer-schema")
     /// The storage URL is malformed, or carries something it must not (a password).
     public static let invalidURL = Self(rawValue: "invalid-url")
-    /// ``PostgresDatabase/shutdown()`` was called, or ``PostgresDatabase/start()`` never was.
+    /// ``PostgresConnectionPool/shutdown()`` was called, or ``PostgresConnectionPool/start()`` never was.
     public static let notRunning = Self(rawValue: "not-running")
 }
 

@@ -27,9 +27,9 @@ final class CatalogFixture: Sendable {
     private let directory: TemporaryDirectory?
     /// The PostgreSQL database's URL.
     private let postgres: String?
-    private let databases = Mutex<[GlossStorePostgres.PostgresDatabase]>([])
+    private let databases = Mutex<[PostgresConnectionPool]>([])
 
-    private init(kind: CatalogKind, directory: TemporaryDirectory?, postgres: String?, first: GlossStorePostgres.PostgresDatabase?) throws {
+    private init(kind: CatalogKind, directory: TemporaryDirectory?, postgres: String?, first: PostgresConnectionPool?) throws {
         self.kind = kind
         self.directory = directory
         self.postgres = postgres
@@ -62,9 +62,9 @@ final class CatalogFixture: Sendable {
         }
     }
 
-    private static func startDatabase(_ url: String) throws -> GlossStorePostgres.PostgresDatabase {
+    private static func startDatabase(_ url: String) throws -> PostgresConnectionPool {
         let configuration = try PostgresStorageConfiguration(url: url, poolSize: 4)
-        let database = GlossStorePostgres.PostgresDatabase(configuration: configuration, logger: Logger(label: "catalog-test") { _ in SwiftLogNoOpLogHandler() })
+        let database = PostgresConnectionPool(configuration: configuration, logger: Logger(label: "catalog-test") { _ in SwiftLogNoOpLogHandler() })
         database.start()
         return database
     }

@@ -9,14 +9,14 @@ import Testing
 
 /// What only the PostgreSQL backend promises beyond the seam's contract (which
 /// `CorpusBackendContractTests` checks on it too): several glossd nodes, each with its own pool
-/// (its own ``PostgresDatabase``), share one database and still append to a corpus one at a
+/// (its own ``PostgresConnectionPool``), share one database and still append to a corpus one at a
 /// time, once per changeset; blobs survive byte for byte; a newer schema is refused.
 @Suite(.hangGuard, .timeLimit(.minutes(10)))
 struct PostgresBackendTests {
     /// Two "nodes" on a fresh database: two pools, each with a backend on the same corpus.
     struct TwoNodes {
-        let first: PostgresDatabase
-        let second: PostgresDatabase
+        let first: PostgresConnectionPool
+        let second: PostgresConnectionPool
         let a: CorpusStore
         let b: CorpusStore
 
@@ -226,7 +226,7 @@ struct PostgresBackendTests {
         var configuration = try PostgresStorageConfiguration(url: "postgres://gloss@127.0.0.1:\(port)/none?sslmode=disable")
         configuration.leaseTimeout = .seconds(2)
         configuration.connectTimeout = .seconds(1)
-        let database = PostgresDatabase(configuration: configuration, logger: PostgresTestStores.quiet)
+        let database = PostgresConnectionPool(configuration: configuration, logger: PostgresTestStores.quiet)
         database.start()
         defer { database.shutdown() }
         let started = ContinuousClock.now

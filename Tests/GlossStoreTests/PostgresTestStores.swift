@@ -10,9 +10,9 @@ import Logging
 final class PostgresTestStores: Sendable {
     let server: TestPostgres
     let url: String
-    let database: PostgresDatabase
+    let database: PostgresConnectionPool
 
-    private init(server: TestPostgres, url: String, database: PostgresDatabase) {
+    private init(server: TestPostgres, url: String, database: PostgresConnectionPool) {
         self.server = server
         self.url = url
         self.database = database
@@ -27,9 +27,9 @@ final class PostgresTestStores: Sendable {
         return PostgresTestStores(server: server, url: url, database: database)
     }
 
-    /// A started ``PostgresDatabase`` on `url`: another "node" when called twice.
-    static func startedDatabase(url: String, poolSize: Int = 10) throws -> PostgresDatabase {
-        let database = PostgresDatabase(
+    /// A started ``PostgresConnectionPool`` on `url`: another "node" when called twice.
+    static func startedDatabase(url: String, poolSize: Int = 10) throws -> PostgresConnectionPool {
+        let database = PostgresConnectionPool(
             configuration: try PostgresStorageConfiguration(url: url, poolSize: poolSize), logger: quiet)
         database.start()
         return database

@@ -97,7 +97,7 @@ struct PostgresReport: Codable {
     /// Where a push's time goes: the store alone, in process, on each backend (after the
     /// pushes, nodes idle), and one statement's round trip through the storage API.
     var storeOnly: [String: [BatchAppend]]
-    /// `SELECT 1` through `PostgresDatabase.withConnection` on a storage thread: median, p99 (ms).
+    /// `SELECT 1` through `PostgresConnectionPool.withConnection` on a storage thread: median, p99 (ms).
     var statementRoundTripMs: Latency?
     var ratios: Ratios
     var targets: [Report.Target]

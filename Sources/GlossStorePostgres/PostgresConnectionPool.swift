@@ -3,22 +3,13 @@ import NIOPosix
 import PostgresNIO
 import Synchronization
 
-/// How a transaction sees other transactions' commits.
-public enum PostgresIsolation: String, Sendable {
-    /// Each statement sees what was committed when it began (PostgreSQL's default): for
-    /// writes serialised by a lock.
-    case readCommitted = "READ COMMITTED"
-    /// Every statement sees the snapshot taken at the first: for reads of one committed state.
-    case repeatableRead = "REPEATABLE READ"
-}
-
 /// One PostgreSQL database shared by every glossd node: a pool of connections (postgres-nio's
 /// `PostgresClient`) and a blocking API over it for the storage code, which runs on threads
 /// that may block (the storage thread pool), never on an event loop or the cooperative pool.
 ///
 /// ``start()`` it once, ``shutdown()`` it once; calls before or after throw
 /// ``PostgresStorageError/Code/notRunning``.
-public final class PostgresDatabase: Sendable {
+public final class PostgresConnectionPool: Sendable {
     /// Where it is and how to reach it.
     public let configuration: PostgresStorageConfiguration
     /// The pool, for async users (LISTEN/NOTIFY). Runs once ``start()`` was called.
@@ -101,7 +92,7 @@ public final class PostgresDatabase: Sendable {
         // Blocking an event loop would stall every connection it serves, this one's included.
         precondition(
             MultiThreadedEventLoopGroup.currentEventLoop == nil,
-            "PostgresDatabase blocks its caller: call it from a storage thread, not on an event loop")
+            "PostgresConnectionPool blocks its caller: call it from a storage thread, not on an event loop")
         try requireRunning()
         // The pool learns of a connection's end a moment after it happens: a connection that
         // just dropped can come back from it once or twice. Give those back and lease again.
