@@ -20,8 +20,10 @@ public final class StorageExecutor: Sendable {
     public let threads: Int
 
     /// The executor tests and tools share when they do not configure one: started once, for the
-    /// whole process, so that no test leaks threads of its own.
-    public static let shared = StorageExecutor(threads: 8)
+    /// whole process, so that no test leaks threads of its own. Many servers share it there (a
+    /// test process runs dozens at once), each committer's drain holding a thread while its
+    /// pushes keep coming: idle threads cost nothing, a starved health check fails its probe.
+    public static let shared = StorageExecutor(threads: 64)
 
     /// Starts `threads` threads (at least 2).
     public init(threads: Int) {

@@ -126,15 +126,6 @@ struct ClientSyncTests {
         }
     }
 
-    /// Polls `condition` until it holds or `timeout` passes.
-    static func eventually(_ timeout: Duration = .seconds(5), _ condition: () throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try condition() { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return try condition()
-    }
 
     // MARK: 1. Three annotators, offline edits, syncs in different orders
 
@@ -524,7 +515,7 @@ struct ClientSyncTests {
                 }
             }
         }
-        #expect(try await Self.eventually { received.withLock { $0.confirmedHead != nil } }, "no subscription confirmation")
+        #expect(try await eventually { received.withLock { $0.confirmedHead != nil } }, "no subscription confirmation")
         #expect(received.withLock { $0.confirmedHead } == 1)
 
         let each = 5
@@ -543,7 +534,7 @@ struct ClientSyncTests {
             }
             try await group.waitForAll()
         }
-        #expect(try await Self.eventually { received.withLock { $0.notes.count >= 2 * each } }, "notifications missing")
+        #expect(try await eventually { received.withLock { $0.notes.count >= 2 * each } }, "notifications missing")
         // Give a stray duplicate the chance to show up.
         try await Task.sleep(for: .milliseconds(200))
 
@@ -566,10 +557,10 @@ struct ClientSyncTests {
         #expect(server.server.router.broadcaster.subscriberCount == 1)
         await watcher.cancel(id)
         #expect(
-            try await Self.eventually { server.server.router.broadcaster.subscriberCount == 0 },
+            try await eventually { server.server.router.broadcaster.subscriberCount == 0 },
             "the server kept the subscription after CANCEL")
         #expect(
-            try await Self.eventually(.seconds(2)) { received.withLock { $0.ended } },
+            try await eventually { received.withLock { $0.ended } },
             "no final response to CANCEL: the subscription never ended on the client")
         #expect(received.withLock { $0.failure } == nil)
         reader.cancel()

@@ -111,7 +111,7 @@ struct ObservabilityEndpointTests {
         }
         #expect(failed.value("glossd_connections_open") == 0)
         // The server forgets the connection a moment after counting it closed.
-        for _ in 0..<100 where fixture.server.connectionCount > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        _ = try await eventually { fixture.server.connectionCount == 0 }
 
         let first = try await fixture.connect()
         // Over the limit: refused with server-busy.
@@ -264,9 +264,7 @@ final class ObservedServer: Sendable {
             health: { await server.healthStatus() },
             beforeScrape: { await metrics.refreshStoreGauges(corpora: server.router.corpora) })
         let tasks = [Task { try await server.run() }, Task { try await endpoint.run() }]
-        for _ in 0..<500 where server.localAddress == nil || endpoint.localAddress == nil {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        _ = try await eventually { server.localAddress != nil && endpoint.localAddress != nil }
         guard let port = server.localAddress?.port, let metricsPort = endpoint.localAddress?.port else {
             throw ClientError(.connectionFailed, "server did not start")
         }
@@ -373,10 +371,7 @@ enum HTTPProbe {
     }
 
     static func waitForPort(_ endpoint: MetricsServer) async throws -> Int {
-        for _ in 0..<500 {
-            if let port = endpoint.localAddress?.port { return port }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        if try await eventually({ endpoint.localAddress?.port != nil }), let port = endpoint.localAddress?.port { return port }
         throw ClientError(.connectionFailed, "the metrics endpoint did not start")
     }
 

@@ -44,7 +44,7 @@ final class TestServer: Sendable {
             corpora: try CorpusRegistry(directory: directory.url), logger: logger,
             clientAuthentication: clientAuthentication, budgets: ClientBudgets(limits: budgets))
         let task = Task { try await server.run() }
-        for _ in 0..<500 where server.localAddress == nil { try await Task.sleep(for: .milliseconds(10)) }
+        _ = try await eventually { server.localAddress != nil }
         guard let port = server.localAddress?.port else { throw ClientError(.connectionFailed, "server did not start") }
         return TestServer(
             server: server, accounts: accounts, fingerprint: identity.fingerprint, adminToken: token, port: port,

@@ -23,7 +23,10 @@ final class PostgresTestStores: Sendable {
     private static let sharedStores = Task {
         let server = try await TestPostgres.shared()
         let url = try await server.freshDatabase()
-        let database = try startedDatabase(url: url)
+        // Sized for every test body that may run at once (TestBodyExecutor), each holding up to
+        // two connections (a read open while a write commits): a smaller pool could leave every
+        // test holding one connection and waiting for its second.
+        let database = try startedDatabase(url: url, poolSize: 80)
         return PostgresTestStores(server: server, url: url, database: database)
     }
 

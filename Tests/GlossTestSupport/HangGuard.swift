@@ -10,6 +10,8 @@ import Testing
 ///   reach it (a lock, a continuation never resumed). It then ends the whole run, naming
 ///   itself: every other result is lost, but CI fails at once with the culprit instead of
 ///   timing out with nothing named.
+/// - Each test's body runs on ``TestBodyExecutor``'s threads, not the cooperative pool, so that
+///   a body blocking on the store holds up no other test's server.
 /// - The run's standard output is flushed every second. Swift Testing reports through C's
 ///   `stdout`, which a pipe (CI's log) buffers by the 4 KB: were the run killed, the last
 ///   results, the hang's own report among them, would never reach the log.
@@ -37,7 +39,7 @@ public struct HangGuard: SuiteTrait, TestTrait, TestScoping {
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + Self.endAfterSeconds, execute: stuck)
         defer { stuck.cancel() }
-        try await function()
+        try await withTaskExecutorPreference(TestBodyExecutor.shared) { try await function() }
     }
 
     /// Seconds after its start at which a test ends the run: the limit plus the grace, or

@@ -124,7 +124,11 @@ public final class TestPostgres: Sendable {
                 let port = try freeLoopbackPort()
                 let server = Process()
                 (server.executableURL, server.arguments) = command(
-                    binaries, "postgres", ["-D", data, "-k", directory.url.path, "-p", "\(port)", "-c", "listen_addresses=127.0.0.1"])
+                    binaries, "postgres", [
+                        "-D", data, "-k", directory.url.path, "-p", "\(port)", "-c", "listen_addresses=127.0.0.1",
+                        // Tests run dozens at once, each node a pool of its own.
+                        "-c", "max_connections=400",
+                    ])
                 server.currentDirectoryURL = directory.url
                 server.standardInput = FileHandle.nullDevice
                 server.standardOutput = FileHandle.nullDevice

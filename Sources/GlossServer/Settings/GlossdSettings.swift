@@ -136,9 +136,10 @@ public struct GlossdSettings: Sendable {
     /// The environment variable that may hold the database password.
     public static let passwordVariable = "GLOSSD_STORAGE_PASSWORD"
 
-    /// Threads for blocking store calls: one per database connection, and a few more for
-    /// SQLite's readers and the committers' drains.
-    public var storageThreads: Int { max(8, integer("storage.pool_size") + 4) }
+    /// Threads for blocking store calls: one per database connection, and more for the
+    /// committers' drains (each holds one while a corpus's pushes keep coming) and SQLite's
+    /// readers, so that reads, logins and health checks never queue behind busy corpora.
+    public var storageThreads: Int { max(16, integer("storage.pool_size") + 8) }
 
     /// The server configuration these settings describe (the data directory must be set).
     public func serverConfiguration() throws(SettingsError) -> ServerConfiguration {
