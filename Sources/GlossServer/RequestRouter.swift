@@ -425,7 +425,7 @@ public struct RequestRouter: Sendable {
     /// Nothing was acknowledged: the client retries, here or on another node.
     static func storageUnavailable(_ reason: String) -> WireError {
         WireError(
-            .storageUnavailable, "the server cannot reach its database (\(reason)); nothing was committed",
+            .storageUnavailable, "the server cannot reach its database (\(reason)); your change was not acknowledged: retry (a retry never applies it twice)",
             retryAfterMilliseconds: 1000)
     }
 

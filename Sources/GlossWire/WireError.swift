@@ -38,7 +38,8 @@ extension ErrorCode where Domain == WireError {
     public static let tooManyRequests = Self(rawValue: "too-many-requests")
     public static let serverBusy = Self(rawValue: "server-busy")
     public static let shuttingDown = Self(rawValue: "shutting-down")
-    /// The server cannot reach its database just now; nothing was committed.
+    /// The server cannot reach its database just now; nothing was acknowledged (a push retried
+    /// after it is applied once, by its changeset id).
     public static let storageUnavailable = Self(rawValue: "storage-unavailable")
     public static let timeout = Self(rawValue: "timeout")
     public static let cancelled = Self(rawValue: "cancelled")
