@@ -23,10 +23,11 @@ final class PostgresTestStores: Sendable {
     private static let sharedStores = Task {
         let server = try await TestPostgres.shared()
         let url = try await server.freshDatabase()
-        // Sized for every test body that may run at once (TestBodyExecutor), each holding up to
-        // two connections (a read open while a write commits): a smaller pool could leave every
-        // test holding one connection and waiting for its second.
-        let database = try startedDatabase(url: url, poolSize: 80)
+        // Sized for every test body that may run at once (TestBodyExecutor's four), each holding
+        // up to two connections (a read open while a write commits), with room to spare; not
+        // more: every connection is a descriptor of the test process, and past a thousand of
+        // them Foundation's Process.run crashes while it lists them for the child.
+        let database = try startedDatabase(url: url, poolSize: 16)
         return PostgresTestStores(server: server, url: url, database: database)
     }
 
