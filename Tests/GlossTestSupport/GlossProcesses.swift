@@ -94,13 +94,13 @@ public enum GlossProcesses {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        let stdin = Pipe()
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+        let stdin = input.map { _ in Pipe() }
+        process.standardInput = stdin ?? FileHandle.nullDevice
         try GlossProcesses.launch(process)
         // A stuck child is killed, which ends its output and fails the test by name.
         let watchdog = ChildWatchdog(process, limit: ChildLimits.command)
         defer { watchdog.cancel() }
-        if let input {
+        if let input, let stdin {
             stdin.fileHandleForWriting.write(Data(input.utf8))
             try stdin.fileHandleForWriting.close()
         }
@@ -115,6 +115,10 @@ public enum GlossProcesses {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         done.wait()
+        // Now, not whenever Foundation lets the process and its pipes go: a suite runs
+        // thousands of children, and past a thousand open descriptors Process.run crashes.
+        try? out.fileHandleForReading.close()
+        try? err.fileHandleForReading.close()
         let result = Result(
             status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
             err: String(decoding: errData.value, as: UTF8.self))
