@@ -93,7 +93,7 @@ enum RawClient {
     /// then sends `bytes`; returns everything the server sent, until it closes (or `timeout`).
     /// The protocol wants a client to await the auth response before any other request.
     static func exchange(
-        port: Int, opening: [UInt8], then bytes: [UInt8], timeout: Duration = .seconds(20)
+        port: Int, opening: [UInt8], then bytes: [UInt8], timeout: Duration = .seconds(90)
     ) async throws -> [UInt8] {
         try await exchange(port: port, opening + bytes, timeout: timeout, splitAt: opening.count) { messages in
             // Done at the first ERROR, or at the answer to the request after auth.
@@ -105,7 +105,7 @@ enum RawClient {
     /// The server closes after a connection error, so the timeout only bounds a failing test;
     /// it is long because the first CI run builds and runs every suite at once.
     static func exchange(
-        port: Int, _ bytes: [UInt8], timeout: Duration = .seconds(20), splitAt: Int? = nil,
+        port: Int, _ bytes: [UInt8], timeout: Duration = .seconds(90), splitAt: Int? = nil,
         until done: (@Sendable ([WireMessage]) -> Bool)? = nil
     ) async throws -> [UInt8] {
         var tls = TLSConfiguration.makeClientConfiguration()
