@@ -47,11 +47,12 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let report: IntegrityReport
-        if try data.settings().string("storage.url") == nil {
+        let settings = try data.settings()
+        if settings.string("storage.url") == nil {
             // Not through the account store: a damaged server.sqlite is a finding, not a failure to start.
             report = try DataDirectory.check(data: try data.url, corpus: corpus, maxProblems: maxProblems)
         } else {
-            let storage = try data.storage()
+            let storage = try data.storage(settings)
             defer { storage.close() }
             report = try storage.check(corpus: corpus, maxProblems: maxProblems)
         }

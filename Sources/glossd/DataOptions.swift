@@ -47,8 +47,8 @@ struct DataOptions: ParsableArguments {
     /// The server's storage: its PostgreSQL database, or the SQLite files of an existing data
     /// directory. A directory without a store is refused (a mistyped `--data` would otherwise
     /// get a store the server never reads).
-    func storage() throws -> ServerStorage {
-        let settings = try settings()
+    func storage(_ resolved: GlossdSettings? = nil) throws -> ServerStorage {
+        let settings = try resolved ?? settings()
         if settings.string("storage.url") == nil { _ = try url }  // the message for a missing --data
         return try ServerStorage.open(settings: settings, creating: false, logger: Logger(label: "glossd"))
     }
