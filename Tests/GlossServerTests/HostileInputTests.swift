@@ -73,18 +73,27 @@ struct HostileInputTests {
 @Suite(.serialized, .hangGuard, .timeLimit(.minutes(10)))
 struct ServerLimitTests {
     @Test func silentClientsAreCutOffAfterTheHandshakeTimeout() async throws {
-        let server = try await TestServer.start(handshakeTimeout: .seconds(5))
+        let server = try await TestServer.start(handshakeTimeout: .seconds(10))
         defer { Task { await server.stop() } }
         // The well-behaved client finishes its handshake first, so that the timeout under test
-        // never races it.
-        let good = try await server.connect()
+        // never races it. The timeout binds it too: on a machine loaded enough that its TLS
+        // handshake and AUTH outlast 10 s, it tries again, as a real client would.
+        var good: ClientConnection?
+        for attempt in 1...5 where good == nil {
+            do {
+                good = try await server.connect()
+            } catch let error as ClientError where error.server?.code == .timeout && attempt < 5 {
+                continue
+            }
+        }
+        let connected = try #require(good)
         // Preface and HELLO, then nothing: no auth ever comes. The server's own `timeout` error
         // proves its timer fired (the client's read timeout is much longer and sends nothing);
         // how long that took is not asserted, since a loaded machine stretches it.
-        let reply = try await RawClient.exchange(port: server.port, Preface.bytes + RawClient.hello, timeout: .seconds(60))
+        let reply = try await RawClient.exchange(port: server.port, Preface.bytes + RawClient.hello, timeout: .seconds(120))
         let errors = try RawClient.messages(reply).compactMap { if case .error(0, let e) = $0 { WireError(e) } else { nil } }
         #expect(errors.map(\.code) == [.timeout])
-        _ = try await good.request(.with { $0.listCorpora = .init() })
+        _ = try await connected.request(.with { $0.listCorpora = .init() })
     }
 
     @Test func connectionsOverTheCapAreTurnedAwayWithServerBusy() async throws {
