@@ -44,3 +44,45 @@ struct DeltaVector {
     #expect(decoded.ops == DeltaVector.ops)
     #expect(DeltaCodec.encode(decoded.ops, document: decoded.document) == bytes)
 }
+
+/// `delta-running-state.hex`: one running counter for every id of a delta (references and both
+/// replicas included) and one running start for every range, as `storage-encoding.md` says.
+@Test func runningStateVectorDecodesToItsDocumentedOpsAndReencodes() throws {
+    let bytes = try DeltaVector.bytes("delta-running-state.hex")
+    let doc: DocumentID = "news/1"
+    let r1 = ReplicaID(0x0102_0304_0506_0708), r2 = ReplicaID(0x1112_1314_1516_1718)
+    let a = AnnotationID(replica: r1, counter: 7), b = AnnotationID(replica: r2, counter: 3)
+    let c = AnnotationID(replica: r1, counter: 8), d = AnnotationID(replica: r1, counter: 9)
+    var relation = Annotation.relation(c, in: doc, from: a, to: b, label: "meets", owner: "ann")
+    relation.attributes = ["certain": "yes"]
+    let expected: [Op] = [
+        .create(Annotation.span(a, in: doc, [TextRange(0, 5)], label: "PER", owner: "ann")),
+        .create(Annotation.span(b, in: doc, [TextRange(6, 9), TextRange(10, 13)], label: "PER", owner: "bob", layer: "curated")),
+        .create(relation),
+        .create(Annotation(id: d, document: doc, kind: .note, layer: "ann", owner: "ann", target: c, text: "check")),
+        .set(doc, b, .ranges, .ranges([TextRange(10, 13)])),
+        .set(doc, c, .to, .reference(a)),
+        .set(doc, c, .from, .reference(b)),
+        .set(doc, c, .attribute("certain"), .none),
+    ]
+    let decoded = try DeltaCodec.decode(bytes)
+    #expect(decoded.document == doc)
+    #expect(decoded.ops == expected)
+    #expect(DeltaCodec.encode(expected, document: doc) == bytes)
+}
+
+/// `annotation-ids.txt`: the text form of ids, computed as `storage-encoding.md` specifies,
+/// both ways.
+@Test func annotationIdVectorsMatchTheTextForm() throws {
+    let text = try String(contentsOf: DeltaVector.directory.appendingPathComponent("annotation-ids.txt"), encoding: .utf8)
+    let lines = text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    #expect(lines.count >= 10)
+    for line in lines {
+        let fields = line.split(separator: " ")
+        try #require(fields.count == 3, "\(line)")
+        let id = AnnotationID(
+            replica: ReplicaID(try #require(UInt64(fields[0], radix: 16))), counter: try #require(UInt64(fields[1])))
+        #expect(id.description == String(fields[2]), "\(line)")
+        #expect(AnnotationID(String(fields[2])) == id, "\(line)")
+    }
+}
