@@ -115,6 +115,11 @@ public protocol CorpusReader {
     func meta(_ key: String) throws -> [UInt8]?
     /// Bytes at rest, by part (for the benchmark and `glossd` metrics).
     func storageSummary() throws -> StorageSummary
+    /// A hint: the documents, and the annotations of each, that the reads to come will ask
+    /// about (a group commit's changesets, before any is checked). A backend where each read is
+    /// a round trip may load their rows, head blocks and head rows now, in a few statements,
+    /// and answer those reads from memory; every read stays exact. Does nothing by default.
+    func prefetch(_ annotations: [DocumentID: Set<AnnotationID>]) throws
 }
 
 /// Writes, inside one transaction.
@@ -243,6 +248,9 @@ extension CorpusReader {
     public func revisions(_ numbers: [Int]) throws -> [Revision] {
         try numbers.compactMap { try revision($0) }
     }
+
+    /// Nothing to gain where a read costs no round trip.
+    public func prefetch(_ annotations: [DocumentID: Set<AnnotationID>]) throws {}
 
     /// From the rows themselves, for backends without a cheaper read.
     public func liveDocumentCount() throws -> Int { try documents().filter(\.entry.isLive).count }

@@ -23,16 +23,23 @@ extension CorpusStore {
             // One read for the whole batch's duplicates, and the schema once until one sets it:
             // on a networked database each read is a round trip, paid per changeset otherwise.
             var known = try rows.revisionNumbers(of: batch.map(\.id))
+            // Small changesets are decoded once, up front, so that the backend can load what the
+            // whole batch will read in a few statements (``CorpusReader/prefetch(_:)``).
+            let decoded = batch.map { changeset -> Result<Changeset, CodecError>? in
+                guard known[changeset.id] == nil, !streams(changeset) else { return nil }
+                do throws(CodecError) { return .success(try changeset.decoded()) } catch { return .failure(error) }
+            }
+            try rows.prefetch(PrefetchedHead.wanted(by: decoded.lazy.compactMap { try? $0?.get() }.flatMap(\.ops)))
             var schema: (schema: Schema, revision: Int)?
             var results: [Result<AppendOutcome, CodecError>] = []
             results.reserveCapacity(batch.count)
-            for changeset in batch {
+            for (index, changeset) in batch.enumerated() {
                 if let existing = known[changeset.id] {
                     results.append(.success(.duplicate(revision: existing)))
                     continue
                 }
                 var streamed: StreamedAppend = .wholeNeeded
-                if changeset.opCount > streamingThreshold && changeset.corpusOpsComeFirst {
+                if streams(changeset) {
                     streamed = try appendStreamed(changeset, as: head + 1, rows: rows)
                 }
                 let result: Result<AppendOutcome, CodecError>
@@ -41,9 +48,9 @@ extension CorpusStore {
                 case .malformed(let error): result = .failure(error)
                 case .wholeNeeded:
                     let whole: Changeset
-                    do throws(CodecError) {
-                        whole = try changeset.decoded()
-                    } catch {
+                    switch decoded[index] ?? Result(catching: { () throws(CodecError) in try changeset.decoded() }) {
+                    case .success(let changeset): whole = changeset
+                    case .failure(let error):
                         results.append(.failure(error))
                         continue
                     }
@@ -61,6 +68,11 @@ extension CorpusStore {
             }
             return results
         }
+    }
+
+    /// Whether a changeset is checked and written a document at a time.
+    private func streams(_ changeset: EncodedChangeset) -> Bool {
+        changeset.opCount > streamingThreshold && changeset.corpusOpsComeFirst
     }
 
     /// How a document-at-a-time append ended.

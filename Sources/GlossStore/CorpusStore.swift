@@ -83,6 +83,7 @@ public final class CorpusStore: Sendable {
         try backend.write { rows in
             var head = try rows.headRevision()
             var known = try rows.revisionNumbers(of: batch.map(\.id))
+            try rows.prefetch(PrefetchedHead.wanted(by: batch.lazy.filter { known[$0.id] == nil }.flatMap(\.ops)))
             var schema: (schema: Schema, revision: Int)?
             var outcomes: [AppendOutcome] = []
             outcomes.reserveCapacity(batch.count)

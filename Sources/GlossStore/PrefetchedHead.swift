@@ -48,22 +48,13 @@ struct PrefetchedHead: HeadView, Sendable {
     ) throws -> PrefetchedHead {
         var head = PrefetchedHead()
         (head.schema, head.schemaRevision) = schema
-        var wanted: [DocumentID: Set<AnnotationID>] = [:]
+        let wanted = Self.wanted(by: ops)
         var deleted: [DocumentID: Set<AnnotationID>] = [:]
         var opCounts: [DocumentID: Int] = [:]
         for op in ops {
             guard let d = op.document else { continue }
             opCounts[d, default: 0] += 1
-            switch op {
-            case .create(let a): wanted[d, default: []].formUnion([a.id] + a.references)
-            case .set(_, let id, _, let value):
-                wanted[d, default: []].insert(id)
-                if case .reference(let r) = value { wanted[d, default: []].insert(r) }
-            case .delete(_, let id):
-                wanted[d, default: []].insert(id)
-                deleted[d, default: []].insert(id)
-            case .addDocument, .removeDocument, .setSchema: break
-            }
+            if case .delete(_, let id) = op { deleted[d, default: []].insert(id) }
         }
         for (d, count) in opCounts {
             guard let record = try rows.document(d) else { continue }
@@ -96,6 +87,28 @@ struct PrefetchedHead: HeadView, Sendable {
         }
         for rev in try rows.revisions(revisions.filter { $0 > base }.sorted()) { head.replicas[rev.number] = rev.replica }
         return head
+    }
+}
+
+extension PrefetchedHead {
+    /// The annotations `ops` touch or refer to, by document: what their check reads first
+    /// (before the referrers of those they delete). Documents with only document ops appear
+    /// with no annotations.
+    static func wanted(by ops: some Sequence<Op>) -> [DocumentID: Set<AnnotationID>] {
+        var wanted: [DocumentID: Set<AnnotationID>] = [:]
+        for op in ops {
+            guard let d = op.document else { continue }
+            switch op {
+            case .create(let a): wanted[d, default: []].formUnion([a.id] + a.references)
+            case .set(_, let id, _, let value):
+                wanted[d, default: []].insert(id)
+                if case .reference(let r) = value { wanted[d, default: []].insert(r) }
+            case .delete(_, let id): wanted[d, default: []].insert(id)
+            case .addDocument, .removeDocument: wanted[d, default: []].formUnion([])
+            case .setSchema: break
+            }
+        }
+        return wanted
     }
 }
 

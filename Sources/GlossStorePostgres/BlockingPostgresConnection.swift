@@ -16,14 +16,17 @@ public final class BlockingPostgresConnection {
     let logger: Logger
     /// How errors name the database: `host:port/database`.
     let location: String
+    /// Counts this lease's statements for the pool's user, if it asked.
+    let counter: PostgresStatementCounter?
 
     /// Set once a statement found the connection gone: it must not go back to the pool as is.
     let broken = Mutex(false)
 
-    init(connection: PostgresConnection, logger: Logger, location: String) {
+    init(connection: PostgresConnection, logger: Logger, location: String, counter: PostgresStatementCounter? = nil) {
         self.connection = connection
         self.logger = logger
         self.location = location
+        self.counter = counter
     }
 
     /// Before the connection goes back to the pool: one that failed for want of a connection is
@@ -45,6 +48,7 @@ public final class BlockingPostgresConnection {
             broken.withLock { $0 = true }
             throw closed()
         }
+        counter?.add()
         let outcome = Mutex<Result<[PostgresRow], any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         let finish = { @Sendable (result: Result<[PostgresRow], any Error>) in

@@ -88,7 +88,9 @@ public final class PostgresConnectionPool: Sendable {
     /// from a thread that may block. Throws ``PostgresStorageError/Code/unavailable`` when no
     /// connection comes within the configuration's `leaseTimeout` (the database down or
     /// unreachable, or every pooled connection busy).
-    public func withConnection<T>(_ body: (BlockingPostgresConnection) throws -> T) throws -> T {
+    public func withConnection<T>(counting counter: PostgresStatementCounter? = nil, _ body: (BlockingPostgresConnection) throws -> T)
+        throws -> T
+    {
         // Blocking an event loop would stall every connection it serves, this one's included.
         precondition(
             MultiThreadedEventLoopGroup.currentEventLoop == nil,
@@ -103,7 +105,8 @@ public final class PostgresConnectionPool: Sendable {
             (connection, handoff) = try lease()
             attempts += 1
         }
-        let blocking = BlockingPostgresConnection(connection: connection, logger: logger, location: configuration.location)
+        let blocking = BlockingPostgresConnection(
+            connection: connection, logger: logger, location: configuration.location, counter: counter)
         defer {
             blocking.retireIfBroken()
             handoff.release()
@@ -158,11 +161,12 @@ public final class PostgresConnectionPool: Sendable {
     /// - Parameters:
     ///   - isolation: READ COMMITTED (the default) or REPEATABLE READ (one snapshot for all reads).
     ///   - readOnly: refuse writes (lets PostgreSQL skip work for snapshot reads).
+    ///   - counter: counts the statements sent, `BEGIN` and `COMMIT` included.
     public func transaction<T>(
-        isolation: PostgresIsolation = .readCommitted, readOnly: Bool = false,
+        isolation: PostgresIsolation = .readCommitted, readOnly: Bool = false, counting counter: PostgresStatementCounter? = nil,
         _ body: (BlockingPostgresConnection) throws -> T
     ) throws -> T {
-        try withConnection { connection in
+        try withConnection(counting: counter) { connection in
             try connection.execute(
                 PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.rawValue)" + (readOnly ? " READ ONLY" : "")))
             let result: T

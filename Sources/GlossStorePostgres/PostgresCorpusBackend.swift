@@ -9,7 +9,8 @@ import PostgresNIO
 /// transaction that first takes the corpus's advisory lock (`pg_advisory_xact_lock`), so
 /// appends to a corpus run one at a time on every node, and returns once PostgreSQL has
 /// committed; a ``read(_:)`` is one REPEATABLE READ READ ONLY transaction (one snapshot);
-/// ``CorpusWriter/nested(_:)`` is a savepoint. Every reader call is one statement, one round trip.
+/// ``CorpusWriter/nested(_:)`` is a savepoint. Every reader call is one statement, one round
+/// trip; the row writes of a write transaction wait and go together (``PostgresPendingWrites``).
 ///
 /// Calls block their thread on the database: run them on the storage threads, never on an
 /// event loop or in async code. PostgreSQL's failures surface as ``PostgresStorageError``
@@ -23,6 +24,8 @@ public final class PostgresCorpusBackend: AuditableCorpusBackend {
     public let corpus: String
     /// The corpus's small integer in every table's `corpus` column (`corpora_storage.key`).
     public let corpusKey: Int32
+    /// The statements this backend's reads and writes have sent (each a round trip).
+    public let statements = PostgresStatementCounter()
 
     /// Opens the rows of `corpus`, creating the tables (migrations) and the corpus's key on first
     /// use. `database` must be started. Blocking.
@@ -71,23 +74,26 @@ public final class PostgresCorpusBackend: AuditableCorpusBackend {
     }
 
     public func read<T>(_ body: (any CorpusReader) throws -> T) throws -> T {
-        try database.transaction(isolation: .repeatableRead, readOnly: true) { connection in
+        try database.transaction(isolation: .repeatableRead, readOnly: true, counting: statements) { connection in
             try body(PostgresCorpusRows(connection: connection, corpus: corpusKey, name: corpus))
         }
     }
 
     public func write<T>(_ body: (any CorpusWriter) throws -> T) throws -> T {
-        try database.transaction { connection in
+        try database.transaction(counting: statements) { connection in
             // Held to the commit: the body may read the head and write head + 1 on any node.
             try connection.execute("SELECT pg_advisory_xact_lock(\(PostgresConnectionPool.LockClass.corpusWrites), \(corpusKey))")
-            return try body(PostgresCorpusRows(connection: connection, corpus: corpusKey, name: corpus))
+            let rows = PostgresCorpusRows(connection: connection, corpus: corpusKey, name: corpus, pending: PostgresPendingWrites())
+            let result = try body(rows)
+            try rows.settle()
+            return result
         }
     }
 
     // MARK: Audit
 
     public func audit<T>(_ body: (any CorpusAuditReader) throws -> T) throws -> T {
-        try database.transaction(isolation: .repeatableRead, readOnly: true) { connection in
+        try database.transaction(isolation: .repeatableRead, readOnly: true, counting: statements) { connection in
             try body(PostgresCorpusRows(connection: connection, corpus: corpusKey, name: corpus))
         }
     }

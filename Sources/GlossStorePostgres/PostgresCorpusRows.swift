@@ -3,33 +3,56 @@ import GlossStore
 import NIOCore
 import PostgresNIO
 
-/// Row access to one corpus inside one transaction of ``PostgresCorpusBackend``: each call is
-/// one statement (one round trip), every statement scoped to the corpus's key.
+/// Row access to one corpus inside one transaction of ``PostgresCorpusBackend``, every
+/// statement scoped to the corpus's key. A read is one statement (one round trip). In a write
+/// transaction the row writes of an append wait in ``pending`` and go in one statement when a
+/// read needs them, a write needs the database as it is, or the transaction commits.
 struct PostgresCorpusRows: CorpusWriter {
     let connection: BlockingPostgresConnection
     /// `corpora_storage.key`.
     let corpus: Int32
     /// The corpus's name, for errors.
     let name: String
+    /// Writes held back (write transactions only).
+    let pending: PostgresPendingWrites?
+
+    init(connection: BlockingPostgresConnection, corpus: Int32, name: String, pending: PostgresPendingWrites? = nil) {
+        self.connection = connection
+        self.corpus = corpus
+        self.name = name
+        self.pending = pending
+    }
+
+    /// Sends the writes held back, so that the database holds everything this transaction wrote.
+    func settle() throws {
+        guard let pending, !pending.isEmpty else { return }
+        let (documents, headRows) = (pending.documents, pending.headRows)
+        try pending.flush(corpus: corpus, connection)
+        pending.known.absorb(documents: documents, headRows: headRows)
+    }
 
     // MARK: Reads
 
     func headRevision() throws -> Int {
-        try single(Int.self, "SELECT COALESCE(MAX(rev), 0) FROM revisions WHERE corpus = \(corpus)") ?? 0
+        let stored = try single(Int.self, "SELECT COALESCE(MAX(rev), 0) FROM revisions WHERE corpus = \(corpus)") ?? 0
+        return max(stored, pending?.highestRevision ?? 0)
     }
 
     func revision(_ number: Int) throws -> Revision? {
-        try connection.query(
+        if let waiting = pending?.revisions[number] { return waiting }
+        return try connection.query(
             "SELECT \(unescaped: Self.revisionColumns) FROM revisions WHERE corpus = \(corpus) AND rev = \(number)"
         ).first.map(Self.revision)
     }
 
     func revisionNumber(of changeset: ChangesetID) throws -> Int? {
-        try single(Int.self, "SELECT rev FROM revisions WHERE corpus = \(corpus) AND changeset = \(Self.buffer(changeset.bytes))")
+        if let waiting = pending?.revisionByChangeset[changeset] { return waiting }
+        return try single(Int.self, "SELECT rev FROM revisions WHERE corpus = \(corpus) AND changeset = \(Self.buffer(changeset.bytes))")
     }
 
     func revisions(after: Int, through: Int) throws -> [Revision] {
-        try connection.query(
+        try settle()
+        return try connection.query(
             """
             SELECT \(unescaped: Self.revisionColumns) FROM revisions
             WHERE corpus = \(corpus) AND rev > \(after) AND rev <= \(through) ORDER BY rev
@@ -38,18 +61,24 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func document(_ id: DocumentID) throws -> DocumentRecord? {
-        try connection.query(
+        if let waiting = pending?.documents[id] { return waiting }
+        if let known = pending?.known.documents[id] { return known }
+        let record = try connection.query(
             "SELECT \(unescaped: Self.documentColumns) FROM documents WHERE corpus = \(corpus) AND id = \(id.rawValue)"
         ).first.map(Self.document)
+        pending?.known.documents[id] = .some(record)
+        return record
     }
 
     func documents() throws -> [DocumentRecord] {
-        try connection.query("SELECT \(unescaped: Self.documentColumns) FROM documents WHERE corpus = \(corpus) ORDER BY id")
+        try settle()
+        return try connection.query("SELECT \(unescaped: Self.documentColumns) FROM documents WHERE corpus = \(corpus) ORDER BY id")
             .map(Self.document)
     }
 
     func documents(addedAfter after: Int, through: Int) throws -> [DocumentRecord] {
-        try connection.query(
+        try settle()
+        return try connection.query(
             """
             SELECT \(unescaped: Self.documentColumns) FROM documents
             WHERE corpus = \(corpus) AND added > \(after) AND added <= \(through) ORDER BY id
@@ -58,14 +87,24 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func headBlock(document: Int64) throws -> HeadBlock? {
-        try connection.query("SELECT entries, raw_len, data FROM head_blocks WHERE corpus = \(corpus) AND doc = \(document)")
-            .first.map { row in
-                let (entries, rawLength, data) = try row.decode((Int, Int, ByteBuffer).self)
-                return HeadBlock(entries: entries, rawLength: rawLength, data: Self.bytes(data))
-            }
+        if let head = pending?.known.heads[document], head.blockKnown { return head.block }
+        let block = try connection.query(
+            "SELECT entries, raw_len, data FROM head_blocks WHERE corpus = \(corpus) AND doc = \(document)"
+        ).first.map { row in
+            let (entries, rawLength, data) = try row.decode((Int, Int, ByteBuffer).self)
+            return HeadBlock(entries: entries, rawLength: rawLength, data: Self.bytes(data))
+        }
+        if let known = pending?.known {
+            known.heads[document, default: .init()].block = block
+            known.heads[document, default: .init()].blockKnown = true
+        }
+        return block
     }
 
     func headLayout(document: Int64) throws -> (blockEntries: Int, rows: Int) {
+        if let layout = knownLayout(document: document) { return layout }
+        // Rows waiting for this document may or may not be new: the database counts them.
+        if pending?.headRows[document] != nil { try settle() }
         let row = try connection.query(
             """
             SELECT (SELECT entries FROM head_blocks WHERE corpus = \(corpus) AND doc = \(document)),
@@ -73,11 +112,29 @@ struct PostgresCorpusRows: CorpusWriter {
             """
         ).first
         let (entries, rows) = try row?.decode((Int?, Int).self) ?? (nil, 0)
+        pending?.known.heads[document, default: .init()].rowCount = rows
         return (entries ?? 0, rows)
     }
 
+    /// The layout from what this transaction knows, when it knows enough: the block, the row
+    /// count, and whether each waiting row is new.
+    private func knownLayout(document: Int64) -> (blockEntries: Int, rows: Int)? {
+        guard let pending, let head = pending.known.heads[document], head.blockKnown, var rows = head.rowCount else {
+            return nil
+        }
+        for id in (pending.headRows[document] ?? [:]).keys {
+            switch head.row(id) {
+            case .some(.some): break
+            case .some(.none): rows += 1
+            case .none: return nil
+            }
+        }
+        return (head.block?.entries ?? 0, rows)
+    }
+
     func headRow(document: Int64, id: AnnotationID) throws -> [UInt8]? {
-        try single(
+        if pending != nil { return try headRows(document: document, ids: [id])[id] }
+        return try single(
             ByteBuffer.self,
             """
             SELECT body FROM head WHERE corpus = \(corpus) AND doc = \(document)
@@ -87,16 +144,24 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func headRows(document: Int64) throws -> [(id: AnnotationID, body: [UInt8])] {
-        try connection.query(
+        if pending?.headRows[document] != nil { try settle() }
+        let rows = try connection.query(
             "SELECT replica, counter, body FROM head WHERE corpus = \(corpus) AND doc = \(document) ORDER BY replica, counter"
         ).map { row in
             let (replica, counter, body) = try row.decode((Int64, Int64, ByteBuffer).self)
-            return (Self.annotationID(replica, counter), Self.bytes(body))
+            return (id: Self.annotationID(replica, counter), body: Self.bytes(body))
         }
+        if let known = pending?.known {
+            var head = known.heads[document] ?? .init()
+            (head.rows, head.absent, head.complete, head.rowCount) = (Dictionary(rows, uniquingKeysWith: { $1 }), [], true, rows.count)
+            known.heads[document] = head
+        }
+        return rows
     }
 
     func referrers(document: Int64, target: AnnotationID) throws -> [AnnotationID] {
-        try connection.query(
+        if pending?.referrers[document]?[target] != nil { return try referrers(document: document, targets: [target])[target] ?? [] }
+        return try connection.query(
             """
             SELECT s_replica, s_counter FROM refs WHERE corpus = \(corpus) AND doc = \(document)
                 AND t_replica = \(Self.int(target.replica.rawValue)) AND t_counter = \(Self.int(target.counter))
@@ -109,7 +174,8 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func deltas(document: Int64, after: Int, through: Int) throws -> [StoredBlob] {
-        try connection.query(
+        try settle()
+        return try connection.query(
             """
             SELECT d.rev, docs.id, d.raw_len, d.data FROM deltas d LEFT JOIN documents docs ON docs.key = d.doc
             WHERE d.corpus = \(corpus) AND d.doc = \(document) AND d.rev > \(after) AND d.rev <= \(through) ORDER BY d.rev
@@ -118,7 +184,8 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func deltas(after: Int, through: Int) throws -> [StoredBlob] {
-        try connection.query(
+        try settle()
+        return try connection.query(
             """
             SELECT d.rev, docs.id, d.raw_len, d.data FROM deltas d LEFT JOIN documents docs ON docs.key = d.doc
             WHERE d.corpus = \(corpus) AND d.rev > \(after) AND d.rev <= \(through) ORDER BY d.rev, d.doc
@@ -127,7 +194,8 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func deltaDocuments(after: Int, through: Int) throws -> [(revision: Int, document: DocumentID?)] {
-        try connection.query(
+        try settle()
+        return try connection.query(
             """
             SELECT d.rev, docs.id FROM deltas d LEFT JOIN documents docs ON docs.key = d.doc
             WHERE d.corpus = \(corpus) AND d.rev > \(after) AND d.rev <= \(through) ORDER BY d.rev, d.doc
@@ -139,11 +207,13 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func liveDocumentCount() throws -> Int {
-        try single(Int.self, "SELECT COUNT(*) FROM documents WHERE corpus = \(corpus) AND removed IS NULL") ?? 0
+        try settle()
+        return try single(Int.self, "SELECT COUNT(*) FROM documents WHERE corpus = \(corpus) AND removed IS NULL") ?? 0
     }
 
     func latestBaseDelta(document: Int64, atOrBefore revision: Int) throws -> Int? {
-        try connection.query(
+        try settle()
+        return try connection.query(
             "SELECT MAX(rev) FROM deltas WHERE corpus = \(corpus) AND doc = \(document) AND rev <= \(revision) AND base"
         ).first?.decode(Int?.self)
     }
@@ -170,6 +240,7 @@ struct PostgresCorpusRows: CorpusWriter {
     /// (`pg_total_relation_size`) for all corpora of the database together: PostgreSQL does not
     /// account space per corpus, and the figure is what the database costs.
     func storageSummary() throws -> StorageSummary {
+        try settle()
         let tables = PostgresCorpusSchema.corpusTables
         let row = try connection.query(
             """
@@ -202,6 +273,10 @@ struct PostgresCorpusRows: CorpusWriter {
     // MARK: Writes
 
     func insertRevision(_ r: Revision) throws {
+        if let pending {
+            pending.add(r)
+            return
+        }
         try connection.execute(
             """
             INSERT INTO revisions(corpus, rev, changeset, replica, author, base, message, time, ops)
@@ -213,6 +288,14 @@ struct PostgresCorpusRows: CorpusWriter {
     @discardableResult
     func putDocument(_ record: DocumentRecord) throws -> Int64 {
         let e = record.entry
+        if let pending, let key = pending.documents[e.document.id]?.key ?? pending.known.documents[e.document.id]??.key {
+            var waiting = record
+            waiting.key = key
+            pending.add(waiting)
+            return key
+        }
+        // A new document (or one not read yet): its key comes back from the insert.
+        try settle()
         let key = try single(
             Int64.self,
             """
@@ -228,6 +311,9 @@ struct PostgresCorpusRows: CorpusWriter {
         guard let key else {
             throw PostgresStorageError(.database, "storing document \(e.document.id) returned no key", context: name)
         }
+        var stored = record
+        stored.key = key
+        pending?.known.documents[e.document.id] = .some(stored)
         return key
     }
 
@@ -236,6 +322,13 @@ struct PostgresCorpusRows: CorpusWriter {
     static let headRowBatch = 5000
 
     func putHeadRows(document: Int64, _ entries: [(id: AnnotationID, body: [UInt8])]) throws {
+        if let pending, entries.count < Self.headRowBatch {
+            pending.add(headRows: entries, document: document)
+            return
+        }
+        // An import's many rows go in statements of their own, after what waits.
+        try settle()
+        pending?.known.heads[document] = nil
         // One statement may not touch a row twice (ON CONFLICT DO UPDATE): the last body for an
         // id wins, as with one replacing statement per row.
         var latest: [AnnotationID: Int] = [:]
@@ -258,6 +351,7 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func putHeadBlock(document: Int64, _ block: HeadBlock) throws {
+        try settle()
         // Both in one statement: the block replaces the rows folded into it.
         try connection.execute(
             """
@@ -266,18 +360,25 @@ struct PostgresCorpusRows: CorpusWriter {
             VALUES (\(corpus), \(document), \(block.entries), \(block.rawLength), \(Self.buffer(block.data)))
             ON CONFLICT (corpus, doc) DO UPDATE SET entries = excluded.entries, raw_len = excluded.raw_len, data = excluded.data
             """)
+        pending?.known.heads[document] = .folded(into: block)
     }
 
     func clearHead(document: Int64) throws {
+        try settle()
         try connection.execute(
             """
             WITH blocks AS (DELETE FROM head_blocks WHERE corpus = \(corpus) AND doc = \(document)),
                 rows AS (DELETE FROM head WHERE corpus = \(corpus) AND doc = \(document))
             DELETE FROM refs WHERE corpus = \(corpus) AND doc = \(document)
             """)
+        pending?.known.heads[document] = .folded(into: nil)
     }
 
     func addReferrer(document: Int64, target: AnnotationID, source: AnnotationID) throws {
+        if let pending {
+            pending.addReferrer(document: document, target: target, source: source)
+            return
+        }
         try connection.execute(
             """
             INSERT INTO refs(corpus, doc, t_replica, t_counter, s_replica, s_counter)
@@ -288,6 +389,10 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func insertDelta(document: Int64, revision: Int, isBase: Bool, rawLength: Int, data: [UInt8]) throws {
+        if let pending {
+            pending.add(.init(document: document, revision: revision, isBase: isBase, rawLength: rawLength, data: data))
+            return
+        }
         try connection.execute(
             """
             INSERT INTO deltas(corpus, rev, doc, base, raw_len, data)
@@ -296,10 +401,12 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func markBaseDelta(document: Int64, revision: Int) throws {
+        try settle()
         try connection.execute("UPDATE deltas SET base = true WHERE corpus = \(corpus) AND doc = \(document) AND rev = \(revision)")
     }
 
     func insertSnapshot(document: Int64, revision: Int, rawLength: Int, data: [UInt8]) throws {
+        try settle()
         try connection.execute(
             """
             INSERT INTO snapshots(corpus, doc, rev, raw_len, data)
@@ -309,6 +416,7 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func putText(_ digest: TextDigest, rawLength: Int, data: [UInt8]) throws {
+        try settle()
         try connection.execute(
             """
             INSERT INTO texts(corpus, digest, raw_len, data) VALUES (\(corpus), \(Self.buffer(digest.bytes)), \(rawLength), \(Self.buffer(data)))
@@ -317,6 +425,7 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func setMeta(_ key: String, _ value: [UInt8]) throws {
+        try settle()
         try connection.execute(
             """
             INSERT INTO meta(corpus, key, value) VALUES (\(corpus), \(key), \(Self.buffer(value)))
@@ -326,19 +435,31 @@ struct PostgresCorpusRows: CorpusWriter {
 
     /// A savepoint. Savepoints of one name shadow each other, so nesting needs no counter:
     /// `ROLLBACK TO` and `RELEASE` act on the innermost.
+    ///
+    /// Writes waiting from before go first, so the savepoint holds them; the body's own go at its
+    /// end, inside it, so that a failing one fails the body and is undone with it.
     func nested(_ body: () throws -> NestedCompletion) throws {
+        try settle()
         try connection.execute("SAVEPOINT gloss_nested")
         let completion: NestedCompletion
         do {
             completion = try body()
+            if completion == .keep { try settle() }
         } catch {
             // Also what makes the enclosing transaction usable again after a failed statement.
-            try connection.execute("ROLLBACK TO SAVEPOINT gloss_nested")
+            try rollBackNested()
             try connection.execute("RELEASE SAVEPOINT gloss_nested")
             throw error
         }
-        if completion == .undo { try connection.execute("ROLLBACK TO SAVEPOINT gloss_nested") }
+        if completion == .undo { try rollBackNested() }
         try connection.execute("RELEASE SAVEPOINT gloss_nested")
+    }
+
+    /// Undoes the innermost savepoint; what was learned since may be of rows it undid.
+    private func rollBackNested() throws {
+        pending?.discardRows()
+        pending?.known.forget()
+        try connection.execute("ROLLBACK TO SAVEPOINT gloss_nested")
     }
 
     // MARK: Row mapping

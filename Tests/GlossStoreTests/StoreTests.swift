@@ -212,6 +212,60 @@ func aBatchSeesTheSchemaAndTheRevisionsItsOwnChangesetsMade(backend: StoreBacken
     #expect(try f.store.headRevision() == 4)
 }
 
+/// In a group commit each changeset sees what the ones before it wrote, though a backend may
+/// hold those writes back to send them together (PostgreSQL): annotations, relations and
+/// documents made earlier in the batch, head rows folded into a block mid-batch, and a
+/// multi-document changeset undone in the middle. The memory backend is the reference: same
+/// outcomes, same heads, same stored bytes.
+@Test(arguments: [StoreBackendKind.sqlite, .postgres])
+func aBatchSeesTheWritesOfItsEarlierChangesets(backend: StoreBackendKind) async throws {
+    var f = try await StoreFixture(backend: backend)
+    let reference = try await StoreFixture(backend: .memory)
+    defer {
+        f.dir.remove()
+        reference.dir.remove()
+    }
+    let second: DocumentID = "news/2"
+    var carol = Minter("carol", replica: 30)
+    let s1 = f.bob.span(f.doc, 0, 6, "PER")
+    let r1 = f.bob.relation(f.doc, s1.id, f.per.id, "KNOWS")
+    var batch = [
+        f.bob.changeset(base: 2, [.create(s1), .create(r1)]),  // 3
+        f.alice.documents(base: 2, [(second, SampleTexts.short)]),  // 4: a new document's key
+        f.alice.changeset(base: 4, [.create(f.alice.span(second, 0, 5, "PER"))]),  // 5: on it
+        f.bob.changeset(base: 3, [.set(f.doc, s1.id, .label, .string("ORG"))]),  // 6: on s1, made in this batch
+        carol.changeset(base: 2, [.set(f.doc, s1.id, .label, .string("LOC"))]),  // against a stale base
+        f.alice.changeset(base: 6, [.delete(f.doc, f.per.id)]),  // the target of r1, made in this batch
+    ]
+    // Enough rows on one document that a write folds them into its block mid-batch.
+    for i in 0..<8 {
+        batch.append(f.bob.changeset(base: 3, (0..<5).map { j in .create(f.bob.span(f.doc, i + j, i + j + 2, "L\(j)")) }))
+    }
+    // Two documents, the second part refused: the first's writes are undone, the rest goes on.
+    let halfBad = EncodedChangeset(
+        carol.changeset(base: 2, [.create(carol.span(f.doc, 1, 3, "PER")), .create(carol.span(second, 0, 500, "PER"))]))
+    let after = EncodedChangeset(f.bob.changeset(base: 3, [.set(f.doc, s1.id, .label, .string("MISC"))]))
+    let encoded = batch.map(EncodedChangeset.init) + [halfBad, after, EncodedChangeset(batch[0])]
+
+    let outcomes = try f.store.append(encoded: encoded).map { try $0.get() }
+    let expected = try reference.store.append(encoded: encoded).map { try $0.get() }
+    #expect(outcomes == expected)
+    #expect(outcomes.count(where: { if case .accepted = $0 { true } else { false } }) >= 12, "\(outcomes)")
+    #expect(outcomes.last == .duplicate(revision: 3))
+    for doc in [f.doc, second] {
+        #expect(try f.store.headAnnotations(of: doc) == reference.store.headAnnotations(of: doc), "\(doc)")
+    }
+    // The fixtures' own first two revisions have changeset ids of their own.
+    #expect(try f.store.revisions(after: 2) == reference.store.revisions(after: 2))
+    #expect(try f.store.documents() == reference.store.documents())
+    let stored = try f.store.storedDeltas(after: 0, through: .max)
+    let referenceDeltas = try reference.store.storedDeltas(after: 0, through: .max)
+    #expect(stored.map(\.revision) == referenceDeltas.map(\.revision))
+    #expect(stored.map(\.document) == referenceDeltas.map(\.document))
+    #expect(stored.map(\.data) == referenceDeltas.map(\.data))
+    #expect(try f.store.headEntries(of: f.doc) == reference.store.headEntries(of: f.doc))
+}
+
 @Test(arguments: StoreBackendKind.allCases)
 func schemaIsStoredAndEnforced(backend: StoreBackendKind) async throws {
     var f = try await StoreFixture(backend: backend)

@@ -1,0 +1,64 @@
+import GlossModel
+import GlossStore
+import NIOCore
+import PostgresNIO
+
+/// A group commit's reads, made for all its changesets at once: two statements for the whole
+/// batch (documents with their head blocks and row counts, then the head rows of the
+/// annotations asked for) instead of some four per changeset. What they find goes into
+/// ``PostgresPendingWrites/known``, from which the check's reads are answered.
+extension PostgresCorpusRows {
+    func prefetch(_ annotations: [DocumentID: Set<AnnotationID>]) throws {
+        guard let known = pending?.known, !annotations.isEmpty else { return }
+        try settle()
+        let ids = annotations.keys.sorted()
+        var keys: [DocumentID: Int64] = [:]
+        for row in try connection.query(
+            """
+            SELECT \(unescaped: Self.documentColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
+                b.entries, b.raw_len, b.data, (SELECT COUNT(*) FROM head h WHERE h.corpus = d.corpus AND h.doc = d.key)
+            FROM documents d LEFT JOIN head_blocks b ON b.corpus = d.corpus AND b.doc = d.key
+            WHERE d.corpus = \(corpus) AND d.id = ANY(\(ids.map(\.rawValue))::text[])
+            """)
+        {
+            let record = try Self.document(row)
+            let columns = row.makeRandomAccess()
+            let entries = try columns[10].decode(Int?.self), rawLength = try columns[11].decode(Int?.self)
+            let data = try columns[12].decode(ByteBuffer?.self), rowCount = try columns[13].decode(Int.self)
+            let block = entries.flatMap { entries in
+                rawLength.flatMap { rawLength in data.map { HeadBlock(entries: entries, rawLength: rawLength, data: Self.bytes($0)) } }
+            }
+            keys[record.entry.document.id] = record.key
+            known.documents[record.entry.document.id] = .some(record)
+            var head = known.heads[record.key] ?? .init()
+            (head.block, head.blockKnown, head.rowCount) = (block, true, rowCount)
+            known.heads[record.key] = head
+        }
+        for id in ids where keys[id] == nil { known.documents[id] = .some(nil) }
+
+        // The rows of the annotations asked for, in every document found.
+        var wanted: [(doc: Int64, id: AnnotationID)] = []
+        for (document, ids) in annotations {
+            guard let key = keys[document] else { continue }
+            for id in ids { wanted.append((key, id)) }
+        }
+        guard !wanted.isEmpty else { return }
+        var found: [Int64: [AnnotationID: [UInt8]]] = [:]
+        for row in try connection.query(
+            """
+            SELECT h.doc, h.replica, h.counter, h.body FROM head h
+            JOIN unnest(\(wanted.map(\.doc))::bigint[], \(wanted.map { Self.int($0.id.replica.rawValue) })::bigint[],
+                \(wanted.map { Self.int($0.id.counter) })::bigint[]) AS w(doc, replica, counter)
+                ON h.doc = w.doc AND h.replica = w.replica AND h.counter = w.counter
+            WHERE h.corpus = \(corpus)
+            """)
+        {
+            let (doc, replica, counter, body) = try row.decode((Int64, Int64, Int64, ByteBuffer).self)
+            found[doc, default: [:]][Self.annotationID(replica, counter)] = Self.bytes(body)
+        }
+        for (document, ids) in annotations {
+            guard let key = keys[document] else { continue }
+            known.learned(rows: found[key] ?? [:], asked: ids, document: key)
+        }
+    }
+}
