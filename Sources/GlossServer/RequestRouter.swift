@@ -1,7 +1,6 @@
 import Foundation
 import GlossModel
 import GlossStore
-import GlossStorePostgres
 import GlossWire
 import NIOCore
 
@@ -48,7 +47,7 @@ public struct RequestRouter: Sendable {
             throw CancellationError()
         } catch let error as AccountError {
             throw Self.wireError(error)
-        } catch let error as PostgresStorageError where error.isRetryable {
+        } catch let error as any StorageFailure where error.isRetryable {
             throw Self.storageUnavailable(error.message)
         } catch {
             throw WireError(.internal, "the server failed: \(error)")

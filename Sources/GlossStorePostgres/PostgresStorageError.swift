@@ -1,4 +1,5 @@
 import GlossModel
+import GlossStore
 import PostgresNIO
 
 /// A failure of the PostgreSQL storage: the database cannot be reached, refused a statement,
@@ -6,7 +7,7 @@ import PostgresNIO
 ///
 /// Errors that a body passed to ``PostgresConnectionPool/transaction(isolation:readOnly:_:)`` throws
 /// itself pass through unchanged; only PostgreSQL's own failures become this type.
-public struct PostgresStorageError: ContextualError, Hashable, Sendable {
+public struct PostgresStorageError: ContextualError, StorageFailure, Hashable, Sendable {
     public typealias Code = ErrorCode<PostgresStorageError>
 
     public var code: Code
