@@ -48,7 +48,8 @@ public final class BlockingPostgresConnection {
             broken.withLock { $0 = true }
             throw closed()
         }
-        counter?.add()
+        let started = counter.map { _ in ContinuousClock.now }
+        defer { if let counter, let started { counter.add(waited: ContinuousClock.now - started) } }
         let outcome = Mutex<Result<[PostgresRow], any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         let finish = { @Sendable (result: Result<[PostgresRow], any Error>) in

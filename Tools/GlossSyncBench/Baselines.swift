@@ -3,6 +3,7 @@ import Foundation
 import GlossModel
 import GlossServer
 import GlossStore
+import GlossStorePostgres
 import GlossWire
 import NIOCore
 import Synchronization
@@ -103,13 +104,18 @@ struct BatchAppend: Codable {
     var changesets: Int
     var changesetsPerSecond: Double
     var batchMedianMs: Double
+    /// PostgreSQL only: statements sent per changeset, and the share of the time spent waiting
+    /// for their answers (the rest is the store's own work).
+    var statementsPerChangeset: Double?
+    var waitingShare: Double?
 }
 
 /// `CorpusStore.append(batch:)` of the push workload's changesets, one durable transaction per
 /// batch, on the server's own store (the server idle).
-func measureBatchAppend(store: CorpusStore, seed: UInt64, sizes: [(size: Int, changesets: Int)], docs: [(id: DocumentID, length: Int)])
-    throws -> [BatchAppend]
-{
+func measureBatchAppend(
+    store: CorpusStore, seed: UInt64, sizes: [(size: Int, changesets: Int)], docs: [(id: DocumentID, length: Int)],
+    statements: PostgresStatementCounter? = nil
+) throws -> [BatchAppend] {
     let clock = ContinuousClock()
     var out: [BatchAppend] = []
     for (index, (size, total)) in sizes.enumerated() {
@@ -117,6 +123,7 @@ func measureBatchAppend(store: CorpusStore, seed: UInt64, sizes: [(size: Int, ch
         var head = try store.headRevision()
         var done = 0
         var latencies: [Double] = []
+        let (statements0, waited0) = (statements?.value ?? 0, statements?.waitedSeconds ?? 0)
         let start = clock.now
         while done < total {
             let n = min(size, total - done)
@@ -128,10 +135,13 @@ func measureBatchAppend(store: CorpusStore, seed: UInt64, sizes: [(size: Int, ch
             head += n
             done += n
         }
+        let elapsed = seconds(clock.now - start)
         out.append(
             BatchAppend(
-                batchSize: size, changesets: total, changesetsPerSecond: rate(total, seconds(clock.now - start)),
-                batchMedianMs: median(latencies)))
+                batchSize: size, changesets: total, changesetsPerSecond: rate(total, elapsed),
+                batchMedianMs: median(latencies),
+                statementsPerChangeset: statements.map { Double($0.value - statements0) / Double(total) },
+                waitingShare: statements.map { ($0.waitedSeconds - waited0) / elapsed }))
     }
     return out
 }

@@ -225,9 +225,11 @@ struct PostgresPart {
             for (backend, node, corpus) in [("sqlite", sqliteNode, setup.bigCorpus), ("postgres", pgNode, pgSetup.bigCorpus)] {
                 let store = try node.server.router.corpora.handle(for: corpus).store
                 let seed = o.seed
+                let statements = (store.backend as? PostgresCorpusBackend)?.statements
                 storeOnly[backend] = try await onOwnThread {
                     let docs = try store.documents().filter(\.isLive).map { ($0.document.id, $0.document.length) }
-                    return try measureBatchAppend(store: store, seed: seed, sizes: [(1, 300), (100, 3000)], docs: docs)
+                    return try measureBatchAppend(
+                        store: store, seed: seed, sizes: [(1, 300), (100, 3000)], docs: docs, statements: statements)
                 }
             }
             if let database = pgNode.storage.database {

@@ -66,7 +66,11 @@ func postgresLines(_ p: PostgresReport) -> [String] {
     section("Where the time goes (nodes idle)")
     for backend in p.storeOnly.keys.sorted() {
         for b in p.storeOnly[backend] ?? [] {
-            row("\(backend): store append(batch:) of \(b.batchSize), in process", "\(groupedD(b.changesetsPerSecond)) changesets/s (median batch \(fmt(b.batchMedianMs, 2)) ms)")
+            var figure = "\(groupedD(b.changesetsPerSecond)) changesets/s (median batch \(fmt(b.batchMedianMs, 2)) ms)"
+            if let perChangeset = b.statementsPerChangeset, let waiting = b.waitingShare {
+                figure += "; \(fmt(perChangeset, 2)) statements a changeset, \(fmt(waiting * 100, 0)) % of the time waiting on them"
+            }
+            row("\(backend): store append(batch:) of \(b.batchSize), in process", figure)
         }
     }
     if let rt = p.statementRoundTripMs { row("PostgreSQL: one statement (SELECT 1) via the storage API", ms(rt)) }
