@@ -21,18 +21,23 @@ public final class ServerStorage: Sendable {
     public let announcer: (any RevisionAnnouncer)?
     /// The database, when it is PostgreSQL.
     public let database: PostgresConnectionPool?
+    /// On PostgreSQL, what keeps the rights generation in memory between changes
+    /// (``PostgresServerCatalog/watchRights(logger:retryDelay:)``), so that a request's rights
+    /// check costs no round trip; ``close()`` ends it.
+    private let rightsWatch: Task<Void, Never>?
     /// Where things are kept, for logs and errors.
     public var description: String { corpora.storage.description }
 
     init(
         corpora: CorpusRegistry, accounts: AccountStore, sharedIdentity: (any ServerIdentityStore)?,
-        announcer: (any RevisionAnnouncer)?, database: PostgresConnectionPool?
+        announcer: (any RevisionAnnouncer)?, database: PostgresConnectionPool?, rightsWatch: Task<Void, Never>? = nil
     ) {
         self.corpora = corpora
         self.accounts = accounts
         self.sharedIdentity = sharedIdentity
         self.announcer = announcer
         self.database = database
+        self.rightsWatch = rightsWatch
     }
 
     /// SQLite files in a data directory: its account store must exist unless `creating`.
@@ -58,7 +63,8 @@ public final class ServerStorage: Sendable {
             let corpora = CorpusRegistry(storage: try PostgresCorpusStorage(database: database), executor: executor, shared: true)
             return ServerStorage(
                 corpora: corpora, accounts: AccountStore(catalog: catalog), sharedIdentity: catalog,
-                announcer: PostgresRevisionAnnouncer(database: database, logger: logger), database: database)
+                announcer: PostgresRevisionAnnouncer(database: database, logger: logger), database: database,
+                rightsWatch: catalog.watchRights(logger: logger))
         } catch {
             database.shutdown()
             throw error
@@ -95,6 +101,7 @@ public final class ServerStorage: Sendable {
 
     /// Closes the database's connections (PostgreSQL); SQLite files close with the process.
     public func close() {
+        rightsWatch?.cancel()
         database?.shutdown()
     }
 }

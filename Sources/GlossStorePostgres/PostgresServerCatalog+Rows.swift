@@ -271,7 +271,12 @@ extension PostgresServerCatalog {
         }
     }
 
+    /// From memory while ``watchRights(logger:retryDelay:)`` listens, else one statement.
     public func rightsGeneration() throws -> Int64 {
+        try rightsWatch.generation(readRightsGeneration)
+    }
+
+    private func readRightsGeneration() throws -> Int64 {
         try single { connection in
             guard let generation = try connection.query("SELECT value FROM rights_generation WHERE id = 1")
                 .first?.decode(Int64.self)

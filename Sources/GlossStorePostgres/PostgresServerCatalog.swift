@@ -1,4 +1,5 @@
 import GlossStore
+import Logging
 import PostgresNIO
 
 /// The server catalog on PostgreSQL (``PostgresServerCatalogSchema``), shared by every glossd
@@ -16,6 +17,9 @@ import PostgresNIO
 public final class PostgresServerCatalog: ServerCatalog, ServerIdentityStore {
     /// The shared database.
     public let database: PostgresConnectionPool
+    /// The statements the catalog has sent (each a round trip).
+    public let statements = PostgresStatementCounter()
+    let rightsWatch = PostgresRightsWatch()
 
     /// The database's address, without secrets.
     public var location: String { database.configuration.url }
@@ -32,22 +36,38 @@ public final class PostgresServerCatalog: ServerCatalog, ServerIdentityStore {
         }
     }
 
+    /// Keeps ``rightsGeneration()`` in memory while PostgreSQL notifies this node of every
+    /// change of rights (``PostgresRightsWatch``), so that a request's check costs no round
+    /// trip: a change committed on another node holds here once its notification arrives.
+    /// Listens on one pooled connection until the task is cancelled; without it, or while the
+    /// listening connection is lost, every call reads the database. glossd serve runs it.
+    public func watchRights(logger: Logger, retryDelay: Duration = .seconds(1)) -> Task<Void, Never> {
+        Task(executorPreference: PostgresTaskExecutor.shared) { [database, rightsWatch] in
+            await rightsWatch.run(database: database, logger: logger, retryDelay: retryDelay)
+        }
+    }
+
+    /// Whether ``watchRights(logger:retryDelay:)`` is listening now, so the generation is kept.
+    public var isWatchingRights: Bool { rightsWatch.isListening }
+
     // MARK: Transactions
 
     /// A transaction that writes; a broken unique key (a concurrent writer won the race) becomes
     /// `alreadyExists` about `subject`.
     func write<T>(subject: String? = nil, _ body: (BlockingPostgresConnection) throws -> T) throws -> T {
-        try translatingErrors(subject: subject) { try database.transaction(body) }
+        try translatingErrors(subject: subject) { try database.transaction(counting: statements, body) }
     }
 
     /// Several reads of one snapshot.
     func read<T>(_ body: (BlockingPostgresConnection) throws -> T) throws -> T {
-        try translatingErrors(subject: nil) { try database.transaction(isolation: .repeatableRead, readOnly: true, body) }
+        try translatingErrors(subject: nil) {
+            try database.transaction(isolation: .repeatableRead, readOnly: true, counting: statements, body)
+        }
     }
 
     /// One statement, which sees one snapshot on its own: no `BEGIN` and `COMMIT` round trips.
     func single<T>(_ body: (BlockingPostgresConnection) throws -> T) throws -> T {
-        try translatingErrors(subject: nil) { try database.withConnection(body) }
+        try translatingErrors(subject: nil) { try database.withConnection(counting: statements, body) }
     }
 
     /// PostgreSQL's failures become ``CatalogError``s; errors of the catalog's rules pass through.

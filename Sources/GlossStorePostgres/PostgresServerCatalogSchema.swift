@@ -8,7 +8,8 @@
 /// - Timestamps are milliseconds since 1970 (`bigint`), as in SQLite: exact round trips.
 /// - The rights generation is one row, bumped by statement triggers on `users`, `corpora` and
 ///   `grants` in the transaction of the change, whoever makes it (a glossd node, `psql`):
-///   the row's lock orders the bumps, so every committed change gets a higher number.
+///   the row's lock orders the bumps, so every committed change gets a higher number. Each bump
+///   also notifies `gloss_rights` (from version 2), for nodes that keep the value in memory.
 enum PostgresServerCatalogSchema {
     /// The name under which ``PostgresConnectionPool/migrate(component:_:)`` records these tables.
     static let component = "catalog"
@@ -71,6 +72,21 @@ enum PostgresServerCatalogSchema {
                     id integer PRIMARY KEY CHECK (id = 1), certificate_pem text NOT NULL, key_pem text NOT NULL,
                     created timestamptz NOT NULL DEFAULT now())
                 """,
+            ]),
+        // Nodes keep the generation in memory while they listen (PostgresRightsWatch): the bump
+        // tells them, when it commits.
+        PostgresMigration(
+            version: 2, "notify the rights generation's bumps",
+            statements: [
+                """
+                CREATE OR REPLACE FUNCTION gloss_bump_rights_generation() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    UPDATE rights_generation SET value = value + 1 WHERE id = 1;
+                    PERFORM pg_notify('\(PostgresRightsWatch.channel)', '');
+                    RETURN NULL;
+                END
+                $$
+                """
             ]),
     ]
 }

@@ -445,6 +445,52 @@ struct ServerCatalogContractTests {
     }
 }
 
+/// A PostgreSQL node keeps the rights generation in memory while it listens for changes, so a
+/// request's rights check costs no statement; a change committed on another node (or by any
+/// tool) reaches it by notification, and without a listener every call reads the database.
+@Suite(.hangGuard, .timeLimit(.minutes(10)))
+struct PostgresRightsWatchTests {
+    @Test func aWatchingNodeReadsTheGenerationOnceAndHearsOfChangesMadeElsewhere() async throws {
+        try await withCatalog(.postgres) { f in
+            let watching = try #require(f.catalog as? PostgresServerCatalog)
+            let other = try f.anotherNode()
+            try other.insertUser(User(name: "alice", isAdmin: false, createdAt: instant(0)))
+            try other.insertCorpus(CorpusRecord(name: "news", policy: .shared, createdAt: instant(0)), owner: "alice")
+
+            // Not watching: each call is a statement.
+            var before = watching.statements.value
+            for _ in 0..<5 { _ = try watching.rightsGeneration() }
+            #expect(watching.statements.value - before == 5)
+
+            let task = watching.watchRights(logger: Logger(label: "rights-watch-test") { _ in SwiftLogNoOpLogHandler() })
+            defer { task.cancel() }
+            #expect(try await eventually { watching.isWatchingRights })
+            let generation = try watching.rightsGeneration()
+            before = watching.statements.value
+            for _ in 0..<100 { #expect(try watching.rightsGeneration() == generation) }
+            #expect(watching.statements.value == before, "the generation was read again while nothing changed")
+
+            // A grant on the other node: this one hears of it and reads the new value.
+            try other.insertUser(User(name: "bob", isAdmin: false, createdAt: instant(0)))
+            try other.setRole(.annotator, of: "bob", in: "news")
+            let changed = try other.rightsGeneration()
+            #expect(changed > generation)
+            #expect(try await eventually { try watching.rightsGeneration() == changed })
+            // So does a change made with psql, behind every node's back.
+            try f.executeOnDatabase("UPDATE corpora SET policy = 'own' WHERE name = 'news'")
+            #expect(try await eventually { try watching.rightsGeneration() > changed })
+            #expect(try watching.access(of: "bob", in: "news").access?.policy == .own)
+
+            // Cancelled: no longer listening, and every call reads again.
+            task.cancel()
+            #expect(try await eventually { !watching.isWatchingRights })
+            before = watching.statements.value
+            _ = try watching.rightsGeneration()
+            #expect(watching.statements.value == before + 1)
+        }
+    }
+}
+
 /// Runs `body`, expecting an ``AccountError`` with `code` (and `context`, when given).
 private func expectAccountError(
     _ code: AccountError.Code, context: String? = nil, sourceLocation: SourceLocation = #_sourceLocation,
