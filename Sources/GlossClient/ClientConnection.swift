@@ -197,7 +197,7 @@ public final class ClientConnection: Sendable {
                             compress: welcome.capabilities.contains("deflate"))
                         resumed.withLock { $0 = true }
                         connected.resume(returning: connection)
-                        await read(&frames, &assembler, shared: shared)
+                        await read(&frames, &assembler, shared: shared, outbound: outbound, limits: options.limits)
                     }
                 } catch {
                     timeout.cancel()
@@ -238,7 +238,14 @@ public final class ClientConnection: Sendable {
         func next() async throws -> WireMessage {
             do {
                 while let frame = try await frames.next() {
-                    if let message = try assembler.append(frame) { return try WireMessage(message) }
+                    guard let assembled = try assembler.append(frame) else { continue }
+                    let message = try WireMessage(assembled)
+                    // A server may PING at any point after HELLO: answered here too.
+                    if case .ping(let payload) = message {
+                        answerPing(payload, outbound, limits: options.limits)
+                        continue
+                    }
+                    return message
                 }
             } catch let error as WireError {
                 throw ClientError(
@@ -375,7 +382,7 @@ public final class ClientConnection: Sendable {
     }
 
     public func ping(_ opaque: UInt64 = 42) async throws {
-        try await outbound.write(contentsOf: WireMessage.ping(opaque).frames(limits: limits).map(WireWrite.frame))
+        try await outbound.write(contentsOf: WireMessage.ping(opaque: opaque).frames(limits: limits).map(WireWrite.frame))
     }
 
     /// Why the connection ended (the server's connection-level ERROR, or the close), or nil
@@ -417,13 +424,18 @@ public final class ClientConnection: Sendable {
 
     private static func read(
         _ frames: inout NIOAsyncChannelInboundStream<Frame>.AsyncIterator, _ assembler: inout MessageAssembler,
-        shared: Shared
+        shared: Shared, outbound: NIOAsyncChannelOutboundWriter<WireWrite>, limits: WireLimits
     ) async {
         var failure = ClientError.connectionLost(shared.address, nil)
         do {
             while let frame = try await frames.next() {
                 guard let assembled = try assembler.append(frame) else { continue }
-                dispatch(try WireMessage(assembled), shared: shared)
+                let message = try WireMessage(assembled)
+                if case .ping(let payload) = message {
+                    answerPing(payload, outbound, limits: limits)
+                    continue
+                }
+                dispatch(message, shared: shared)
                 await shared.waitWhileBacklogged()
             }
         } catch let error as WireError {
@@ -438,6 +450,13 @@ public final class ClientConnection: Sendable {
             return (s.waiters, s.closedError!)
         }
         for waiter in waiters.values { fail(waiter, error) }
+    }
+
+    /// Answers a server's PING with a PONG carrying its payload byte for byte (wire.md, "Ping"),
+    /// written from a task of its own so that reading never waits for it.
+    private static func answerPing(_ payload: ByteBuffer, _ outbound: NIOAsyncChannelOutboundWriter<WireWrite>, limits: WireLimits) {
+        let frames = WireMessage.pong(payload).frames(limits: limits).map(WireWrite.frame)
+        Task { try? await outbound.write(contentsOf: frames) }
     }
 
     private static func dispatch(_ message: WireMessage, shared: Shared) {

@@ -152,8 +152,12 @@ public final class GlossServer: Service, Sendable {
         connections.withLock { _ = $0.removeValue(forKey: id) }
     }
 
+    /// How long the `shutting-down` answers sent at the drain timeout get to be written before
+    /// the connections still open are closed by force.
+    static let finalFramesGrace: Duration = .seconds(2)
+
     /// Graceful shutdown: stop accepting, GOAWAY everywhere, wait for requests in flight
-    /// (bounded by the drain timeout), then close what is left.
+    /// (bounded by the drain timeout), answer those still running `shutting-down`, then close.
     public func shutdown() async {
         logger.info("draining", metadata: ["connections": "\(connectionCount)"])
         try? await listening.withLock { $0 }?.close()
@@ -168,8 +172,21 @@ public final class GlossServer: Service, Sendable {
         }
         let stuck = connections.withLock { Array($0.values) }
         if !stuck.isEmpty {
-            logger.warning("drain timeout: closing connections with requests still running", metadata: ["connections": "\(stuck.count)"])
-            for connection in stuck { connection.forceClose() }
+            // Every request still owes one final frame: answer the ones still running
+            // `shutting-down`, and give those frames a moment to go out before closing by force
+            // (a client that stopped reading would hold them forever).
+            logger.warning("drain timeout: answering requests still running", metadata: ["connections": "\(stuck.count)"])
+            let answering = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for connection in stuck { group.addTask { await connection.drainTimedOut() } }
+                }
+            }
+            let deadline = ContinuousClock.now + Self.finalFramesGrace
+            while connectionCount > 0 && ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            answering.cancel()
+            for connection in connections.withLock({ Array($0.values) }) { connection.forceClose() }
         }
         // Nothing writes any more: leave the data directory as the stores alone, no WAL.
         _ = try? await router.corpora.executor.run { [router] in

@@ -4,20 +4,35 @@ import Logging
 import NIOCore
 import Synchronization
 
+/// Runs one authenticated request to its final response: ``RequestRouter`` in glossd, a
+/// stand-in in tests of the connection itself.
+protocol RequestHandling: Sendable {
+    func handle(_ request: Gloss_V1_Request, user: String, sink: any ResponseSink) async throws -> Gloss_V1_Response
+}
+
+extension RequestRouter: RequestHandling {}
+
 /// One client connection: feeds decoded messages to the ``ServerConnectionStateMachine`` and
 /// carries out the actions it returns. Requests run as child tasks, so a long clone does not
 /// hold up a ping or a push on the same connection.
 final class ServerConnection: Sendable {
     enum Flow { case go, stop }
 
+    /// A running request's task, with a number of its own: once a request has claimed its final
+    /// frame its id may start a new request, whose entry the old one must not remove.
+    private struct Running {
+        var serial: UInt64
+        var task: Task<Void, Never>
+    }
+
     let id: UInt64
     let address: String
-    private let router: RequestRouter
+    private let router: any RequestHandling
     private let authenticator: Authenticator
     private let configuration: ServerConfiguration
     private let logger: Logger
     private let machine: Mutex<ServerConnectionStateMachine>
-    private let requests = Mutex<[UInt32: Task<Void, Never>]>([:])
+    private let requests = Mutex<(next: UInt64, running: [UInt32: Running])>((0, [:]))
     private let compression = Mutex(false)
     private let lastActivity = Mutex(ContinuousClock.now)
     /// Shared per-user and per-address limits; nil: none.
@@ -30,7 +45,7 @@ final class ServerConnection: Sendable {
     private let observer: ConnectionObserver
 
     init(
-        id: UInt64, address: String, router: RequestRouter, authenticator: Authenticator,
+        id: UInt64, address: String, router: any RequestHandling, authenticator: Authenticator,
         configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics? = nil,
         tlsProbe: TLSHandshakeProbe? = nil, budgets: ClientBudgets? = nil
     ) {
@@ -142,7 +157,7 @@ final class ServerConnection: Sendable {
             return await send(.welcome(welcome))
         case .authenticate(let requestID, let token):
             let trace = observer.startedAuthentication(requestID)
-            start(requestID) {
+            start(requestID) { serial in
                 let result = await self.authenticator.authenticate(token: token, address: self.address)
                 trace.authenticated(result)
                 let next = self.machine.withLock { m in
@@ -153,17 +168,17 @@ final class ServerConnection: Sendable {
                     case .failure(let error): return m.authenticationFailed(requestID: requestID, error: error)
                     }
                 }
-                self.requests.withLock { _ = $0.removeValue(forKey: requestID) }
+                self.forget(requestID, serial: serial)
                 await self.perform(next)
             }
             return .go
         case .respondAuthenticated(let requestID, let user):
             logger.info("authenticated", metadata: ["user": "\(user)"])
             guard await send(.response(requestID, .with { $0.auth = .with { $0.user = user } })) == .go else { return .stop }
-            return await perform(machine.withLock { $0.finished(requestID: requestID) })
+            return await perform(machine.withLock { $0.sentFinalFrame() })
         case .handle(let requestID, let request, let user):
             let trace = observer.started(requestID, request, user: user)
-            start(requestID) {
+            start(requestID) { serial in
                 let sink = ConnectionSink(connection: self, requestID: requestID)
                 let final: WireMessage
                 do {
@@ -177,24 +192,36 @@ final class ServerConnection: Sendable {
                 } catch {
                     final = .error(requestID, WireError(.internal, "\(error)").errorBody)
                 }
+                // The id is released before the frame goes out, so a client reusing it as soon as
+                // it reads the frame is never refused; and not at all if the drain timeout already
+                // answered the request.
+                self.forget(requestID, serial: serial)
+                guard self.machine.withLock({ $0.claimFinalFrame(requestID: requestID) }) else {
+                    trace.finished(.error(requestID, WireError(.shuttingDown, "answered at the drain timeout").errorBody))
+                    return
+                }
                 // A cancelled request still owes its final frame, and writes from a cancelled
                 // task fail: send it from a task that is not.
                 await Task.detached { await self.send(final) }.value
                 trace.finished(final)
-                self.requests.withLock { _ = $0.removeValue(forKey: requestID) }
-                await self.perform(self.machine.withLock { $0.finished(requestID: requestID) })
+                await self.perform(self.machine.withLock { $0.sentFinalFrame() })
             }
             return .go
         case .cancel(let requestID):
-            requests.withLock { $0[requestID] }?.cancel()
+            requests.withLock { $0.running[requestID] }?.task.cancel()
             return .go
-        case .sendPong(let opaque):
-            return await send(.pong(opaque))
+        case .sendPong(let payload):
+            return await send(.pong(payload))
         case .failRequest(let requestID, let error):
             return await send(.error(requestID, error.errorBody))
         case .closeWithError(let error):
             logger.info("closing", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
             await send(.error(0, error.errorBody))
+            finish()
+            return .stop
+        case .rejectAuthentication(let requestID, let error):
+            logger.info("authentication refused, closing", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
+            await send(.error(requestID, error.errorBody))
             finish()
             return .stop
         case .sendGoaway(let last, let thenClose):
@@ -207,21 +234,45 @@ final class ServerConnection: Sendable {
                 return .stop
             }
             return .go
+        case .answerStillRunning(let requestIDs, let error):
+            logger.warning("drain timeout: answering requests still running", metadata: ["requests": "\(requestIDs)"])
+            var flow = Flow.go
+            for requestID in requestIDs {
+                await send(.error(requestID, error.errorBody))
+                if await perform(machine.withLock { $0.sentFinalFrame() }) == .stop { flow = .stop }
+            }
+            return flow
         case .close:
             finish()
             return .stop
         }
     }
 
-    private func start(_ requestID: UInt32, _ work: @escaping @Sendable () async -> Void) {
+    private func start(_ requestID: UInt32, _ work: @escaping @Sendable (_ serial: UInt64) async -> Void) {
         // Created under the lock: a quick request (auth) removes itself under the same lock, and
         // must not do so before it is recorded, or it would count as in flight forever and the
         // connection would never time out.
-        requests.withLock { $0[requestID] = Task { await work() } }
+        requests.withLock { r in
+            let serial = r.next
+            r.next += 1
+            r.running[requestID] = Running(serial: serial, task: Task { await work(serial) })
+        }
+    }
+
+    /// Drops a request's task from the running ones, unless its id already runs a newer one.
+    private func forget(_ requestID: UInt32, serial: UInt64) {
+        requests.withLock { r in
+            if r.running[requestID]?.serial == serial { r.running[requestID] = nil }
+        }
+    }
+
+    /// Whether the request is still owed its final frame (the drain timeout may have answered it).
+    func owesFinalFrame(_ requestID: UInt32) -> Bool {
+        machine.withLock { $0.inFlight.contains(requestID) }
     }
 
     private func cancelRequests() {
-        for task in requests.withLock({ $0.values }) { task.cancel() }
+        for running in requests.withLock({ $0.running.values }) { running.task.cancel() }
     }
 
     /// Writes a message's frames in one call, so they never interleave with another message.
@@ -238,7 +289,14 @@ final class ServerConnection: Sendable {
         }
     }
 
-    /// Closes now, cancelling whatever still runs (after the drain timeout).
+    /// The drain timeout passed: answers the requests still running `shutting-down`, then
+    /// closes once those frames are out.
+    func drainTimedOut() async {
+        _ = await perform(machine.withLock { $0.drainTimedOut() })
+    }
+
+    /// Closes now, cancelling whatever still runs (when even the answers of
+    /// ``drainTimedOut()`` could not be written in time).
     func forceClose() {
         cancelRequests()
         finish()
@@ -262,7 +320,7 @@ final class ServerConnection: Sendable {
             )
             let expired =
                 (handshaking && ContinuousClock.now - start > configuration.handshakeTimeout)
-                || (!handshaking && idleFor > configuration.idleTimeout && requests.withLock { $0.isEmpty })
+                || (!handshaking && idleFor > configuration.idleTimeout && requests.withLock { $0.running.isEmpty })
             if expired {
                 _ = await perform(machine.withLock { $0.timedOut() })
                 return
@@ -276,11 +334,16 @@ struct ConnectionSink: ResponseSink {
     let connection: ServerConnection
     let requestID: UInt32
 
+    // Nothing more goes out for a request once it was answered (by the drain timeout).
     func stream(_ item: ByteBuffer) async throws {
-        guard await connection.send(.stream(requestID, item)) == .go else { throw CancellationError() }
+        guard connection.owesFinalFrame(requestID), await connection.send(.stream(requestID, item)) == .go else {
+            throw CancellationError()
+        }
     }
 
     func interim(_ response: Gloss_V1_Response) async throws {
-        guard await connection.send(.response(requestID, response)) == .go else { throw CancellationError() }
+        guard connection.owesFinalFrame(requestID), await connection.send(.response(requestID, response)) == .go else {
+            throw CancellationError()
+        }
     }
 }

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The server's side of one connection, from HELLO to close: which messages are allowed in
 /// which state, and what the I/O handler has to do about each one.
 ///
@@ -20,23 +22,36 @@ public struct ServerConnectionStateMachine: Sendable {
         /// Check the token (off the event loop), then call ``authenticated(requestID:user:)``
         /// or ``authenticationFailed(requestID:error:)``.
         case authenticate(requestID: UInt32, token: String)
+        /// Send the AUTH response, then call ``sentFinalFrame()``.
         case respondAuthenticated(requestID: UInt32, user: String)
-        /// Run the request for the user; call ``finished(requestID:)`` after its final frame.
+        /// Run the request for the user. Before writing its final frame call
+        /// ``claimFinalFrame(requestID:)`` (write it only if that says so), and after writing it
+        /// ``sentFinalFrame()``.
         case handle(requestID: UInt32, request: Gloss_V1_Request, user: String)
         case cancel(requestID: UInt32)
-        case sendPong(UInt64)
+        /// Send PONG with this payload: the PING's, byte for byte.
+        case sendPong(ByteBuffer)
         /// Answer ERROR for this request; the connection stays open.
         case failRequest(requestID: UInt32, error: WireError)
         /// Send a connection ERROR (request id 0), then close.
         case closeWithError(WireError)
+        /// Send ERROR with the AUTH request's id (the authentication failed), then close.
+        case rejectAuthentication(requestID: UInt32, error: WireError)
         /// Send GOAWAY naming the last request that will complete; close too when nothing is in flight.
         case sendGoaway(lastRequestID: UInt32, thenClose: Bool)
+        /// The drain timeout: answer each of these requests (still running) ERROR with its id,
+        /// calling ``sentFinalFrame()`` after each; their own final frames are no longer sent.
+        case answerStillRunning(requestIDs: [UInt32], error: WireError)
         case close
         case none
     }
 
     public private(set) var state: State = .awaitingHello
+    /// Requests still owed their final frame: their ids are in use.
     public private(set) var inFlight: Set<UInt32> = []
+    /// Final frames claimed (their ids free again) but not yet written: a drain closes only
+    /// once they are out.
+    public private(set) var finalFramesWriting = 0
     public private(set) var negotiatedVersion: UInt32?
     private let versions: ClosedRange<UInt32>
     private let limits: WireLimits
@@ -56,8 +71,8 @@ public struct ServerConnectionStateMachine: Sendable {
             return negotiate(hello)
         case (.awaitingHello, _):
             return fail(.protocolError, "expected HELLO first, got \(message.frameType)")
-        case (_, .ping(let opaque)):
-            return .sendPong(opaque)
+        case (_, .ping(let payload)):
+            return .sendPong(payload)
         case (.awaitingAuth, .request(let id, let request)):
             guard case .auth(let auth)? = request.body else {
                 return fail(.unauthenticated, "authenticate first: send an auth request with your token")
@@ -101,7 +116,9 @@ public struct ServerConnectionStateMachine: Sendable {
             return fail(.protocolError, "request id \(id) is already in use")
         }
         if case .auth? = request.body {
-            return .failRequest(requestID: id, error: WireError(.protocolError, "this connection is already authenticated"))
+            // wire.md section 4: a second AUTH is a connection error, like any other frame the
+            // state does not allow.
+            return fail(.protocolError, "this connection is already authenticated: a second auth request (id \(id)) is not allowed")
         }
         if request.body == nil {
             return .failRequest(requestID: id, error: WireError(.badMessage, "the request has no body this server knows"))
@@ -117,23 +134,26 @@ public struct ServerConnectionStateMachine: Sendable {
 
     // MARK: Results of the handler's work
 
-    /// The token was good. The handler answers, then reports ``finished(requestID:)`` like
-    /// any request (which closes a connection that started draining meanwhile).
+    /// The token was good. The handler sends the AUTH response, then reports
+    /// ``sentFinalFrame()`` like any request (which closes a connection that started draining
+    /// meanwhile).
     public mutating func authenticated(requestID: UInt32, user: String) -> Action {
         switch state {
         case .authenticating(requestID):
-            inFlight.remove(requestID)
             state = .ready(user: user)
         case .draining where inFlight.contains(requestID):
             // GOAWAY promised this request an answer.
-            inFlight.remove(requestID)
             state = .draining(user: user)
         default:
             return .none
         }
+        inFlight.remove(requestID)
+        finalFramesWriting += 1
         return .respondAuthenticated(requestID: requestID, user: user)
     }
 
+    /// The token was refused, or could not be checked: ERROR with the AUTH request's id, then
+    /// close (wire.md section 4, "answer to AUTH").
     public mutating func authenticationFailed(requestID: UInt32, error: WireError) -> Action {
         let awaited: Bool
         switch state {
@@ -144,13 +164,29 @@ public struct ServerConnectionStateMachine: Sendable {
         guard awaited else { return .none }
         inFlight.remove(requestID)
         state = .closed
-        return .closeWithError(error)
+        return .rejectAuthentication(requestID: requestID, error: error)
     }
 
-    /// The request's final frame was written.
-    public mutating func finished(requestID: UInt32) -> Action {
-        inFlight.remove(requestID)
-        if case .draining = state, inFlight.isEmpty {
+    /// A request is about to write its final frame. True when it is still owed one: its id is
+    /// then free for the client to use again at once (it may do so as soon as it has read the
+    /// frame), and the handler writes it and calls ``sentFinalFrame()``. False when something
+    /// else answered it already (the drain timeout) or the connection is closed: write nothing.
+    public mutating func claimFinalFrame(requestID: UInt32) -> Bool {
+        guard state != .closed, inFlight.remove(requestID) != nil else { return false }
+        finalFramesWriting += 1
+        return true
+    }
+
+    /// A final frame claimed with ``claimFinalFrame(requestID:)`` (or by ``authenticated(requestID:user:)``,
+    /// or one of ``Action/answerStillRunning(requestIDs:error:)``) was written.
+    public mutating func sentFinalFrame() -> Action {
+        finalFramesWriting = max(0, finalFramesWriting - 1)
+        return closeIfDrained()
+    }
+
+    /// While draining, close once every request has its final frame out.
+    private mutating func closeIfDrained() -> Action {
+        if case .draining = state, inFlight.isEmpty, finalFramesWriting == 0 {
             state = .closed
             return .close
         }
@@ -168,12 +204,34 @@ public struct ServerConnectionStateMachine: Sendable {
         default: user = nil
         }
         let last = inFlight.max() ?? 0
-        if inFlight.isEmpty {
+        if inFlight.isEmpty && finalFramesWriting == 0 {
             state = .closed
             return .sendGoaway(lastRequestID: last, thenClose: true)
         }
         state = .draining(user: user)
         return .sendGoaway(lastRequestID: last, thenClose: false)
+    }
+
+    /// The drain timeout passed: every request still running is answered `shutting-down` now,
+    /// so that each still gets exactly one final frame before the close (wire.md section 5,
+    /// GOAWAY); the connection closes once those are written.
+    public mutating func drainTimedOut() -> Action {
+        switch state {
+        case .closed: return .none
+        case .draining: break
+        case .ready(let user): state = .draining(user: user)
+        default: state = .draining(user: nil)
+        }
+        let running = inFlight.sorted()
+        guard !running.isEmpty else { return closeIfDrained() }
+        inFlight.removeAll()
+        finalFramesWriting += running.count
+        return .answerStillRunning(
+            requestIDs: running,
+            error: WireError(
+                .shuttingDown,
+                "the server is shutting down and this request was still running at its drain timeout; connect again (a push may have been committed: its retry answers duplicate)"
+            ))
     }
 
     /// The decoder or assembler refused the input.

@@ -11,10 +11,36 @@ public enum WireMessage: Sendable, Equatable {
     /// request it belongs to, which only the requester knows.
     case stream(UInt32, ByteBuffer)
     case error(UInt32, Gloss_V1_Error)
-    case ping(UInt64)
-    case pong(UInt64)
+    /// A PING, its payload left as it came: the answer echoes it byte for byte (wire.md,
+    /// "Ping"), so it is never decoded, and a payload that is not a `Ping` is not an error.
+    case ping(ByteBuffer)
+    /// A PONG, its payload (the echoed PING payload) left as it came.
+    case pong(ByteBuffer)
     case goaway(Gloss_V1_Goaway)
     case cancel(UInt32)
+
+    /// A PING whose payload is the `Ping` message carrying `opaque`.
+    public static func ping(opaque: UInt64) -> WireMessage {
+        .ping(pingPayload(opaque))
+    }
+
+    /// A PONG whose payload is the `Ping` message carrying `opaque`.
+    public static func pong(opaque: UInt64) -> WireMessage {
+        .pong(pingPayload(opaque))
+    }
+
+    private static func pingPayload(_ opaque: UInt64) -> ByteBuffer {
+        // Encoding a proto3 message built in memory cannot fail.
+        ByteBuffer(bytes: (try? Gloss_V1_Ping.with { $0.opaque = opaque }.serializedBytes() as [UInt8]) ?? [])
+    }
+
+    /// The `opaque` value of a PING or PONG whose payload is a valid `Ping`; nil otherwise.
+    public var pingOpaque: UInt64? {
+        switch self {
+        case .ping(let b), .pong(let b): try? Gloss_V1_Ping(serializedBytes: Array(b.readableBytesView)).opaque
+        default: nil
+        }
+    }
 
     public var frameType: FrameType {
         switch self {
@@ -49,6 +75,12 @@ public enum WireMessage: Sendable, Equatable {
         case .cancel:
             self = .cancel(id)
             return
+        case .ping:
+            self = .ping(message.payload)
+            return
+        case .pong:
+            self = .pong(message.payload)
+            return
         default:
             break
         }
@@ -59,10 +91,8 @@ public enum WireMessage: Sendable, Equatable {
             case .welcome: self = .welcome(try Gloss_V1_Welcome(serializedBytes: bytes))
             case .request: self = .request(id, try Gloss_V1_Request(serializedBytes: bytes))
             case .response: self = .response(id, try Gloss_V1_Response(serializedBytes: bytes))
-            case .stream, .cancel: preconditionFailure("handled above")
+            case .stream, .cancel, .ping, .pong: preconditionFailure("handled above")
             case .error: self = .error(id, try Gloss_V1_Error(serializedBytes: bytes))
-            case .ping: self = .ping(try Gloss_V1_Ping(serializedBytes: bytes).opaque)
-            case .pong: self = .pong(try Gloss_V1_Ping(serializedBytes: bytes).opaque)
             case .goaway: self = .goaway(try Gloss_V1_Goaway(serializedBytes: bytes))
             }
         } catch {
@@ -84,7 +114,7 @@ public enum WireMessage: Sendable, Equatable {
         case .response(_, let m): return encode(m)
         case .stream(_, let b): return b
         case .error(_, let m): return encode(m)
-        case .ping(let v), .pong(let v): return encode(Gloss_V1_Ping.with { $0.opaque = v })
+        case .ping(let b), .pong(let b): return b
         case .goaway(let m): return encode(m)
         case .cancel: return ByteBuffer()
         }

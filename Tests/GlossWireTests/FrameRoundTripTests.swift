@@ -93,7 +93,7 @@ func interleavedFramesOfTwoRequestsAndAPingReassemble(compress: Bool) throws {
     let first = Sample.bigPush  // request 300
     let second = WireMessage.request(
         301, Sample.request(.createCorpus(.with { $0.name = "corpus-two"; $0.schemaJson = compressibleText(lines: 20) })))
-    let ping = WireMessage.ping(77)
+    let ping = WireMessage.ping(opaque: 77)
     let a = first.frames(limits: smallLimits, compress: compress)
     let b = second.frames(limits: smallLimits, compress: compress)
     #expect(a.count > b.count && b.count > 3)

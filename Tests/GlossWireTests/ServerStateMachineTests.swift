@@ -19,6 +19,13 @@ private let listCorpora = Sample.request(.listCorpora(.init()))
 
 private func list(_ id: UInt32) -> WireMessage { .request(id, listCorpora) }
 
+/// What a request's handler does for its final frame: claim it, write it, report it written.
+private func finish(_ machine: inout Machine, _ id: UInt32) -> Machine.Action {
+    let claimed = machine.claimFinalFrame(requestID: id)
+    #expect(claimed, "request \(id) was not owed its final frame")
+    return machine.sentFinalFrame()
+}
+
 private func closeError(_ action: Machine.Action) -> WireError? {
     if case .closeWithError(let error) = action { error } else { nil }
 }
@@ -46,6 +53,7 @@ private func ready(limits: WireLimits = .default) -> Machine {
     var machine = welcomed(limits: limits)
     #expect(machine.received(auth(1)) == .authenticate(requestID: 1, token: "secret"))
     #expect(machine.authenticated(requestID: 1, user: "alice") == .respondAuthenticated(requestID: 1, user: "alice"))
+    #expect(machine.sentFinalFrame() == .none)
     return machine
 }
 
@@ -77,15 +85,17 @@ private func draining() -> Machine {
     #expect(!machine.isHandshaking)
     #expect(machine.inFlight.isEmpty)
     // The handler reports the auth response's final frame like any other.
-    #expect(machine.finished(requestID: 1) == .none)
+    #expect(machine.finalFramesWriting == 1)
+    #expect(machine.sentFinalFrame() == .none)
+    #expect(machine.finalFramesWriting == 0)
     #expect(machine.state == .ready(user: "alice"))
 
     let push = Sample.requests[5]
     #expect(machine.received(.request(3, push)) == .handle(requestID: 3, request: push, user: "alice"))
     #expect(machine.received(list(5)) == .handle(requestID: 5, request: listCorpora, user: "alice"))
     #expect(machine.inFlight == [3, 5])
-    #expect(machine.finished(requestID: 3) == .none)
-    #expect(machine.finished(requestID: 5) == .none)
+    #expect(finish(&machine, 3) == .none)
+    #expect(finish(&machine, 5) == .none)
     #expect(machine.inFlight.isEmpty)
     #expect(machine.state == .ready(user: "alice"))
 }
@@ -156,7 +166,7 @@ func disjointVersionsCloseWithUnsupportedVersion(
 // MARK: - Messages not allowed in a state
 
 @Test(arguments: [
-    auth(1), list(1), WireMessage.ping(1), .pong(1), .cancel(1), .welcome(Sample.welcome),
+    auth(1), list(1), WireMessage.ping(opaque: 1), .pong(opaque: 1), .cancel(1), .welcome(Sample.welcome),
     .response(1, Sample.responses[0]), .stream(1, ByteBuffer()), .goaway(.init()), .error(0, .init()),
 ])
 func anythingButHelloFirstIsProtocolError(message: WireMessage) throws {
@@ -182,14 +192,17 @@ func anythingButHelloFirstIsProtocolError(message: WireMessage) throws {
     #expect(machine.authenticated(requestID: 1, user: "alice") == .none)
 }
 
-@Test func secondAuthWhenReadyFailsThatRequestOnly() throws {
+@Test func secondAuthWhenReadyIsAConnectionProtocolError() throws {
+    // wire.md section 4, row "ready": a second AUTH is `protocol-error`, close.
     var machine = ready()
-    let failed = try #require(failedRequest(machine.received(auth(2))))
-    #expect(failed.id == 2)
-    #expect(failed.error.code == .protocolError)
-    #expect(machine.state == .ready(user: "alice"))
-    #expect(!machine.inFlight.contains(2))
     #expect(machine.received(list(3)) == .handle(requestID: 3, request: listCorpora, user: "alice"))
+    let error = try #require(closeError(machine.received(auth(2))))
+    #expect(error.code == .protocolError)
+    #expect(machine.state == .closed)
+    #expect(machine.received(list(4)) == .none)
+    // The request that was running gets no frame of its own after the close.
+    let claimed3 = machine.claimFinalFrame(requestID: 3)
+    #expect(!claimed3)
 }
 
 @Test func requestWithoutABodyFailsThatRequestOnly() throws {
@@ -247,10 +260,11 @@ func framesOtherThanPingWhileAuthenticatingAreUnauthenticated(message: WireMessa
     states.append(("draining", draining()))
     for (name, var machine) in states {
         let before = machine.state
-        #expect(machine.received(.ping(0xDEAD_BEEF)) == .sendPong(0xDEAD_BEEF), "\(name)")
+        let ping = WireMessage.ping(opaque: 0xDEAD_BEEF)
+        #expect(machine.received(ping) == .sendPong(ping.payload()), "\(name)")
         #expect(machine.state == before, "\(name)")
         // A PONG (answering a server PING) needs no action.
-        #expect(machine.received(.pong(1)) == .none, "\(name)")
+        #expect(machine.received(.pong(opaque: 1)) == .none, "\(name)")
         #expect(machine.state == before, "\(name)")
     }
 }
@@ -266,7 +280,7 @@ func framesOtherThanPingWhileAuthenticatingAreUnauthenticated(message: WireMessa
     #expect(machine.state == .ready(user: "alice"))
     #expect(machine.inFlight == [3, 5])
     // Once one finishes there is room again, and the refused id was never taken.
-    #expect(machine.finished(requestID: 3) == .none)
+    #expect(finish(&machine, 3) == .none)
     #expect(machine.received(list(7)) == .handle(requestID: 7, request: listCorpora, user: "alice"))
 }
 
@@ -278,7 +292,7 @@ func framesOtherThanPingWhileAuthenticatingAreUnauthenticated(message: WireMessa
     #expect(machine.inFlight == [3])
     // A cancel racing with the final frame, or of an id never used: nothing to do, no error.
     #expect(machine.received(.cancel(99)) == .none)
-    #expect(machine.finished(requestID: 3) == .none)
+    #expect(finish(&machine, 3) == .none)
     #expect(machine.received(.cancel(3)) == .none)
     #expect(machine.state == .ready(user: "alice"))
 }
@@ -301,12 +315,17 @@ func framesOtherThanPingWhileAuthenticatingAreUnauthenticated(message: WireMessa
     #expect(!machine.inFlight.contains(9))
     // CANCEL, PING and PONG still work.
     #expect(machine.received(.cancel(3)) == .cancel(requestID: 3))
-    #expect(machine.received(.ping(5)) == .sendPong(5))
+    #expect(machine.received(.ping(opaque: 5)) == .sendPong(WireMessage.ping(opaque: 5).payload()))
     #expect(machine.startDraining() == .none)
 
-    #expect(machine.finished(requestID: 3) == .none)
+    #expect(finish(&machine, 3) == .none)
     #expect(machine.state == .draining(user: "alice"))
-    #expect(machine.finished(requestID: 8) == .close)
+    // Not closed before request 8's final frame is written, though its id is free once claimed.
+    let claimed8 = machine.claimFinalFrame(requestID: 8)
+    #expect(claimed8)
+    #expect(machine.inFlight.isEmpty)
+    #expect(machine.state == .draining(user: "alice"))
+    #expect(machine.sentFinalFrame() == .close)
     #expect(machine.state == .closed)
 }
 
@@ -332,15 +351,15 @@ func framesOtherThanPingWhileAuthenticatingAreUnauthenticated(message: WireMessa
     #expect(machine.state != .closed)
     // Requests after GOAWAY are still refused.
     #expect(failedRequest(machine.received(list(2)))?.error.code == .shuttingDown)
-    #expect(machine.finished(requestID: 1) == .close)
+    #expect(machine.sentFinalFrame() == .close)
     #expect(machine.state == .closed)
 }
 
 @Test func drainingWhileAuthenticatingStillReportsAnAuthFailure() throws {
     var machine = authenticating()
     #expect(machine.startDraining() == .sendGoaway(lastRequestID: 1, thenClose: false))
-    let error = try #require(closeError(machine.authenticationFailed(requestID: 1, error: WireError(.authFailed, "unknown token"))))
-    #expect(error.code == .authFailed)
+    let error = WireError(.authFailed, "unknown token")
+    #expect(machine.authenticationFailed(requestID: 1, error: error) == .rejectAuthentication(requestID: 1, error: error))
     #expect(machine.state == .closed)
 }
 
@@ -361,15 +380,16 @@ func framesAClientDoesNotSendAreProtocolErrorWhileDraining(message: WireMessage)
     #expect(machine.authenticated(requestID: 2, user: "mallory") == .none)
     #expect(machine.state == .authenticating(requestID: 1))
 
+    // The ERROR carries the AUTH request's id (wire.md section 4, "answer to AUTH"), then close.
     let error = WireError(.authFailed, "the token is unknown or revoked")
-    #expect(machine.authenticationFailed(requestID: 1, error: error) == .closeWithError(error))
+    #expect(machine.authenticationFailed(requestID: 1, error: error) == .rejectAuthentication(requestID: 1, error: error))
     #expect(machine.state == .closed)
 }
 
 @Test func rateLimitedAuthenticationKeepsItsRetryHint() {
     var machine = authenticating()
     let error = WireError(.rateLimited, "too many failed attempts", retryAfterMilliseconds: 30_000)
-    #expect(machine.authenticationFailed(requestID: 1, error: error) == .closeWithError(error))
+    #expect(machine.authenticationFailed(requestID: 1, error: error) == .rejectAuthentication(requestID: 1, error: error))
 }
 
 @Test func inputFailureClosesWithThatErrorInAnyOpenState() {
@@ -401,12 +421,15 @@ func framesAClientDoesNotSendAreProtocolErrorWhileDraining(message: WireMessage)
     #expect(closeError(machine.inputFailed(WireError(.protocolError, "bad"))) != nil)
     #expect(machine.state == .closed)
 
-    for message in [hello(), auth(5), list(6), .ping(1), .pong(1), .cancel(3), .goaway(.init())] {
+    for message in [hello(), auth(5), list(6), .ping(opaque: 1), .pong(opaque: 1), .cancel(3), .goaway(.init())] {
         #expect(machine.received(message) == .none)
     }
     #expect(machine.authenticated(requestID: 1, user: "alice") == .none)
     #expect(machine.authenticationFailed(requestID: 1, error: WireError(.authFailed, "x")) == .none)
-    #expect(machine.finished(requestID: 3) == .none)
+    let claimed3 = machine.claimFinalFrame(requestID: 3)
+    #expect(!claimed3)
+    #expect(machine.sentFinalFrame() == .none)
+    #expect(machine.drainTimedOut() == .none)
     #expect(machine.startDraining() == .none)
     #expect(machine.inputFailed(WireError(.internal, "x")) == .none)
     #expect(machine.timedOut() == .none)

@@ -205,9 +205,11 @@ enum Sample {
             .stream(202, ByteBuffer()),
             .error(0, WireError(.badPreface, "not the preface").errorBody),
             .error(203, WireError(.rateLimited, "slow down", retryAfterMilliseconds: 1500).errorBody),
-            .ping(0x0123_4567_89AB_CDEF),
-            .ping(0),
-            .pong(42),
+            .ping(opaque: 0x0123_4567_89AB_CDEF),
+            .ping(opaque: 0),
+            .pong(opaque: 42),
+            // Payloads that are not a `Ping` travel as they are.
+            .ping(ByteBuffer(bytes: [0xFF, 0x00, 0x13])),
             .goaway(.with { $0.lastRequestID = 9; $0.reason = "restarting" }),
             .cancel(204),
         ]
