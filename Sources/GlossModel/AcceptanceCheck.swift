@@ -11,11 +11,14 @@
 /// Changes made since `b` by the changeset's own replica are in its causal past and never
 /// conflict with it: that is what lets a client push several pending changesets in a row.
 /// Rule violations (bad label, range, reference …) throw a ``ValidationError`` naming the op.
+/// A base that is not below `revision` (past the head) is refused before any op:
+/// ``ValidationError/Code/basePastHead``.
 public enum AcceptanceCheck {
     /// Checks `changeset` against `head`, as the revision it would become.
     public static func check(_ changeset: Changeset, against head: some HeadView, as revision: Int)
         throws(ValidationError) -> CheckOutcome
     {
+        if let error = basePastHead(changeset.base, revision: revision) { throw error }
         var run = CheckRun(
             base: changeset.base, replica: changeset.replica, texts: changeset.texts, head: head, revision: revision,
             capacity: changeset.ops.count)
@@ -40,6 +43,13 @@ public enum AcceptanceCheck {
         _ part: EncodedChangeset.DecodedPart, of changeset: EncodedChangeset, against head: some HeadView,
         as revision: Int, schema: Schema? = nil, limit: Int? = nil
     ) -> PartCheck {
+        if let error = basePastHead(changeset.base, revision: revision) {
+            // Ahead of every op, so that it is the violation the whole changeset reports and no
+            // other part needs checking (``PartwiseCheck/checkLimit``).
+            return PartCheck(
+                outcome: CheckOutcome(), conflictOrder: [], violation: error,
+                violationOrder: CheckPosition(phase: 0, index: -1))
+        }
         var run = CheckRun(
             base: changeset.base, replica: changeset.replica, texts: changeset.texts, head: head, revision: revision,
             capacity: part.ops.count)
@@ -55,6 +65,25 @@ public enum AcceptanceCheck {
         }
         return PartCheck(outcome: run.outcome, conflictOrder: run.conflictOrder)
     }
+}
+
+extension AcceptanceCheck {
+    /// The refusal of a base that is not below the revision the changeset would become, that
+    /// is, past the head (revision − 1): with no revision after such a base nothing would count
+    /// as theirs, so the changeset would never conflict, and the revision would record a base
+    /// no replica can have pulled.
+    static func basePastHead(_ base: Int, revision: Int) -> ValidationError? {
+        guard base >= revision else { return nil }
+        return ValidationError(
+            .basePastHead, "the changeset's base revision \(base) is past the head (\(revision - 1))")
+    }
+}
+
+extension ErrorCode where Domain == ValidationError {
+    /// The changeset's base is past the head: the replica pulled from a server that has since
+    /// been restored from an older backup, or from another server. glossd answers such a push
+    /// ERROR `not-found` (wire.md, "Push"), never `Invalid`.
+    public static let basePastHead = Self(rawValue: "base-past-head")
 }
 
 /// Where something happened in a whole check: while walking the ops (phase 0) or while settling

@@ -242,6 +242,12 @@ public struct RequestRouter: Sendable {
                 $0.headRevision = UInt64(head)
                 $0.conflicts = conflicts.map(Self.conflictInfo)
             }
+        case .invalid(let error) where error.code == .basePastHead:
+            // Not a rule of the data model: the replica's history is not this server's.
+            throw WireError(
+                .notFound,
+                "\(error.message): the server was restored from an older backup, or this replica belongs to another "
+                    + "server; nothing was written; clone again (unpushed work stays in the old .gloss/pending)")
         case .invalid(let error):
             response.invalid = .with {
                 $0.code = error.code.rawValue
@@ -312,6 +318,10 @@ public struct RequestRouter: Sendable {
 
     private func grant(_ r: Gloss_V1_GrantRequest, user: String) throws -> Gloss_V1_Response {
         _ = try open(r.corpus, user: user, needs: .owner)
+        // Only ROLE_NONE revokes: a value this server does not know must not read as a revocation.
+        if case .UNRECOGNIZED(let value) = r.role {
+            throw WireError(.badMessage, "role \(value) is not a role: use ROLE_NONE (to revoke), viewer, annotator, curator or owner")
+        }
         try accounts.grant(corpus: r.corpus, user: r.user, role: Role(wire: r.role))
         return .with { $0.grant = .init() }
     }
@@ -432,6 +442,8 @@ public struct RequestRouter: Sendable {
         switch error.code {
         case .unavailable: storageUnavailable(error.message)
         case .unknownCorpus, .unknownUser, .unknownToken: WireError(.notFound, error.message)
+        // A refusal, not a failure: retrying cannot help.
+        case .lastOwner: WireError(.permissionDenied, error.message)
         case .alreadyExists: WireError(.alreadyExists, error.message)
         case .invalidName: WireError(.badMessage, error.message)
         default: WireError(.internal, error.message)

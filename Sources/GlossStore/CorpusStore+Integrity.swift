@@ -10,8 +10,8 @@ extension CorpusStore {
     /// Checks everything the store holds and reports each problem found, located precisely.
     ///
     /// - the database engine's own check (`PRAGMA integrity_check`);
-    /// - revision numbers run 1…head without a gap, and no delta, snapshot or head row points
-    ///   at a revision or document that does not exist;
+    /// - revision numbers run 1…head without a gap, each revision's base is below its number,
+    ///   and no delta, snapshot or head row points at a revision or document that does not exist;
     /// - every text inflates to exactly its recorded length, is UTF-8, and hashes to its digest;
     /// - every document's delta chain starts with the delta adding it, each delta inflates,
     ///   decodes and applies in order, its base flags match its ops, and the row's chain
@@ -123,6 +123,14 @@ private final class CorpusAudit {
             else { return }
             for revision in rows {
                 if revision.number != next { reportGap(from: next, to: revision.number - 1) }
+                if revision.base >= revision.number {
+                    problem(
+                        .basePastHead,
+                        "revision \(revision.number) records base \(revision.base), which was past the head when it was "
+                            + "accepted: its changeset was never checked against the revisions it missed",
+                        table: "revisions", revision: revision.number, expected: "a base below \(revision.number)",
+                        found: "base \(revision.base)")
+                }
                 next = revision.number + 1
                 report.counts.revisions += 1
             }

@@ -126,6 +126,9 @@ extension ErrorCode where Domain == IntegrityProblem {
     public static let headMissing = Self(rawValue: "head-missing")
     /// The head table has a live annotation the deltas do not reconstruct.
     public static let headUnexpected = Self(rawValue: "head-unexpected")
+    /// A revision records a base that is not below its own number: a push whose base was past
+    /// the head, which glossd 0.2.0 accepted (it never conflicted, whatever it changed).
+    public static let basePastHead = Self(rawValue: "base-past-head")
     /// Revision numbers are not contiguous from 1 to the head.
     public static let revisionGap = Self(rawValue: "revision-gap")
     /// A row refers to a revision or document that does not exist.
