@@ -365,11 +365,12 @@ public struct RequestRouter: Sendable {
     }
 
     private func schemaItem(_ store: CorpusStore) throws -> Gloss_V1_Schema {
-        let schema = try store.schema()
+        let (schema, revision) = try store.schemaWithRevision()
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return .with {
             $0.json = String(decoding: (try? encoder.encode(schema)) ?? Data(), as: UTF8.self)
+            $0.revision = UInt64(revision)
         }
     }
 

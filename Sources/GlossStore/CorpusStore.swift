@@ -296,6 +296,11 @@ public final class CorpusStore: Sendable {
         try backend.read { rows in try rows.meta(MetaKey.schema).map(Self.decodeSchema) ?? .open }
     }
 
+    /// The schema with the revision that last set it (0: never set), read together.
+    public func schemaWithRevision() throws -> (schema: Schema, revision: Int) {
+        try backend.read { rows in try PrefetchedHead.schema(in: rows) }
+    }
+
     /// A text by digest, inflated and checked against its length.
     public func text(_ digest: TextDigest) throws -> String {
         guard let stored = try backend.read({ try $0.text(digest) }) else {

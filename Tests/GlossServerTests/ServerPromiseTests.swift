@@ -193,6 +193,34 @@ struct ServerPromiseTests {
         #expect(try await Self.push(router, retried).acceptedRevision == 3)
     }
 
+    /// Collects a stream's items.
+    final class Collecting: ResponseSink, @unchecked Sendable {
+        var items: [Gloss_V1_StreamItem] = []
+        func stream(_ item: ByteBuffer) async throws {
+            items.append(try Gloss_V1_StreamItem(serializedBytes: Array(item.readableBytesView)))
+        }
+        func interim(_ response: Gloss_V1_Response) async throws {}
+    }
+
+    /// `Schema.revision` is the revision that last set the schema, in a clone and in a pull.
+    @Test func theSchemaItemNamesTheRevisionThatSetIt() async throws {
+        let directory = try TemporaryDirectory("schema-revision")
+        defer { directory.remove() }
+        let router = try LargePushTests.router(directory)
+        var admin = Minter("admin", replica: 1)
+        #expect(try await Self.push(router, admin.documents(base: 0, [("a/1", "Alice met Bob.")])).acceptedRevision == 1)
+        #expect(try await Self.push(router, admin.changeset(base: 1, [.setSchema(Schema(spanLabels: ["PER"]))])).acceptedRevision == 2)
+        #expect(try await Self.push(router, admin.changeset(base: 2, [.create(admin.span("a/1", 0, 5, "PER"))])).acceptedRevision == 3)
+        for request: Gloss_V1_Request in [
+            .with { $0.clone = .with { $0.corpus = "c" } }, .with { $0.pull = .with { $0.corpus = "c"; $0.sinceRevision = 1 } },
+        ] {
+            let sink = Collecting()
+            _ = try await router.handle(request, user: "admin", sink: sink)
+            let schemas = sink.items.compactMap { if case .schema(let s)? = $0.body { s } else { nil } }
+            #expect(schemas.map(\.revision) == [2], "\(request)")
+        }
+    }
+
     @Test func aLargePushBasedPastTheHeadIsNotFoundAndStoresNothing() async throws {
         let directory = try TemporaryDirectory("past-head-large")
         defer { directory.remove() }
