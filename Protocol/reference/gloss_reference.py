@@ -414,6 +414,22 @@ def check_vectors():
     document, ops = decode_delta(data)
     expect(document == "news/1" and ops == RUNNING_STATE_OPS, "delta-running-state.hex decodes to its ops")
     expect(encode_delta(ops, document) == data, "delta-running-state.hex re-encodes to the same bytes")
+
+    # The other delta vectors: each decodes, names its document, and re-encodes to the same bytes.
+    for name, want_document, want_count in (("delta-document-ops.hex", "news/2", 7), ("delta-corpus.hex", None, 1),
+                                            ("snapshot.hex", "news/1", 5)):
+        data = hex_file(name)
+        document, ops = decode_delta(data)
+        expect(document == want_document and len(ops) == want_count, "%s decodes to %d ops" % (name, want_count))
+        expect(encode_delta(ops, document) == data, "%s re-encodes to the same bytes" % name)
+    snapshot_ops = decode_delta(hex_file("snapshot.hex"))[1]
+    creates = [op[1] for op in snapshot_ops[1:]]
+    spans = [a for a in creates if a["kind"] == "span"]
+    others = [a for a in creates if a["kind"] != "span"]
+    expect(snapshot_ops[0][0] == "addDocument" and creates == spans + others
+           and spans == sorted(spans, key=lambda a: (a["ranges"][0][0], a["id"]))
+           and others == sorted(others, key=lambda a: a["id"]),
+           "snapshot.hex lists spans by first start, then the rest by id")
     return failures
 
 

@@ -86,3 +86,62 @@ struct DeltaVector {
         #expect(AnnotationID(String(fields[2])) == id, "\(line)")
     }
 }
+
+/// `delta-document-ops.hex`: the ops the other delta vectors do not show (metadata, a document
+/// label, a note on the document, set text and set attribute, removeDocument), encoded as
+/// storage-encoding.md says (the file was written by `Protocol/reference`, from the spec).
+@Test func documentOpsVectorDecodesToItsDocumentedOpsAndReencodes() throws {
+    let bytes = try DeltaVector.bytes("delta-document-ops.hex")
+    let doc: DocumentID = "news/2"
+    let r1 = ReplicaID(0x0102_0304_0506_0708)
+    let label = AnnotationID(replica: r1, counter: 1), note = AnnotationID(replica: r1, counter: 2)
+    let expected: [Op] = [
+        .addDocument(Document(id: doc, text: "Acme hired Alice.", metadata: ["source": "wire", "lang": "en"])),
+        .create(Annotation(id: label, document: doc, kind: .documentLabel, layer: "ann", owner: "ann", label: "business")),
+        .create(Annotation(id: note, document: doc, kind: .note, layer: "ann", owner: "ann", text: "check the date")),
+        .set(doc, note, .text, .string("checked")),
+        .set(doc, label, .attribute("confidence"), .string("high")),
+        .set(doc, label, .label, .string("economy")),
+        .removeDocument(doc),
+    ]
+    let decoded = try DeltaCodec.decode(bytes)
+    #expect(decoded.document == doc)
+    #expect(decoded.ops == expected)
+    #expect(DeltaCodec.encode(expected, document: doc) == bytes)
+}
+
+/// `delta-corpus.hex`: a corpus-level delta (no document) holding the spec's example schema.
+@Test func corpusDeltaVectorHoldsTheSpecsSchema() throws {
+    let bytes = try DeltaVector.bytes("delta-corpus.hex")
+    let decoded = try DeltaCodec.decode(bytes)
+    #expect(decoded.document == nil)
+    guard decoded.ops.count == 1, case .setSchema(let schema) = decoded.ops[0] else {
+        Issue.record("not one setSchema: \(decoded.ops)")
+        return
+    }
+    #expect(schema.spanLabels == ["PER", "ORG"])
+    #expect(schema.documentLabels == ["politics"])
+    #expect(!schema.isOpen)
+    #expect(DeltaCodec.encode(decoded.ops, document: nil) == bytes)
+}
+
+/// `snapshot.hex`: the snapshot the store writes for that state is exactly these bytes: the
+/// order of its creates (spans by first start, then the rest by id) is the spec's.
+@Test func snapshotVectorIsWhatTheStoreWritesForItsState() throws {
+    let bytes = try DeltaVector.bytes("snapshot.hex")
+    let doc: DocumentID = "news/1"
+    let r1 = ReplicaID(0x0102_0304_0506_0708), r2 = ReplicaID(0x1112_1314_1516_1718)
+    let bobSpan = Annotation.span(AnnotationID(replica: r2, counter: 4), in: doc, [TextRange(0, 5)], label: "PER", owner: "bob")
+    let annSpan = Annotation.span(
+        AnnotationID(replica: r1, counter: 1), in: doc, [TextRange(10, 13)], label: "PER", owner: "ann", attributes: ["negated": "no"])
+    let relation = Annotation.relation(
+        AnnotationID(replica: r1, counter: 3), in: doc, from: bobSpan.id, to: annSpan.id, label: "meets", owner: "ann")
+    let note = Annotation(
+        id: AnnotationID(replica: r1, counter: 2), document: doc, kind: .note, layer: "ann", owner: "ann", target: relation.id,
+        text: "really?")
+    var state = DocumentState(document: Document(id: doc, text: "Alice met Bob."))
+    for a in [relation, note, annSpan, bobSpan] { state.annotations[a.id] = a }
+    #expect(DeltaCodec.encode(state.asOps, document: doc) == bytes)
+    let decoded = try DeltaCodec.decode(bytes)
+    #expect(decoded.ops == [.addDocument(Document(id: doc, text: "Alice met Bob.")), .create(bobSpan), .create(annSpan), .create(note), .create(relation)])
+}
