@@ -7,6 +7,12 @@ import Synchronization
 
 /// An authenticated connection to a `glossd`: TLS, preface, HELLO/WELCOME, auth, then any
 /// number of concurrent requests multiplexed by request id.
+///
+/// The protocol's decisions (the handshake, which request a frame belongs to and whether it is
+/// its last, PING/PONG, GOAWAY, what a close fails) are ``ClientConnectionStateMachine``'s; this
+/// class feeds it events and carries out its actions on the channel and on the callers'
+/// continuations. It keeps only I/O concerns of its own: the read back-pressure of streams, the
+/// order of writes, and the words for transport and TLS failures.
 public final class ClientConnection: Sendable {
     public struct Options: Sendable {
         public var host: String
@@ -48,17 +54,23 @@ public final class ClientConnection: Sendable {
         case interim(Gloss_V1_Response)
     }
 
+    private typealias Machine = ClientConnectionStateMachine
+
+    /// Who waits for a request's outcome.
     private enum Waiter {
         case single(CheckedContinuation<Gloss_V1_Response, any Error>)
         case stream(AsyncThrowingStream<StreamEvent, any Error>.Continuation, CheckedContinuation<Gloss_V1_Response, any Error>?)
     }
 
+    /// The machine, and the continuations its actions name by id. One lock: a waiter is found
+    /// or dropped in the same step as the event that decides its outcome, so an id the machine
+    /// has freed can never reach a newer request's waiter.
     private struct State {
+        var machine: Machine
         var waiters: [UInt32: Waiter] = [:]
-        var nextID: UInt32 = 1
-        var closedError: ClientError?
-        var goawayLast: UInt32?
-        var subscriptionConfirmed: Set<UInt32> = []
+        var pings: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+        /// The caller of ``ClientConnection/connect(_:group:)``, until the handshake ends.
+        var connecting: CheckedContinuation<ClientConnection, any Error>?
         /// Bytes of stream items handed to ``streaming(_:onEvent:)`` consumers and not yet
         /// consumed, per request: the reader stops reading while they pass a high-water mark,
         /// so a consumer slower than the network (a clone writing to disk) does not make the
@@ -68,18 +80,105 @@ public final class ClientConnection: Sendable {
         /// The most ``backlogTotal`` has been, for tests.
         var backlogPeak = 0
         var backlogWaiter: CheckedContinuation<Void, Never>?
-        var closing = false
 
-        /// Forgets request `id`'s unconsumed bytes; the reader to wake, if that frees it.
-        mutating func release(_ id: UInt32, bytes: Int? = nil) -> CheckedContinuation<Void, Never>? {
-            guard let held = backlog[id] else { return nil }
+        /// Forgets request `id`'s unconsumed bytes, waking the reader if that frees it.
+        mutating func release(_ id: UInt32, bytes: Int? = nil) {
+            guard let held = backlog[id] else { return }
             let freed = min(held, bytes ?? held)
             backlog[id] = bytes == nil ? nil : held - freed
             backlogTotal -= freed
-            guard backlogTotal <= ClientConnection.backlogLowWater, let waiter = backlogWaiter else { return nil }
+            guard backlogTotal <= ClientConnection.backlogLowWater, let waiter = backlogWaiter else { return }
             backlogWaiter = nil
-            return waiter
+            waiter.resume()
         }
+
+        /// Carries out what an action asks of the continuations, here under the lock (resuming
+        /// only schedules their tasks); returns the I/O left to do outside it.
+        mutating func carryOut(_ action: Machine.Action, _ shared: Shared) -> Work {
+            var work = Work()
+            switch action {
+            case .none, .refuse:
+                // A refusal is answered by whoever asked (it has no id to find a waiter by).
+                break
+            case .sendPrefaceAndHello(let hello):
+                work.writes.append(Write(frames: [.preface] + WireMessage.hello(hello).frames(limits: shared.limits).map(WireWrite.frame)))
+            case .send(let message):
+                work.writes.append(Write(frames: message.frames(limits: shared.limits).map(WireWrite.frame)))
+            case .sendRequest(let id, let request):
+                let frames = WireMessage.request(id, request).frames(limits: shared.limits, compress: machine.compressionAgreed)
+                work.writes.append(Write(frames: frames.map(WireWrite.frame), requestID: id))
+            case .sendPing(_, let payload):
+                work.writes.append(Write(frames: WireMessage.ping(payload).frames(limits: shared.limits).map(WireWrite.frame)))
+            case .handshakeCompleted(let user, let welcome):
+                work.completed = connecting.map { ($0, user, welcome) }
+                connecting = nil
+                work.handshakeOver = true
+            case .failHandshake(let failure):
+                connecting?.resume(throwing: shared.explainHandshakeFailure(failure))
+                connecting = nil
+                work.handshakeOver = true
+                work.stopReading = true
+                work.closeChannel = true
+            case .deliverInterim(let id, let response):
+                if case .stream(let events, _)? = waiters[id] { events.yield(.interim(response)) }
+            case .deliverItem(let id, let payload):
+                guard case .stream(let events, let final)? = waiters[id] else { break }
+                // Only `streaming` consumers report what they consumed (a subscription's
+                // notifications are small and read by whoever holds the stream).
+                if final != nil {
+                    backlog[id, default: 0] += payload.readableBytes
+                    backlogTotal += payload.readableBytes
+                    backlogPeak = max(backlogPeak, backlogTotal)
+                }
+                events.yield(.item(payload))
+            case .succeedRequest(let id, let response), .finishSubscription(let id, let response):
+                switch waiters.removeValue(forKey: id) {
+                case .single(let continuation)?: continuation.resume(returning: response)
+                case .stream(let events, let final)?:
+                    events.finish()
+                    final?.resume(returning: response)
+                case nil: break
+                }
+            case .failRequest(let id, let failure):
+                release(id)
+                if let waiter = waiters.removeValue(forKey: id) { ClientConnection.fail(waiter, ClientError(failure)) }
+            case .abandonRequest(let id):
+                release(id)
+                if let waiter = waiters.removeValue(forKey: id) { ClientConnection.fail(waiter, CancellationError()) }
+                work.writes.append(Write(frames: WireMessage.cancel(id).frames(limits: shared.limits).map(WireWrite.frame)))
+            case .completePing(let id):
+                pings.removeValue(forKey: id)?.resume()
+            case .closeAndFail(let ids, let pingIDs, let failure):
+                let error = ClientError(failure)
+                for id in ids {
+                    release(id)
+                    if let waiter = waiters.removeValue(forKey: id) { ClientConnection.fail(waiter, error) }
+                }
+                for id in pingIDs { pings.removeValue(forKey: id)?.resume(throwing: error) }
+                backlogWaiter?.resume()
+                backlogWaiter = nil
+                work.stopReading = true
+                work.finishWrites = true
+            }
+            return work
+        }
+    }
+
+    /// Frames to write in order; a request's, to report if they cannot be written.
+    private struct Write: Sendable {
+        var frames: [WireWrite]
+        var requestID: UInt32?
+    }
+
+    /// The I/O an action leaves to do once the lock is released.
+    private struct Work: Sendable {
+        var writes: [Write] = []
+        var completed: (CheckedContinuation<ClientConnection, any Error>, String, Gloss_V1_Welcome)?
+        var handshakeOver = false
+        /// The connection is over: the reader stops.
+        var stopReading = false
+        var finishWrites = false
+        var closeChannel = false
     }
 
     /// Stream bytes received and not yet consumed: now, at most so far, and whether the
@@ -96,28 +195,70 @@ public final class ClientConnection: Sendable {
     public let welcome: Gloss_V1_Welcome
     /// The server certificate's fingerprint, as presented.
     public let serverFingerprint: CertificateFingerprint?
-    private let outbound: NIOAsyncChannelOutboundWriter<WireWrite>
     private let shared: Shared
-    private let limits: WireLimits
-    private let compress: Bool
 
-    /// What the reader task and the connection share.
+    /// What the reader, the writer, the handshake timer and the connection share.
     private final class Shared: Sendable {
-        let state = Mutex(State())
-        let task = Mutex<Task<Void, Never>?>(nil)
+        let state: Mutex<State>
         /// `host:port`, for messages.
         let address: String
+        let limits: WireLimits
+        let channel: any Channel
+        /// Writes in the order they were asked for (a REQUEST before its CANCEL), from one
+        /// task, so that reading never waits for writing.
+        let writes: AsyncStream<Write>.Continuation
+        let queued: AsyncStream<Write>
+        let handshakeTimer = Mutex<Scheduled<Void>?>(nil)
+        /// Says why the handshake failed, in words about TLS and trust (the pin, the greeting).
+        let explainHandshakeFailure: @Sendable (Machine.Failure) -> ClientError
 
-        init(address: String) {
+        init(
+            machine: Machine, address: String, limits: WireLimits, channel: any Channel,
+            explainHandshakeFailure: @escaping @Sendable (Machine.Failure) -> ClientError
+        ) {
+            state = Mutex(State(machine: machine))
             self.address = address
+            self.limits = limits
+            self.channel = channel
+            self.explainHandshakeFailure = explainHandshakeFailure
+            (queued, writes) = AsyncStream.makeStream(of: Write.self)
+        }
+
+        /// Feeds an event to the machine and carries out its action on the continuations, in
+        /// one step under the lock; returns the I/O left to do (see ``perform(_:)``).
+        func handle(_ event: (inout Machine) -> Machine.Action) -> Work {
+            state.withLock { s in s.carryOut(event(&s.machine), self) }
+        }
+
+        /// Does the I/O of an action: queues its writes, closes.
+        func perform(_ work: Work) {
+            for write in work.writes { writes.yield(write) }
+            if work.handshakeOver { handshakeTimer.withLock { $0 }?.cancel() }
+            if work.finishWrites { writes.finish() }
+            if work.closeChannel { channel.close(promise: nil) }
+        }
+
+        /// Writes what is queued until the queue ends, then ends the output.
+        func writeLoop(_ outbound: NIOAsyncChannelOutboundWriter<WireWrite>) async {
+            for await write in queued {
+                do {
+                    try await outbound.write(contentsOf: write.frames)
+                } catch {
+                    guard let id = write.requestID else { continue }
+                    let failure = Machine.Failure(ClientError.connectionLost(address, error), address)
+                    perform(handle { $0.requestWriteFailed(id, failure) })
+                }
+            }
+            outbound.finish()
         }
 
         /// Waits, in the reader, while consumers hold more than the high-water mark unconsumed.
         func waitWhileBacklogged() async {
-            guard state.withLock({ $0.backlogTotal > ClientConnection.backlogHighWater && !$0.closing }) else { return }
+            guard state.withLock({ $0.backlogTotal > ClientConnection.backlogHighWater && $0.machine.closeFailure == nil })
+            else { return }
             await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
                 let waitNow = state.withLock { s -> Bool in
-                    guard s.backlogTotal > ClientConnection.backlogLowWater, !s.closing else { return false }
+                    guard s.backlogTotal > ClientConnection.backlogLowWater, s.machine.closeFailure == nil else { return false }
                     s.backlogWaiter = waiter
                     return true
                 }
@@ -126,9 +267,16 @@ public final class ClientConnection: Sendable {
         }
 
         /// Releases request `id`'s unconsumed bytes (all of them when `bytes` is nil).
-        func release(_ id: UInt32, bytes: Int? = nil) {
-            state.withLock { $0.release(id, bytes: bytes) }?.resume()
+        func release(_ id: UInt32?, bytes: Int? = nil) {
+            guard let id else { return }
+            state.withLock { $0.release(id, bytes: bytes) }
         }
+    }
+
+    /// A request's id once it has started, for the cancellation handler that may run before.
+    private final class Ticket: Sendable {
+        let id = Mutex<UInt32?>(nil)
+        var value: UInt32? { id.withLock { $0 } }
     }
 
     // MARK: Connecting
@@ -159,144 +307,100 @@ public final class ClientConnection: Sendable {
         } catch {
             throw ClientError.cannotConnect(to: address, trust: options.trust, error)
         }
-        let shared = Shared(address: address)
-        // A peer that accepts and then stays silent would otherwise hold the client forever.
-        let timedOut = Flag()
-        let timeout = channel.channel.eventLoop.scheduleTask(in: options.handshakeTimeout) {
-            timedOut.set()
-            channel.channel.close(promise: nil)
+        let machine = Machine(token: options.token, clientName: options.clientName, serverAddress: address)
+        let shared = Shared(machine: machine, address: address, limits: options.limits, channel: channel.channel) { failure in
+            // A pin mismatch explains any failure that follows it (the TLS handshake fails).
+            if let mismatch = evaluation.pinMismatch { return ClientError(.pinMismatch, mismatch.description) }
+            if failure.code == .timeout {
+                return ClientError.handshakeFailed(
+                    with: address, trust: options.trust, greeting: greeting.value, timedOut: options.handshakeTimeout, nil)
+            }
+            return ClientError(failure)
         }
         // Cancelling the task (Ctrl-C) hangs up, which ends the handshake at once.
         return try await withTaskCancellationHandler {
-            try await handshaking(channel, options, evaluation, shared: shared, greeting: greeting, timeout: timeout, timedOut: timedOut)
+            try await withCheckedThrowingContinuation { connecting in
+                shared.state.withLock { $0.connecting = connecting }
+                // A peer that accepts and then stays silent would otherwise hold the client forever.
+                let timer = channel.channel.eventLoop.scheduleTask(in: options.handshakeTimeout) {
+                    shared.perform(shared.handle { $0.handshakeTimedOut() })
+                }
+                shared.handshakeTimer.withLock { $0 = timer }
+                // One task reads the connection (and writes, through a child) for as long as it lasts.
+                Task { await run(channel, options, evaluation, greeting: greeting, shared: shared) }
+            }
         } onCancel: {
             channel.channel.close(promise: nil)
         }
     }
 
-    /// Runs the handshake on its own task, which then stays to read the connection's frames;
-    /// returns the connection once authenticated.
-    private static func handshaking(
-        _ channel: NIOAsyncChannel<Frame, WireWrite>, _ options: Options, _ evaluation: TrustEvaluation, shared: Shared,
-        greeting: GreetingRecorder.Greeting, timeout: Scheduled<Void>, timedOut: Flag
-    ) async throws -> ClientConnection {
-        let address = options.address
-        return try await withCheckedThrowingContinuation { connected in
-            let resumed = Mutex(false)
-            let task = Task {
-                do {
-                    try await channel.executeThenClose { inbound, outbound in
-                        var frames = inbound.makeAsyncIterator()
-                        var assembler = MessageAssembler(limits: options.limits)
-                        let (welcome, user) = try await handshake(options, evaluation, outbound, &frames, &assembler)
-                        timeout.cancel()
-                        guard !timedOut.isSet else { throw ChannelError.ioOnClosedChannel }
-                        let connection = ClientConnection(
-                            user: user, welcome: welcome, fingerprint: evaluation.presentedFingerprint,
-                            outbound: outbound, shared: shared, limits: options.limits,
-                            compress: welcome.capabilities.contains("deflate"))
-                        resumed.withLock { $0 = true }
-                        connected.resume(returning: connection)
-                        await read(&frames, &assembler, shared: shared, outbound: outbound, limits: options.limits)
-                    }
-                } catch {
-                    timeout.cancel()
-                    guard !resumed.withLock({ $0 }) else { return }
-                    resumed.withLock { $0 = true }
-                    if let mismatch = evaluation.pinMismatch {
-                        connected.resume(throwing: ClientError(.pinMismatch, mismatch.description))
-                    } else {
-                        let cause: (any Error)? = if let failure = error as? HandshakeFailure { failure.cause } else { error }
-                        connected.resume(
-                            throwing: ClientError.handshakeFailed(
-                                with: address, trust: options.trust, greeting: greeting.value,
-                                timedOut: timedOut.isSet ? options.handshakeTimeout : nil, cause))
-                    }
-                }
-            }
-            shared.task.withLock { $0 = task }
-        }
-    }
-
-    /// A flag set once, from any thread.
-    private final class Flag: Sendable {
-        private let value = Mutex(false)
-        var isSet: Bool { value.withLock { $0 } }
-        func set() { value.withLock { $0 = true } }
-    }
-
-    /// The handshake stopped on a transport error (nil: the peer closed), to be explained by
-    /// ``ClientError/handshakeFailed(with:trust:greeting:timedOut:_:)`` with what is known then.
-    private struct HandshakeFailure: Error {
-        var cause: (any Error)?
-    }
-
-    private static func handshake(
-        _ options: Options, _ evaluation: TrustEvaluation, _ outbound: NIOAsyncChannelOutboundWriter<WireWrite>,
-        _ frames: inout NIOAsyncChannelInboundStream<Frame>.AsyncIterator, _ assembler: inout MessageAssembler
-    ) async throws -> (Gloss_V1_Welcome, String) {
-        func next() async throws -> WireMessage {
-            do {
-                while let frame = try await frames.next() {
-                    guard let assembled = try assembler.append(frame) else { continue }
-                    let message = try WireMessage(assembled)
-                    // A server may PING at any point after HELLO: answered here too.
-                    if case .ping(let payload) = message {
-                        answerPing(payload, outbound, limits: options.limits)
-                        continue
-                    }
-                    return message
-                }
-            } catch let error as WireError {
-                throw ClientError(
-                    .protocolViolation,
-                    "\(options.address) is not a Gloss server: what it sent is not the Gloss protocol (\(error.message)); check the host and port")
-            } catch {
-                throw HandshakeFailure(cause: error)
-            }
-            throw HandshakeFailure(cause: nil)
-        }
-        let hello = Gloss_V1_Hello.with {
-            $0.minVersion = 1
-            $0.maxVersion = 1
-            $0.capabilities = ["deflate"]
-            $0.clientName = options.clientName
-        }
+    private static func run(
+        _ channel: NIOAsyncChannel<Frame, WireWrite>, _ options: Options, _ evaluation: TrustEvaluation,
+        greeting: GreetingRecorder.Greeting, shared: Shared
+    ) async {
         do {
-            try await outbound.write(.preface)
-            try await outbound.write(contentsOf: WireMessage.hello(hello).frames(limits: options.limits).map(WireWrite.frame))
+            try await channel.executeThenClose { inbound, outbound in
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await shared.writeLoop(outbound) }
+                    shared.perform(shared.handle { $0.connected() })
+                    await read(inbound, options, evaluation, greeting: greeting, shared: shared)
+                    // The connection is over: writes still queued fail at once rather than wait
+                    // for a peer that no longer reads.
+                    shared.writes.finish()
+                    channel.channel.close(promise: nil)
+                }
+            }
         } catch {
-            throw HandshakeFailure(cause: error)
+            // Only the close can throw here; the reader has reported the end already.
         }
-        let welcome: Gloss_V1_Welcome
-        switch try await next() {
-        case .welcome(let w): welcome = w
-        case .error(_, let e): throw ClientError(WireError(e))
-        case let other: throw ClientError(.protocolViolation, "expected WELCOME, got \(other.frameType)")
-        }
-        let auth = Gloss_V1_Request.with { $0.auth = .with { $0.token = options.token } }
-        try await outbound.write(contentsOf: WireMessage.request(1, auth).frames(limits: options.limits).map(WireWrite.frame))
-        switch try await next() {
-        case .response(1, let r):
-            guard case .auth(let a)? = r.body else { throw ClientError(.protocolViolation, "expected an auth response") }
-            return (welcome, a.user)
-        case .error(_, let e): throw ClientError(WireError(e))
-        case let other: throw ClientError(.protocolViolation, "expected the auth response, got \(other.frameType)")
-        }
+        // Whatever happened, the machine has its end (nothing happens if it had).
+        shared.perform(shared.handle { $0.connectionClosed(Machine.Failure(ClientError.connectionLost(options.address, nil), options.address)) })
     }
 
-    private init(
-        user: String, welcome: Gloss_V1_Welcome, fingerprint: CertificateFingerprint?,
-        outbound: NIOAsyncChannelOutboundWriter<WireWrite>, shared: Shared, limits: WireLimits, compress: Bool
-    ) {
+    private static func read(
+        _ inbound: NIOAsyncChannelInboundStream<Frame>, _ options: Options, _ evaluation: TrustEvaluation,
+        greeting: GreetingRecorder.Greeting, shared: Shared
+    ) async {
+        var assembler = MessageAssembler(limits: options.limits)
+        var cause: (any Error)?
+        do {
+            for try await frame in inbound {
+                guard let assembled = try assembler.append(frame) else { continue }
+                let message = try WireMessage(assembled)
+                let work = shared.handle { $0.received(message) }
+                if case let (connecting, user, welcome)? = work.completed {
+                    connecting.resume(
+                        returning: ClientConnection(
+                            user: user, welcome: welcome, fingerprint: evaluation.presentedFingerprint, shared: shared))
+                }
+                shared.perform(work)
+                if work.stopReading { return }
+                await shared.waitWhileBacklogged()
+            }
+        } catch let error as WireError {
+            shared.perform(shared.handle { $0.inputFailed(error) })
+            return
+        } catch {
+            cause = error
+        }
+        let address = options.address
+        shared.perform(
+            shared.handle { machine in
+                // Words for the transport's end depend on how far the connection got.
+                let explained =
+                    machine.isHandshaking
+                    ? ClientError.handshakeFailed(
+                        with: address, trust: options.trust, greeting: greeting.value, timedOut: nil, cause)
+                    : ClientError.connectionLost(address, cause)
+                return machine.connectionClosed(Machine.Failure(explained, address))
+            })
+    }
+
+    private init(user: String, welcome: Gloss_V1_Welcome, fingerprint: CertificateFingerprint?, shared: Shared) {
         self.user = user
         self.welcome = welcome
         self.serverFingerprint = fingerprint
-        self.outbound = outbound
         self.shared = shared
-        self.limits = limits
-        self.compress = compress
-        shared.state.withLock { $0.nextID = 2 }
     }
 
     // MARK: Requests
@@ -304,24 +408,22 @@ public final class ClientConnection: Sendable {
     /// Sends a request and waits for its final response; a server ERROR throws. Cancelling
     /// the task stops waiting (CancellationError) and asks the server to stop.
     public func request(_ request: Gloss_V1_Request) async throws -> Gloss_V1_Response {
-        let id = try allocate()
+        let ticket = Ticket()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                guard register(id, .single(continuation)) else { return }
-                Task { await self.write(.request(id, request), id: id) }
+                let waiter = Waiter.single(continuation)
+                if case .failure(let error) = start(request, streamed: false, waiter, ticket) { Self.fail(waiter, error) }
             }
         } onCancel: {
-            self.abandon(id)
+            self.abandon(ticket)
         }
     }
 
     /// Sends a streamed request (clone, pull, subscribe): its items and interim responses
-    /// arrive on the stream; the final response is returned by `final` once the stream ends.
+    /// arrive on the stream, which ends when the final response does (or throws its error).
     public func stream(_ request: Gloss_V1_Request) throws -> (id: UInt32, events: AsyncThrowingStream<StreamEvent, any Error>) {
-        let id = try allocate()
         let (events, continuation) = AsyncThrowingStream.makeStream(of: StreamEvent.self)
-        shared.state.withLock { $0.waiters[id] = .stream(continuation, nil) }
-        Task { await self.write(.request(id, request), id: id) }
+        let id = try start(request, streamed: true, .stream(continuation, nil), nil, checkCancellation: false).get()
         return (id, events)
     }
 
@@ -331,181 +433,97 @@ public final class ClientConnection: Sendable {
     public func streaming(
         _ request: Gloss_V1_Request, onEvent: (StreamEvent) async throws -> Void
     ) async throws -> Gloss_V1_Response {
-        let id = try allocate()
+        let ticket = Ticket()
         let (events, continuation) = AsyncThrowingStream.makeStream(of: StreamEvent.self)
         // Items never consumed (the consumer threw) must not hold the reader back.
-        defer { shared.release(id) }
+        defer { shared.release(ticket.value) }
         return try await withThrowingTaskGroup(of: Gloss_V1_Response?.self) { group in
             group.addTask {
                 try await withTaskCancellationHandler {
                     try await withCheckedThrowingContinuation { final in
-                        guard self.register(id, .stream(continuation, final)) else { return }
-                        Task { await self.write(.request(id, request), id: id) }
+                        let waiter = Waiter.stream(continuation, final)
+                        if case .failure(let error) = self.start(request, streamed: true, waiter, ticket) {
+                            Self.fail(waiter, error)
+                        }
                     }
                 } onCancel: {
-                    self.abandon(id)
+                    self.abandon(ticket)
                 }
             }
             for try await event in events {
                 try await onEvent(event)
-                if case .item(let bytes) = event { shared.release(id, bytes: bytes.readableBytes) }
+                if case .item(let bytes) = event { shared.release(ticket.value, bytes: bytes.readableBytes) }
             }
             let response = try await group.next()!!
             return response
         }
     }
 
-    /// Records what waits for request `id`, unless the task is already cancelled: then the
-    /// waiter fails at once and nothing is sent. Checked under the lock that ``abandon(_:)``
-    /// takes, so a cancellation is seen either here or there.
-    private func register(_ id: UInt32, _ waiter: Waiter) -> Bool {
-        let registered = shared.state.withLock { s -> Bool in
-            guard !Task.isCancelled else { return false }
-            s.waiters[id] = waiter
-            return true
+    /// Starts a request in the machine and records its waiter, in one step; refused when the
+    /// task is already cancelled (checked under the lock that ``abandon(_:)`` takes, so a
+    /// cancellation is seen either here or there), or when the machine says no.
+    private func start(
+        _ request: Gloss_V1_Request, streamed: Bool, _ waiter: Waiter, _ ticket: Ticket?, checkCancellation: Bool = true
+    ) -> Result<UInt32, any Error> {
+        let (result, work) = shared.state.withLock { s -> (Result<UInt32, any Error>, Work) in
+            if checkCancellation && Task.isCancelled { return (.failure(CancellationError()), Work()) }
+            let action = s.machine.startRequest(request, streamed: streamed)
+            switch action {
+            case .sendRequest(let id, _):
+                s.waiters[id] = waiter
+                ticket?.id.withLock { $0 = id }
+                return (.success(id), s.carryOut(action, shared))
+            case .refuse(let failure):
+                return (.failure(ClientError(failure)), Work())
+            default:
+                return (.failure(ClientError(.protocolViolation, "unexpected \(action) for a new request")), Work())
+            }
         }
-        if !registered { Self.fail(waiter, CancellationError()) }
-        return registered
+        shared.perform(work)
+        return result
     }
 
-    /// Stops waiting for request `id` (its task was cancelled) and asks the server to stop it.
-    private func abandon(_ id: UInt32) {
-        shared.release(id)
-        guard let waiter = shared.state.withLock({ $0.waiters.removeValue(forKey: id) }) else { return }
-        Self.fail(waiter, CancellationError())
-        Task { await self.cancel(id) }
+    /// Stops waiting for a request (its task was cancelled) and asks the server to stop it.
+    private func abandon(_ ticket: Ticket) {
+        let work = shared.state.withLock { s -> Work in
+            guard let id = ticket.value else { return Work() }
+            return s.carryOut(s.machine.abandonRequest(id), shared)
+        }
+        shared.perform(work)
     }
 
-    /// Asks the server to stop a request (a subscription, a long clone).
+    /// Asks the server to stop a request (a subscription, a long clone); it still ends with its
+    /// final response, or `cancelled`.
     public func cancel(_ id: UInt32) async {
-        try? await outbound.write(contentsOf: WireMessage.cancel(id).frames(limits: limits).map(WireWrite.frame))
+        shared.perform(shared.handle { $0.cancelRequest(id) })
     }
 
+    /// Sends a PING and waits for the PONG that echoes it.
     public func ping(_ opaque: UInt64 = 42) async throws {
-        try await outbound.write(contentsOf: WireMessage.ping(opaque: opaque).frames(limits: limits).map(WireWrite.frame))
+        let payload = WireMessage.ping(opaque: opaque).payload()
+        try await withCheckedThrowingContinuation { (answered: CheckedContinuation<Void, any Error>) in
+            let work = shared.state.withLock { s -> Work in
+                let action = s.machine.startPing(payload)
+                switch action {
+                case .sendPing(let id, _): s.pings[id] = answered
+                case .refuse(let failure): answered.resume(throwing: ClientError(failure))
+                default: answered.resume(throwing: ClientError(.protocolViolation, "unexpected \(action) for a ping"))
+                }
+                return s.carryOut(action, shared)
+            }
+            shared.perform(work)
+        }
     }
 
     /// Why the connection ended (the server's connection-level ERROR, or the close), or nil
     /// while it is open.
-    public var closedError: ClientError? { shared.state.withLock { $0.closedError } }
+    public var closedError: ClientError? { shared.state.withLock { $0.machine.closeFailure }.map { ClientError($0) } }
 
     /// Closes the connection; requests still waiting fail with `connection-closed`.
     public func close() {
-        let reader = shared.state.withLock { s -> CheckedContinuation<Void, Never>? in
-            s.closing = true
-            defer { s.backlogWaiter = nil }
-            return s.backlogWaiter
-        }
-        reader?.resume()
-        outbound.finish()
-    }
-
-    private func allocate() throws -> UInt32 {
-        try shared.state.withLock { s in
-            if let error = s.closedError { throw error }
-            if let last = s.goawayLast, s.nextID > last {
-                throw ClientError(WireError(.shuttingDown, "the server is shutting down; reconnect"))
-            }
-            defer { s.nextID &+= 1 }
-            return s.nextID
-        }
-    }
-
-    private func write(_ message: WireMessage, id: UInt32) async {
-        do {
-            try await outbound.write(
-                contentsOf: message.frames(limits: limits, compress: compress).map(WireWrite.frame))
-        } catch {
-            Self.finish(id, with: ClientError.connectionLost(shared.address, error), shared: shared)
-        }
-    }
-
-    // MARK: Reading
-
-    private static func read(
-        _ frames: inout NIOAsyncChannelInboundStream<Frame>.AsyncIterator, _ assembler: inout MessageAssembler,
-        shared: Shared, outbound: NIOAsyncChannelOutboundWriter<WireWrite>, limits: WireLimits
-    ) async {
-        var failure = ClientError.connectionLost(shared.address, nil)
-        do {
-            while let frame = try await frames.next() {
-                guard let assembled = try assembler.append(frame) else { continue }
-                let message = try WireMessage(assembled)
-                if case .ping(let payload) = message {
-                    answerPing(payload, outbound, limits: limits)
-                    continue
-                }
-                dispatch(message, shared: shared)
-                await shared.waitWhileBacklogged()
-            }
-        } catch let error as WireError {
-            failure = ClientError(
-                .protocolViolation, "the server at \(shared.address) sent something that is not Gloss: \(error.message)")
-        } catch {
-            failure = ClientError.connectionLost(shared.address, error)
-        }
-        let (waiters, error) = shared.state.withLock { s in
-            if s.closedError == nil { s.closedError = failure }
-            defer { s.waiters = [:] }
-            return (s.waiters, s.closedError!)
-        }
-        for waiter in waiters.values { fail(waiter, error) }
-    }
-
-    /// Answers a server's PING with a PONG carrying its payload byte for byte (wire.md, "Ping"),
-    /// written from a task of its own so that reading never waits for it.
-    private static func answerPing(_ payload: ByteBuffer, _ outbound: NIOAsyncChannelOutboundWriter<WireWrite>, limits: WireLimits) {
-        let frames = WireMessage.pong(payload).frames(limits: limits).map(WireWrite.frame)
-        Task { try? await outbound.write(contentsOf: frames) }
-    }
-
-    private static func dispatch(_ message: WireMessage, shared: Shared) {
-        switch message {
-        case .response(let id, let response):
-            let waiter = shared.state.withLock { s -> Waiter? in
-                guard let w = s.waiters[id] else { return nil }
-                // A subscription's first response is interim; the others end their request.
-                if case .stream(let c, let f) = w, case .subscribe? = response.body, !(s.subscriptionConfirmed.contains(id)) {
-                    s.subscriptionConfirmed.insert(id)
-                    c.yield(.interim(response))
-                    _ = f
-                    return nil
-                }
-                return s.waiters.removeValue(forKey: id)
-            }
-            switch waiter {
-            case .single(let c)?: c.resume(returning: response)
-            case .stream(let c, let f)?:
-                c.finish()
-                f?.resume(returning: response)
-            case nil: break
-            }
-        case .stream(let id, let payload):
-            shared.state.withLock { s in
-                guard case .stream(let c, let final)? = s.waiters[id] else { return }
-                // Only `streaming` consumers report what they consumed (a subscription's
-                // notifications are small and read by whoever holds the stream).
-                if final != nil {
-                    s.backlog[id, default: 0] += payload.readableBytes
-                    s.backlogTotal += payload.readableBytes
-                    s.backlogPeak = max(s.backlogPeak, s.backlogTotal)
-                }
-                c.yield(.item(payload))
-            }
-        case .error(0, let body):
-            shared.state.withLock { $0.closedError = ClientError(WireError(body)) }
-        case .error(let id, let body):
-            finish(id, with: ClientError(WireError(body)), shared: shared)
-        case .goaway(let goaway):
-            shared.state.withLock { $0.goawayLast = goaway.lastRequestID }
-        case .ping, .pong, .hello, .welcome, .request, .cancel:
-            break
-        }
-    }
-
-    private static func finish(_ id: UInt32, with error: ClientError, shared: Shared) {
-        shared.release(id)
-        if let waiter = shared.state.withLock({ $0.waiters.removeValue(forKey: id) }) { fail(waiter, error) }
+        shared.perform(shared.handle { $0.closeRequested() })
+        // Closed already by the server: the output ends all the same.
+        shared.writes.finish()
     }
 
     private static func fail(_ waiter: Waiter, _ error: any Error) {
@@ -515,5 +533,19 @@ public final class ClientConnection: Sendable {
             c.finish(throwing: error)
             f?.resume(throwing: error)
         }
+    }
+}
+
+extension ClientError {
+    /// The machine's failure, as the client reports it: the codes are the same words.
+    init(_ failure: ClientConnectionStateMachine.Failure) {
+        self.init(Code(rawValue: failure.code.rawValue), failure.message, server: failure.server)
+    }
+}
+
+extension ClientConnectionStateMachine.Failure {
+    /// A failure the client explained itself (a transport error, a TLS refusal), for the machine.
+    init(_ error: ClientError, _ address: String) {
+        self.init(Code(rawValue: error.code.rawValue), error.message, context: address, server: error.server)
     }
 }
