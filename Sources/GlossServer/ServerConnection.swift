@@ -15,11 +15,17 @@ extension RequestRouter: RequestHandling {}
 /// One client connection: feeds decoded messages to the ``ServerConnectionStateMachine`` and
 /// carries out the actions it returns. Requests run as child tasks, so a long clone does not
 /// hold up a ping or a push on the same connection.
+///
+/// The machine is the one owner of the connection's protocol state: the handshake, the
+/// requests in flight and their final frames, the authenticated user, compression, and when
+/// the handshake and idle timeouts pass. Besides it this class holds only I/O handles: the
+/// output writer, the reader's task, and the tasks running requests (to cancel them).
 final class ServerConnection: Sendable {
     enum Flow { case go, stop }
 
     /// A running request's task, with a number of its own: once a request has claimed its final
-    /// frame its id may start a new request, whose entry the old one must not remove.
+    /// frame its id may start a new request, whose entry the old one must not remove. Only for
+    /// cancelling: which requests are in flight is the machine's to say.
     private struct Running {
         var serial: UInt64
         var task: Task<Void, Never>
@@ -33,12 +39,8 @@ final class ServerConnection: Sendable {
     private let logger: Logger
     private let machine: Mutex<ServerConnectionStateMachine>
     private let requests = Mutex<(next: UInt64, running: [UInt32: Running])>((0, [:]))
-    private let compression = Mutex(false)
-    private let lastActivity = Mutex(ContinuousClock.now)
     /// Shared per-user and per-address limits; nil: none.
     private let budgets: ClientBudgets?
-    /// Known once authenticated, for the per-user byte rate.
-    private let authenticatedUser = Mutex<String?>(nil)
     private let outboundBox = Mutex<NIOAsyncChannelOutboundWriter<WireWrite>?>(nil)
     private let readerBox = Mutex<Task<Void, Never>?>(nil)
     /// Logs with connection and request ids, and metrics (when the server has them).
@@ -57,7 +59,10 @@ final class ServerConnection: Sendable {
         self.configuration = configuration
         observer = ConnectionObserver(logger: logger, peer: address, metrics: metrics, tls: tlsProbe)
         self.logger = observer.logger
-        machine = Mutex(ServerConnectionStateMachine(limits: configuration.limits))
+        machine = Mutex(
+            ServerConnectionStateMachine(
+                limits: configuration.limits, handshakeTimeout: configuration.handshakeTimeout,
+                idleTimeout: configuration.idleTimeout))
     }
 
     /// Serves the connection until it closes.
@@ -106,12 +111,15 @@ final class ServerConnection: Sendable {
         var assembler = MessageAssembler(limits: configuration.limits)
         do {
             for try await frame in inbound {
-                lastActivity.withLock { $0 = .now }
+                // The user is known once authenticated, for the per-user byte rate.
+                let user = machine.withLock { m in
+                    m.activity(at: .now)
+                    return m.user
+                }
                 // Over its byte rate, a client waits: reading pauses and TCP pushes back.
                 if let budgets {
                     let pause = budgets.received(
-                        Frame.headerSize + frame.payload.readableBytes, user: authenticatedUser.withLock { $0 },
-                        address: address)
+                        Frame.headerSize + frame.payload.readableBytes, user: user, address: address)
                     if pause > .zero { try await Task.sleep(for: pause) }
                 }
                 guard let assembled = try assembler.append(frame) else { continue }
@@ -142,7 +150,6 @@ final class ServerConnection: Sendable {
         case .none:
             return .go
         case .sendWelcome(let version, let compress):
-            compression.withLock { $0 = compress }
             let welcome = Gloss_V1_Welcome.with {
                 $0.version = version
                 $0.capabilities = compress ? ["deflate"] : []
@@ -163,7 +170,6 @@ final class ServerConnection: Sendable {
                 let next = self.machine.withLock { m in
                     switch result {
                     case .success(let user):
-                        self.authenticatedUser.withLock { $0 = user }
                         return m.authenticated(requestID: requestID, user: user)
                     case .failure(let error): return m.authenticationFailed(requestID: requestID, error: error)
                     }
@@ -279,10 +285,11 @@ final class ServerConnection: Sendable {
     @discardableResult
     func send(_ message: WireMessage) async -> Flow {
         guard let outbound = outboundBox.withLock({ $0 }) else { return .stop }
-        let frames = message.frames(limits: configuration.limits, compress: compression.withLock { $0 } && message.frameType != .stream)
+        let compress = machine.withLock { $0.compression }
+        let frames = message.frames(limits: configuration.limits, compress: compress && message.frameType != .stream)
         do {
             try await outbound.write(contentsOf: frames.map(WireWrite.frame))
-            lastActivity.withLock { $0 = .now }
+            machine.withLock { $0.activity(at: .now) }
             return .go
         } catch {
             return .stop
@@ -309,20 +316,16 @@ final class ServerConnection: Sendable {
 
     // MARK: Timeouts
 
+    /// Asks the machine, a few times per timeout, whether the handshake or idle timeout has
+    /// passed: it knows the state, what is in flight and the last activity.
     private func watchTimeouts() async {
-        let start = ContinuousClock.now
         let tick = min(configuration.handshakeTimeout, configuration.idleTimeout) / 4
         while !Task.isCancelled {
             try? await Task.sleep(for: tick)
             if Task.isCancelled { return }
-            let (handshaking, idleFor) = (
-                machine.withLock { $0.isHandshaking }, ContinuousClock.now - lastActivity.withLock { $0 }
-            )
-            let expired =
-                (handshaking && ContinuousClock.now - start > configuration.handshakeTimeout)
-                || (!handshaking && idleFor > configuration.idleTimeout && requests.withLock { $0.running.isEmpty })
-            if expired {
-                _ = await perform(machine.withLock { $0.timedOut() })
+            let action = machine.withLock { $0.checkTimeouts(now: .now) }
+            if action != .none {
+                _ = await perform(action)
                 return
             }
         }

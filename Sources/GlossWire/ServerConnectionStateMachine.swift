@@ -53,12 +53,41 @@ public struct ServerConnectionStateMachine: Sendable {
     /// once they are out.
     public private(set) var finalFramesWriting = 0
     public private(set) var negotiatedVersion: UInt32?
+    /// Whether the client announced `deflate` in HELLO: the server may then compress what it
+    /// sends (wire.md section 2, "Compression").
+    public private(set) var compression = false
+    /// When the connection was accepted: the handshake timeout runs from here.
+    public let acceptedAt: ContinuousClock.Instant
+    /// The last frame in either direction: the idle timeout runs from here.
+    public private(set) var lastActivity: ContinuousClock.Instant
     private let versions: ClosedRange<UInt32>
     private let limits: WireLimits
+    private let handshakeTimeout: Duration
+    private let idleTimeout: Duration
 
-    public init(versions: ClosedRange<UInt32> = 1...1, limits: WireLimits = .default) {
+    /// - Parameters:
+    ///   - handshakeTimeout: from accept to the AUTH answer (wire.md section 3).
+    ///   - idleTimeout: no frame either way while nothing is in flight.
+    ///   - now: when the connection was accepted.
+    public init(
+        versions: ClosedRange<UInt32> = 1...1, limits: WireLimits = .default, handshakeTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(300), now: ContinuousClock.Instant = .now
+    ) {
         self.versions = versions
         self.limits = limits
+        self.handshakeTimeout = handshakeTimeout
+        self.idleTimeout = idleTimeout
+        acceptedAt = now
+        lastActivity = now
+    }
+
+    /// The authenticated user, once AUTH has been answered (the per-user limits apply to it).
+    public var user: String? {
+        switch state {
+        case .ready(let user): user
+        case .draining(let user): user
+        default: nil
+        }
     }
 
     // MARK: Messages from the client
@@ -107,8 +136,9 @@ public struct ServerConnectionStateMachine: Sendable {
                 "this server speaks protocol versions \(versions.lowerBound)-\(versions.upperBound); the client speaks \(hello.minVersion)-\(hello.maxVersion): upgrade the older side")
         }
         negotiatedVersion = high
+        compression = hello.capabilities.contains("deflate")
         state = .awaitingAuth
-        return .sendWelcome(version: high, compression: hello.capabilities.contains("deflate"))
+        return .sendWelcome(version: high, compression: compression)
     }
 
     private mutating func admit(_ id: UInt32, _ request: Gloss_V1_Request, user: String) -> Action {
@@ -239,6 +269,25 @@ public struct ServerConnectionStateMachine: Sendable {
         guard state != .closed else { return .none }
         state = .closed
         return .closeWithError(error)
+    }
+
+    /// A frame arrived or went out: the connection is not idle.
+    public mutating func activity(at now: ContinuousClock.Instant) {
+        lastActivity = max(lastActivity, now)
+    }
+
+    /// Checks the handshake and idle timeouts at `now`: ``timedOut()``'s action when one has
+    /// passed, else nothing. The connection is idle only while no request is in flight (an open
+    /// subscription is) and no final frame is being written (wire.md section 3).
+    public mutating func checkTimeouts(now: ContinuousClock.Instant) -> Action {
+        let expired: Bool
+        switch state {
+        case .closed: expired = false
+        case .awaitingHello, .awaitingAuth, .authenticating: expired = now - acceptedAt > handshakeTimeout
+        case .ready, .draining:
+            expired = now - lastActivity > idleTimeout && inFlight.isEmpty && finalFramesWriting == 0
+        }
+        return expired ? timedOut() : .none
     }
 
     /// The handshake or idle timer fired.
