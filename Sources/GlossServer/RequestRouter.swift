@@ -140,10 +140,7 @@ public struct RequestRouter: Sendable {
         }
         let since = Int(r.sinceRevision)
         if since < head {
-            let added = try await offload { try store.documents(addedAfter: since, through: head) }
-            var sent: Set<TextDigest> = []
-            for doc in added where sent.insert(doc.document.digest).inserted {
-                let digest = doc.document.digest
+            for digest in try await offload({ try store.textsAdded(after: since, through: head) }) {
                 try await sink.stream(try await offload { try textItem(store, digest) })
             }
             let schema = try await offload { try schemaItem(store) }

@@ -109,6 +109,9 @@ public protocol CorpusReader {
     func liveDocumentCount() throws -> Int
     /// The latest revision ≤ `revision` whose delta added the document (a chain base).
     func latestBaseDelta(document: Int64, atOrBefore revision: Int) throws -> Int?
+    /// Every delta in `(after, through]` that added its document (the chain bases), by revision
+    /// then document: a pull needs the text of each, also of a document added more than once.
+    func documentAdditions(after: Int, through: Int) throws -> [(revision: Int, document: DocumentID)]
     func latestSnapshot(document: Int64, atOrBefore revision: Int) throws -> StoredBlob?
     /// A text, compressed, with its length.
     func text(_ digest: TextDigest) throws -> (rawLength: Int, data: [UInt8])?
@@ -247,6 +250,20 @@ extension CorpusReader {
     /// One lookup per revision, for backends where a lookup costs no round trip.
     public func revisions(_ numbers: [Int]) throws -> [Revision] {
         try numbers.compactMap { try revision($0) }
+    }
+
+    /// From the rows themselves, for backends without a cheaper read: each delta's document,
+    /// then whether that delta is the document's chain base.
+    public func documentAdditions(after: Int, through: Int) throws -> [(revision: Int, document: DocumentID)] {
+        var keys: [DocumentID: Int64] = [:]
+        var found: [(revision: Int, document: DocumentID)] = []
+        for (revision, document) in try deltaDocuments(after: after, through: through) {
+            guard let document else { continue }
+            if keys[document] == nil { keys[document] = try self.document(document)?.key }
+            guard let key = keys[document], try latestBaseDelta(document: key, atOrBefore: revision) == revision else { continue }
+            found.append((revision, document))
+        }
+        return found
     }
 
     /// Nothing to gain where a read costs no round trip.

@@ -292,6 +292,28 @@ public final class CorpusStore: Sendable {
         try backend.read { try $0.documents(addedAfter: after, through: through).map(\.entry) }
     }
 
+    /// The digest of every text an `addDocument` in `(after, through]` names, each once, in
+    /// document-id order: what a pull sends before its revisions. A document added more than
+    /// once in the range needs each of its texts, not only its latest.
+    public func textsAdded(after: Int, through: Int) throws -> [TextDigest] {
+        try backend.read { rows in
+            var digests: [(DocumentID, Int, TextDigest)] = []
+            for (revision, document) in try rows.documentAdditions(after: after, through: through) {
+                guard let record = try rows.document(document) else { continue }
+                if record.entry.addedAt == revision {
+                    digests.append((document, revision, record.entry.document.digest))
+                    continue
+                }
+                // An earlier addition: its delta says which text it had.
+                for blob in try rows.deltas(document: record.key, after: revision - 1, through: revision) {
+                    for case .addDocument(let added) in try blob.ops() { digests.append((document, revision, added.digest)) }
+                }
+            }
+            var seen: Set<TextDigest> = []
+            return digests.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2).filter { seen.insert($0).inserted }
+        }
+    }
+
     public func schema() throws -> Schema {
         try backend.read { rows in try rows.meta(MetaKey.schema).map(Self.decodeSchema) ?? .open }
     }

@@ -122,6 +122,17 @@ final class MemoryCorpusRows: CorpusWriter {
 
     func liveDocumentCount() throws -> Int { state.documents.values.count { $0.entry.isLive } }
 
+    func documentAdditions(after: Int, through: Int) throws -> [(revision: Int, document: DocumentID)] {
+        var found: [(revision: Int, document: DocumentID)] = []
+        for (key, deltas) in state.deltas {
+            guard let document = state.documentByKey[key] else { continue }
+            for (revision, delta) in deltas where delta.isBase && revision > after && revision <= through {
+                found.append((revision, document))
+            }
+        }
+        return found.sorted { ($0.revision, $0.document) < ($1.revision, $1.document) }
+    }
+
     func latestBaseDelta(document: Int64, atOrBefore revision: Int) throws -> Int? {
         (state.deltas[document] ?? [:]).filter { $0.key <= revision && $0.value.isBase }.keys.max()
     }

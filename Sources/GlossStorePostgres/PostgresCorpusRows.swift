@@ -211,6 +211,19 @@ struct PostgresCorpusRows: CorpusWriter {
         return try single(Int.self, "SELECT COUNT(*) FROM documents WHERE corpus = \(corpus) AND removed IS NULL") ?? 0
     }
 
+    func documentAdditions(after: Int, through: Int) throws -> [(revision: Int, document: DocumentID)] {
+        try settle()
+        return try connection.query(
+            """
+            SELECT d.rev, docs.id FROM deltas d JOIN documents docs ON docs.key = d.doc
+            WHERE d.corpus = \(corpus) AND d.base AND d.rev > \(after) AND d.rev <= \(through) ORDER BY d.rev, docs.id
+            """
+        ).map { row in
+            let (revision, id) = try row.decode((Int, String).self)
+            return (revision, DocumentID(storedRawValue: id))
+        }
+    }
+
     func latestBaseDelta(document: Int64, atOrBefore revision: Int) throws -> Int? {
         try settle()
         return try connection.query(

@@ -240,6 +240,16 @@ struct SQLiteCorpusRows: CorpusWriter {
         }
     }
 
+    func documentAdditions(after: Int, through: Int) throws -> [(revision: Int, document: DocumentID)] {
+        try Row.fetchAll(
+            statement(
+                """
+                SELECT d.rev, docs.id FROM deltas d JOIN documents docs ON docs.key = d.doc
+                WHERE d.rev > ? AND d.rev <= ? AND d.base = 1 ORDER BY d.rev, docs.id
+                """), arguments: [after, through]
+        ).map { row in (row[0], DocumentID(storedRawValue: row[1])) }
+    }
+
     func latestBaseDelta(document: Int64, atOrBefore revision: Int) throws -> Int? {
         try Int.fetchOne(
             statement("SELECT MAX(rev) FROM deltas WHERE doc = ? AND rev <= ? AND base = 1"),

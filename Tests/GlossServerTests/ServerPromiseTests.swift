@@ -221,6 +221,23 @@ struct ServerPromiseTests {
         }
     }
 
+    /// A pull sends the text of every addDocument in its range: a document removed and added
+    /// again with another text gets both, so the revision that first added it can be applied.
+    @Test func aPullSendsTheTextOfEveryAdditionOfADocument() async throws {
+        let directory = try TemporaryDirectory("pull-texts")
+        defer { directory.remove() }
+        let router = try LargePushTests.router(directory)
+        var admin = Minter("admin", replica: 1)
+        #expect(try await Self.push(router, admin.documents(base: 0, [("a/1", "Alice met Bob.")])).acceptedRevision == 1)
+        #expect(try await Self.push(router, admin.documents(base: 1, [("a/2", "First text.")])).acceptedRevision == 2)
+        #expect(try await Self.push(router, admin.changeset(base: 2, [.removeDocument("a/2")])).acceptedRevision == 3)
+        #expect(try await Self.push(router, admin.documents(base: 3, [("a/2", "Second text.")])).acceptedRevision == 4)
+        let sink = Collecting()
+        _ = try await router.handle(.with { $0.pull = .with { $0.corpus = "c"; $0.sinceRevision = 1 } }, user: "admin", sink: sink)
+        let texts = sink.items.compactMap { if case .text(let t)? = $0.body { t } else { nil } }
+        #expect(texts.map { Array($0.digest) } == [TextDigest(of: "First text.").bytes, TextDigest(of: "Second text.").bytes])
+    }
+
     @Test func aLargePushBasedPastTheHeadIsNotFoundAndStoresNothing() async throws {
         let directory = try TemporaryDirectory("past-head-large")
         defer { directory.remove() }

@@ -266,6 +266,23 @@ func aBatchSeesTheWritesOfItsEarlierChangesets(backend: StoreBackendKind) async 
     #expect(try f.store.headEntries(of: f.doc) == reference.store.headEntries(of: f.doc))
 }
 
+/// A document removed and added again with another text: a pull of the range needs both texts
+/// (each addDocument's), not only the latest one.
+@Test(arguments: StoreBackendKind.allCases)
+func textsAddedNamesEveryAdditionOfADocumentInTheRange(backend: StoreBackendKind) async throws {
+    var f = try await StoreFixture(backend: backend)
+    defer { f.dir.remove() }
+    let other: DocumentID = "news/2"
+    #expect(try f.store.append(f.alice.documents(base: 2, [(other, "First text.")])) == .accepted(revision: 3))
+    #expect(try f.store.append(f.alice.changeset(base: 3, [.removeDocument(other)])) == .accepted(revision: 4))
+    #expect(try f.store.append(f.alice.documents(base: 4, [(other, "Second text.")])) == .accepted(revision: 5))
+    let first = TextDigest(of: "First text."), second = TextDigest(of: "Second text.")
+    #expect(try f.store.textsAdded(after: 2, through: 5) == [first, second])
+    #expect(try f.store.textsAdded(after: 3, through: 5) == [second])
+    #expect(try f.store.textsAdded(after: 0, through: 5) == [TextDigest(of: SampleTexts.news), first, second])
+    #expect(try f.store.textsAdded(after: 5, through: 5).isEmpty)
+}
+
 @Test(arguments: StoreBackendKind.allCases)
 func schemaIsStoredAndEnforced(backend: StoreBackendKind) async throws {
     var f = try await StoreFixture(backend: backend)
