@@ -49,11 +49,19 @@ public final class InterruptHandler: Sendable {
             sources.append(DispatchSource.makeSignalSource(signal: number, queue: queue))
         }
         self.sources = Mutex(sources)
+        // A source is armed a moment after it is resumed, on Dispatch's own thread; a signal sent
+        // before that, with the default action already off, would be lost (a loaded machine
+        // stretched that moment past a whole curate prompt). So wait until every one is armed.
+        let armed = DispatchSemaphore(value: 0)
         self.sources.withLock { sources in
             for (number, source) in zip(Self.handledSignals, sources) {
                 source.setEventHandler { [weak self] in self?.handle(number) }
+                source.setRegistrationHandler { armed.signal() }
                 source.resume()
             }
+        }
+        for _ in 0..<(listening ? Self.handledSignals.count : 0) {
+            if armed.wait(timeout: .now() + .seconds(30)) == .timedOut { break }
         }
     }
 
