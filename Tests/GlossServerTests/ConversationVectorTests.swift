@@ -209,19 +209,7 @@ struct ConversationVectorTests {
     /// many server messages follow it (replaying), or nil (recording: until the server has
     /// answered every request so far with its final frame, or has closed).
     static func play(_ steps: [Step], on server: TestServer, expected: (Step) -> Int?) async throws -> [Step] {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateVerification = .noHostnameVerification
-        let context = try NIOSSLContext(configuration: tls)
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: server.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        try NIOSSLClientHandler(context: context, serverHostname: nil) { _, promise in
-                            promise.succeed(.certificateVerified)
-                        })
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await RawClient.connect(port: server.port)
         return try await channel.executeThenClose { inbound, outbound in
             var recorded: [Step] = []
             var reader = ServerReader(inbound: inbound.makeAsyncIterator())

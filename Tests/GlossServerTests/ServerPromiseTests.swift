@@ -44,19 +44,7 @@ struct ServerPromiseTests {
         port: Int, _ opening: [UInt8], then: [UInt8] = [], timeout: Duration = .seconds(90),
         done: @escaping @Sendable ([WireMessage]) -> Bool = { _ in false }
     ) async throws -> Reply {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateVerification = .noHostnameVerification
-        let context = try NIOSSLContext(configuration: tls)
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        try NIOSSLClientHandler(context: context, serverHostname: nil) { _, promise in
-                            promise.succeed(.certificateVerified)
-                        })
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await RawClient.connect(port: port)
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(bytes: opening))
             let received = RawClient.ReceivedBytes()

@@ -89,6 +89,24 @@ final class TestServer: Sendable {
 
 /// Speaks raw bytes over TLS to the server, to send what a well-behaved client never would.
 enum RawClient {
+    /// A TLS connection to the server on `port` (any certificate accepted) that carries raw
+    /// bytes both ways.
+    static func connect(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .noHostnameVerification
+        let context = try NIOSSLContext(configuration: tls)
+        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        try NIOSSLClientHandler(context: context, serverHostname: nil) { _, promise in
+                            promise.succeed(.certificateVerified)
+                        })
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
     /// Sends `opening`, waits until the server's reply to it holds a RESPONSE (the auth answer),
     /// then sends `bytes`; returns everything the server sent, until it closes (or `timeout`).
     /// The protocol wants a client to await the auth response before any other request.
@@ -108,19 +126,7 @@ enum RawClient {
         port: Int, _ bytes: [UInt8], timeout: Duration = .seconds(90), splitAt: Int? = nil,
         until done: (@Sendable ([WireMessage]) -> Bool)? = nil
     ) async throws -> [UInt8] {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateVerification = .noHostnameVerification
-        let context = try NIOSSLContext(configuration: tls)
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        try NIOSSLClientHandler(context: context, serverHostname: nil) { _, promise in
-                            promise.succeed(.certificateVerified)
-                        })
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await RawClient.connect(port: port)
         return try await channel.executeThenClose { inbound, outbound in
             let split = splitAt ?? bytes.count
             try await outbound.write(ByteBuffer(bytes: bytes[..<split]))
