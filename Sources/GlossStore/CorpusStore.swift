@@ -297,9 +297,13 @@ public final class CorpusStore: Sendable {
     /// once in the range needs each of its texts, not only its latest.
     public func textsAdded(after: Int, through: Int) throws -> [TextDigest] {
         try backend.read { rows in
+            // Every document added in the range has its latest addition there too: one range
+            // read gives their rows, and the digest of each latest addition.
+            var records: [DocumentID: DocumentRecord] = [:]
+            for record in try rows.documents(addedAfter: after, through: through) { records[record.entry.document.id] = record }
             var digests: [(DocumentID, Int, TextDigest)] = []
             for (revision, document) in try rows.documentAdditions(after: after, through: through) {
-                guard let record = try rows.document(document) else { continue }
+                guard let record = records[document] else { continue }
                 if record.entry.addedAt == revision {
                     digests.append((document, revision, record.entry.document.digest))
                     continue

@@ -22,10 +22,6 @@ extension ErrorCode where Domain == StoreError {
     public static let notFound = Self(rawValue: "not-found")
     /// The database refused or failed (I/O error, locked, full disk …).
     public static let backend = Self(rawValue: "backend")
-    /// The database cannot be reached just now (a PostgreSQL server down or restarting, a
-    /// connection lost mid-transaction): nothing was acknowledged, and the same call may succeed
-    /// when it is back (one lost during the commit may have committed: appends are idempotent).
-    public static let unavailable = Self(rawValue: "unavailable")
     /// The store was written by a newer format version.
     public static let unsupportedFormat = Self(rawValue: "unsupported-format")
     /// A replica was brought past these revisions of a document by a snapshot, so it cannot

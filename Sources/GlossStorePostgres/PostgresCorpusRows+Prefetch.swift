@@ -8,6 +8,10 @@ import PostgresNIO
 /// annotations asked for) instead of some four per changeset. What they find goes into
 /// ``PostgresPendingWrites/known``, from which the check's reads are answered.
 extension PostgresCorpusRows {
+    /// ``documentColumns`` of the table aliased `d`.
+    static let qualifiedDocumentColumns = documentColumns.split(separator: ",")
+        .map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+
     func prefetch(_ annotations: [DocumentID: Set<AnnotationID>]) throws {
         guard let known = pending?.known, !annotations.isEmpty else { return }
         try settle()
@@ -15,7 +19,7 @@ extension PostgresCorpusRows {
         var keys: [DocumentID: Int64] = [:]
         for row in try connection.query(
             """
-            SELECT \(unescaped: Self.documentColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
+            SELECT \(unescaped: Self.qualifiedDocumentColumns),
                 b.entries, b.raw_len, b.data, (SELECT COUNT(*) FROM head h WHERE h.corpus = d.corpus AND h.doc = d.key)
             FROM documents d LEFT JOIN head_blocks b ON b.corpus = d.corpus AND b.doc = d.key
             WHERE d.corpus = \(corpus) AND d.id = ANY(\(ids.map(\.rawValue))::text[])
