@@ -71,13 +71,16 @@ struct DemoScript {
         _ = try await SyncEngine(workspace: owner, connection: admin).sync()
         step("2. corpus \(corpus): the sample document \(document) (\(sample.length) code points), schema \(schema.spanLabels.joined(separator: ","))")
 
-        // Both annotators clone and annotate at the same time, each offline in their own workspace.
-        async let a = annotate("alice", Self.alice, retitle: "WORK", title: title, token: tokens["alice"]!, url: url)
-        async let b = annotate("bob", Self.bob, retitle: "EVENT", title: title, token: tokens["bob"]!, url: url)
-        let (alice, bob) = try await (a, b)
+        // Both annotators clone, then annotate offline in their own workspaces. Neither syncs
+        // before both have committed, so they always relabel the same title from the same
+        // revision, however fast or slow the machine: the conflict is certain.
+        let alice = try await clone("alice", token: tokens["alice"]!, url: url)
+        let bob = try await clone("bob", token: tokens["bob"]!, url: url)
+        try annotate(alice, Self.alice, retitle: "WORK", title: title)
+        try annotate(bob, Self.bob, retitle: "EVENT", title: title)
         step("3. alice and bob annotated in parallel: \(Self.alice.count + 1) and \(Self.bob.count + 1) change(s), and both relabelled the title")
 
-        // Whoever synced second has the conflict.
+        // alice syncs first and her label lands; bob syncs second and has the conflict.
         for session in [alice, bob] {
             let result = try await session.engine.sync()
             if !result.conflicts.isEmpty {
@@ -119,15 +122,21 @@ struct DemoScript {
         var engine: SyncEngine { SyncEngine(workspace: workspace, connection: connection) }
     }
 
-    /// One annotator: clone, mark every mention, relabel the title, sync.
-    private func annotate(
-        _ user: String, _ mentions: [(String, Int, String)], retitle: String, title: AnnotationID, token: String,
-        url: GlossURL
-    ) async throws -> Session {
+    /// One annotator's workspace, cloned from the server.
+    private func clone(_ user: String, token: String, url: GlossURL) async throws -> Session {
         let connection = try await server.connect(token: token)
         let workspace = try await SyncEngine.clone(
             url: url, into: root.appendingPathComponent(user), connection: connection, pin: server.pin, caFile: nil,
             token: token)
+        return Session(workspace: workspace, connection: connection)
+    }
+
+    /// One annotator, offline: mark every mention, relabel the title.
+    private func annotate(_ session: Session, _ mentions: [(String, Int, String)], retitle: String, title: AnnotationID)
+        throws
+    {
+        let workspace = session.workspace
+        let user = workspace.config.user
         var ops: [Op] = []
         for (text, occurrence, label) in mentions {
             ops.append(
@@ -137,9 +146,6 @@ struct DemoScript {
         }
         try workspace.commit(ops, message: "\(user)'s entities")
         try workspace.commit([.set(document, title, .label, .string(retitle))], message: "the title is a \(retitle)")
-        let session = Session(workspace: workspace, connection: connection)
-        _ = try await session.engine.sync()
-        return session
     }
 
     /// The scalar range of the n-th occurrence (1-based) of `needle` in the sample.
