@@ -61,6 +61,8 @@ public enum HeadBlockCodec {
     /// Decodes only the entries of `wanted` (when given), reading past the others without
     /// building them: a push that touches three annotations of a document pays a scan of its
     /// block, not the decoding of every entry. Stops once past the largest wanted id.
+    ///
+    /// - Throws: ``CodecError``; `malformed` for ids that do not ascend (up to where it stops).
     public static func decode(
         _ bytes: [UInt8], document: DocumentID, only wanted: Set<AnnotationID>?, _ body: (HeadEntry) throws -> Void
     ) throws {
@@ -73,8 +75,15 @@ public enum HeadBlockCodec {
         var decoder = try OpDecoder(reader: reader)
         let count = try decoder.reader.count("head entries", minBytes: 4)
         var previousCreated = 0
+        var previousID: AnnotationID?
         for _ in 0..<count {
             let id = try decoder.id()
+            // The encoder writes ids ascending, and the partial decode's early stop relies on it:
+            // a damaged block out of order would silently hide entries from it.
+            if let previousID, !(previousID < id) {
+                throw decoder.reader.malformed("head entry \(id) after \(previousID): entries must ascend by id")
+            }
+            previousID = id
             if let wanted, !wanted.contains(id) {
                 if let last, last < id { return }  // ascending ids: none of the rest is wanted
                 try decoder.skipAnnotation()
