@@ -26,6 +26,8 @@ public final class GlossServer: Service, Sendable {
     public let metrics: ServerMetrics?
     /// Per-user and per-address limits shared by every connection.
     public let budgets: ClientBudgets?
+    /// Bytes in unfinished messages, all connections together (`limits.max_buffered_bytes`).
+    public let bufferBudget: SharedByteBudget
     private let connections = Mutex<[UInt64: ServerConnection]>([:])
     private let nextID = Atomic<UInt64>(1)
     private let bound = Mutex<SocketAddress?>(nil)
@@ -39,6 +41,7 @@ public final class GlossServer: Service, Sendable {
     ) throws {
         self.budgets = budgets
         self.configuration = configuration
+        self.bufferBudget = SharedByteBudget(total: configuration.maxBufferedBytes)
         self.router = RequestRouter(accounts: accounts, corpora: corpora)
         self.authenticator = Authenticator(accounts: accounts, executor: corpora.executor)
         self.clientAuthentication = clientAuthentication
@@ -106,10 +109,14 @@ public final class GlossServer: Service, Sendable {
                         if minimumRate > 0 {
                             try channel.pipeline.syncOperations.addHandler(SlowTransferGuard(minimumRate: minimumRate))
                         }
+                        // Small until the client authenticates: an unauthenticated peer pins little.
+                        let payloadCap = FramePayloadCap(min(limits.maxAuthMessageBytes, limits.maxFramePayload))
                         try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(FrameDecoder(expectPreface: true, limits: limits)))
+                            ByteToMessageHandler(FrameDecoder(expectPreface: true, limits: limits, cap: payloadCap)))
                         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
-                        return (try NIOAsyncChannel<Frame, WireWrite>(wrappingChannelSynchronously: channel), tlsProbe)
+                        let asyncChannel = try NIOAsyncChannel<Frame, WireWrite>(
+                            wrappingChannelSynchronously: channel, configuration: Self.channelConfiguration)
+                        return (asyncChannel, ConnectionExtras(tlsProbe: tlsProbe, payloadCap: payloadCap))
                     }
                 }
         }
@@ -120,8 +127,8 @@ public final class GlossServer: Service, Sendable {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await listener.executeThenClose { inbound in
-                    for try await (channel, tlsProbe) in inbound {
-                        group.addTask { await self.serve(channel, tlsProbe: tlsProbe) }
+                    for try await (channel, extras) in inbound {
+                        group.addTask { await self.serve(channel, extras) }
                     }
                 }
             }
@@ -130,12 +137,24 @@ public final class GlossServer: Service, Sendable {
         }
     }
 
-    private func serve(_ channel: NIOAsyncChannel<Frame, WireWrite>, tlsProbe: TLSHandshakeProbe?) async {
+    /// What a connection's pipeline hands to its ``ServerConnection``.
+    private struct ConnectionExtras: Sendable {
+        var tlsProbe: TLSHandshakeProbe?
+        var payloadCap: FramePayloadCap
+    }
+
+    /// Inbound frames queued for a connection's read loop: a few, so that a client whose
+    /// answers back up (it does not read) pins a few frames, not dozens.
+    static let channelConfiguration = NIOAsyncChannel<Frame, WireWrite>.Configuration(
+        backPressureStrategy: .init(lowWatermark: 1, highWatermark: 2))
+
+    private func serve(_ channel: NIOAsyncChannel<Frame, WireWrite>, _ extras: ConnectionExtras) async {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let address = channel.channel.remoteAddress?.ipAddress ?? "unknown"
         let connection = ServerConnection(
             id: id, address: address, router: router, authenticator: authenticator, configuration: configuration,
-            logger: logger, metrics: metrics, tlsProbe: tlsProbe, budgets: budgets)
+            logger: logger, metrics: metrics, tlsProbe: extras.tlsProbe, budgets: budgets, payloadCap: extras.payloadCap,
+            bufferBudget: bufferBudget)
         let admitted = connections.withLock { open in
             guard open.count < configuration.maxConnections else { return false }
             open[id] = connection

@@ -45,13 +45,22 @@ final class ServerConnection: Sendable {
     private let readerBox = Mutex<Task<Void, Never>?>(nil)
     /// Logs with connection and request ids, and metrics (when the server has them).
     private let observer: ConnectionObserver
+    /// The frame decoder's payload limit, raised once the client has authenticated.
+    private let payloadCap: FramePayloadCap?
+    /// The server-wide budget for bytes in unfinished messages.
+    private let bufferBudget: SharedByteBudget?
+    /// How long an ERROR sent before closing may wait for the peer to read it.
+    static let closingGrace: Duration = .seconds(2)
 
     init(
         id: UInt64, address: String, router: any RequestHandling, authenticator: Authenticator,
         configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics? = nil,
-        tlsProbe: TLSHandshakeProbe? = nil, budgets: ClientBudgets? = nil
+        tlsProbe: TLSHandshakeProbe? = nil, budgets: ClientBudgets? = nil, payloadCap: FramePayloadCap? = nil,
+        bufferBudget: SharedByteBudget? = nil
     ) {
         self.budgets = budgets
+        self.payloadCap = payloadCap
+        self.bufferBudget = bufferBudget
         self.id = id
         self.address = address
         self.router = router
@@ -108,21 +117,33 @@ final class ServerConnection: Sendable {
     }
 
     private func readLoop(_ inbound: NIOAsyncChannelInboundStream<Frame>) async {
-        var assembler = MessageAssembler(limits: configuration.limits)
+        var assembler = MessageAssembler(
+            limits: configuration.limits, bounds: configuration.limits.preAuthenticationBounds, budget: bufferBudget)
+        defer { assembler.releaseAll() }
         do {
             for try await frame in inbound {
-                // The user is known once authenticated, for the per-user byte rate.
-                let user = machine.withLock { m in
+                // The user is known once authenticated, for the per-user byte rate; until then
+                // the assembler holds one small message at most.
+                let (user, bounds) = machine.withLock { m in
                     m.activity(at: .now)
-                    return m.user
+                    return (m.user, m.assemblyBounds)
                 }
+                assembler.bounds = bounds
                 // Over its byte rate, a client waits: reading pauses and TCP pushes back.
                 if let budgets {
                     let pause = budgets.received(
                         Frame.headerSize + frame.payload.readableBytes, user: user, address: address)
                     if pause > .zero { try await Task.sleep(for: pause) }
                 }
-                guard let assembled = try assembler.append(frame) else { continue }
+                let assembled: AssembledMessage
+                switch try assembler.assemble(frame) {
+                case .incomplete: continue
+                case .complete(let message): assembled = message
+                case .refused(let requestID, let error):
+                    observer.refused(requestID, error)
+                    if await send(.error(requestID, error.errorBody)) == .stop { return }
+                    continue
+                }
                 let message = try WireMessage(assembled)
                 let action = machine.withLock { $0.received(message) }
                 observer.received(message, action: action)
@@ -180,6 +201,8 @@ final class ServerConnection: Sendable {
             return .go
         case .respondAuthenticated(let requestID, let user):
             logger.info("authenticated", metadata: ["user": "\(user)"])
+            // Before the answer: the client may send its first large frame as soon as it reads it.
+            payloadCap?.set(configuration.limits.maxFramePayload)
             guard await send(.response(requestID, .with { $0.auth = .with { $0.user = user } })) == .go else { return .stop }
             return await perform(machine.withLock { $0.sentFinalFrame() })
         case .handle(let requestID, let request, let user):
@@ -222,12 +245,16 @@ final class ServerConnection: Sendable {
             return await send(.error(requestID, error.errorBody))
         case .closeWithError(let error):
             logger.info("closing", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
-            await send(.error(0, error.errorBody))
+            await sendBeforeClosing(.error(0, error.errorBody))
+            finish()
+            return .stop
+        case .abort(let error):
+            logger.info("dropping the connection", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
             finish()
             return .stop
         case .rejectAuthentication(let requestID, let error):
             logger.info("authentication refused, closing", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
-            await send(.error(requestID, error.errorBody))
+            await sendBeforeClosing(.error(requestID, error.errorBody))
             finish()
             return .stop
         case .sendGoaway(let last, let thenClose):
@@ -281,19 +308,37 @@ final class ServerConnection: Sendable {
         for running in requests.withLock({ $0.running.values }) { running.task.cancel() }
     }
 
-    /// Writes a message's frames in one call, so they never interleave with another message.
+    /// Writes a message's frames one at a time (frames of different requests may interleave),
+    /// so that the bytes queued for a connection stay within the channel's high water mark
+    /// plus one frame, and each frame the peer takes counts as write progress: a peer that
+    /// reads slowly but steadily is never mistaken for one that reads nothing.
     @discardableResult
     func send(_ message: WireMessage) async -> Flow {
         guard let outbound = outboundBox.withLock({ $0 }) else { return .stop }
         let compress = machine.withLock { $0.compression }
         let frames = message.frames(limits: configuration.limits, compress: compress && message.frameType != .stream)
-        do {
-            try await outbound.write(contentsOf: frames.map(WireWrite.frame))
-            machine.withLock { $0.activity(at: .now) }
-            return .go
-        } catch {
-            return .stop
+        for frame in frames {
+            machine.withLock { $0.writeStarted(at: .now) }
+            do {
+                try await outbound.write(.frame(frame))
+                machine.withLock { $0.writeFinished(at: .now) }
+            } catch {
+                machine.withLock { $0.writeFinished(at: .now) }
+                return .stop
+            }
         }
+        return .go
+    }
+
+    /// Sends a last message, waiting at most ``closingGrace`` for the peer to take it.
+    private func sendBeforeClosing(_ message: WireMessage) async {
+        let sending = Task { await self.send(message) }
+        let timer = Task {
+            try? await Task.sleep(for: Self.closingGrace)
+            sending.cancel()
+        }
+        _ = await sending.value
+        timer.cancel()
     }
 
     /// The drain timeout passed: answers the requests still running `shutting-down`, then

@@ -7,12 +7,17 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
 
     private var expectingPreface: Bool
     private let maxFramePayload: Int
+    private let cap: FramePayloadCap?
 
-    /// - Parameter expectPreface: true on both sides: the client sends the preface, and the
-    ///   server echoes it before its first frame.
-    public init(expectPreface: Bool = true, limits: WireLimits = .default) {
+    /// - Parameters:
+    ///   - expectPreface: true on both sides: the client sends the preface, and the server
+    ///     echoes it before its first frame.
+    ///   - cap: when set, the limit in force instead of `limits.maxFramePayload` (the server's
+    ///     is small until the peer has authenticated).
+    public init(expectPreface: Bool = true, limits: WireLimits = .default, cap: FramePayloadCap? = nil) {
         self.expectingPreface = expectPreface
         self.maxFramePayload = limits.maxFramePayload
+        self.cap = cap
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> Frame? {
@@ -43,8 +48,10 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
             throw WireError(
                 .protocolError, "\(type) frame has unknown flags 0x\(String(rawFlags, radix: 16)) or reserved bits set")
         }
-        guard Int(length) <= maxFramePayload else {
-            throw WireError(.frameTooLarge, "\(type) frame announces \(length) bytes; the limit is \(maxFramePayload)")
+        let limit = cap?.bytes ?? maxFramePayload
+        guard Int(length) <= limit else {
+            let when = limit < maxFramePayload ? " before authentication" : ""
+            throw WireError(.frameTooLarge, "\(type) frame announces \(length) bytes; the limit\(when) is \(limit)")
         }
         switch type.requestIDRule {
         case .zero where requestID != 0:

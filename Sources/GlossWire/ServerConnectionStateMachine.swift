@@ -33,8 +33,11 @@ public struct ServerConnectionStateMachine: Sendable {
         case sendPong(ByteBuffer)
         /// Answer ERROR for this request; the connection stays open.
         case failRequest(requestID: UInt32, error: WireError)
-        /// Send a connection ERROR (request id 0), then close.
+        /// Send a connection ERROR (request id 0), then close. Give the ERROR a moment only: a
+        /// peer that reads nothing would hold it, and the connection, for ever.
         case closeWithError(WireError)
+        /// Close now without writing anything: the peer has read nothing for the idle timeout.
+        case abort(WireError)
         /// Send ERROR with the AUTH request's id (the authentication failed), then close.
         case rejectAuthentication(requestID: UInt32, error: WireError)
         /// Send GOAWAY naming the last request that will complete; close too when nothing is in flight.
@@ -60,6 +63,10 @@ public struct ServerConnectionStateMachine: Sendable {
     public let acceptedAt: ContinuousClock.Instant
     /// The last frame in either direction: the idle timeout runs from here.
     public private(set) var lastActivity: ContinuousClock.Instant
+    /// Writes handed to the channel and not yet taken by it (it takes them as the peer reads).
+    public private(set) var writesPending = 0
+    /// When a pending write last went out, or the first one was started.
+    public private(set) var lastWriteProgress: ContinuousClock.Instant
     private let versions: ClosedRange<UInt32>
     private let limits: WireLimits
     private let handshakeTimeout: Duration
@@ -79,6 +86,16 @@ public struct ServerConnectionStateMachine: Sendable {
         self.idleTimeout = idleTimeout
         acceptedAt = now
         lastActivity = now
+        lastWriteProgress = now
+    }
+
+    /// What the message assembler may buffer now: before the AUTH answer, one message of
+    /// `maxAuthMessageBytes` (HELLO, AUTH, PING are all an unauthenticated peer may send).
+    public var assemblyBounds: MessageAssembler.Bounds {
+        switch state {
+        case .awaitingHello, .awaitingAuth, .authenticating, .closed: limits.preAuthenticationBounds
+        case .ready, .draining: limits.assemblyBounds
+        }
     }
 
     /// The authenticated user, once AUTH has been answered (the per-user limits apply to it).
@@ -276,10 +293,30 @@ public struct ServerConnectionStateMachine: Sendable {
         lastActivity = max(lastActivity, now)
     }
 
+    /// A frame is handed to the channel: from now the peer must keep reading.
+    public mutating func writeStarted(at now: ContinuousClock.Instant) {
+        if writesPending == 0 { lastWriteProgress = max(lastWriteProgress, now) }
+        writesPending += 1
+    }
+
+    /// The channel took a frame (or the write failed): the peer made room by reading.
+    public mutating func writeFinished(at now: ContinuousClock.Instant) {
+        writesPending = max(0, writesPending - 1)
+        lastWriteProgress = max(lastWriteProgress, now)
+        lastActivity = max(lastActivity, now)
+    }
+
     /// Checks the handshake and idle timeouts at `now`: ``timedOut()``'s action when one has
     /// passed, else nothing. The connection is idle only while no request is in flight (an open
-    /// subscription is) and no final frame is being written (wire.md section 3).
+    /// subscription is) and no final frame is being written (wire.md section 3). Whatever the
+    /// state, a write that has made no progress for the idle timeout means a peer that does
+    /// not read: the connection is dropped without another word.
     public mutating func checkTimeouts(now: ContinuousClock.Instant) -> Action {
+        if state != .closed, writesPending > 0, now - lastWriteProgress > idleTimeout {
+            state = .closed
+            return .abort(
+                WireError(.timeout, "the client read nothing for \(idleTimeout.components.seconds) s; closing its connection"))
+        }
         let expired: Bool
         switch state {
         case .closed: expired = false

@@ -96,6 +96,20 @@ struct SettingsTests {
         #expect(throws: SettingsError.self) { try GlossdSettings.resolve(environment: [:]).serverConfiguration() }
     }
 
+    @Test func theMemoryBoundsAreSettingsWithSafeDefaults() throws {
+        let defaults = try GlossdSettings.resolve(environment: ["GLOSSD_DATA": "/tmp/x"]).serverConfiguration()
+        #expect(defaults.limits.maxAuthMessageBytes == 64 << 10)
+        #expect(defaults.limits.maxBufferedBytes == 64 << 20)
+        #expect(defaults.maxBufferedBytes == 256 << 20)
+        let set = try GlossdSettings.resolve(environment: [
+            "GLOSSD_DATA": "/tmp/x", "GLOSSD_LIMITS_MAX_AUTH_MESSAGE_BYTES": "16KiB",
+            "GLOSSD_LIMITS_MAX_CONNECTION_BUFFERED_BYTES": "8MiB", "GLOSSD_LIMITS_MAX_BUFFERED_BYTES": "1GiB",
+        ]).serverConfiguration()
+        #expect(set.limits.maxAuthMessageBytes == 16 << 10)
+        #expect(set.limits.maxBufferedBytes == 8 << 20)
+        #expect(set.maxBufferedBytes == 1 << 30)
+    }
+
     @Test func everySettingIsDocumentedInDeployReadme() async throws {
         let readme = try String(
             contentsOf: GlossProcesses.repositoryRoot.appendingPathComponent("deploy/README.md"), encoding: .utf8)

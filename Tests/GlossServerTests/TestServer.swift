@@ -25,7 +25,8 @@ final class TestServer: Sendable {
 
     static func start(
         maxConnections: Int = 64, handshakeTimeout: Duration = .seconds(120), idleTimeout: Duration = .seconds(600),
-        clientAuthentication: ClientAuthentication = .none, budgets: ClientBudgets.Limits = .init()
+        clientAuthentication: ClientAuthentication = .none, budgets: ClientBudgets.Limits = .init(),
+        limits: WireLimits = .default, maxBufferedBytes: Int = 256 << 20
     ) async throws -> TestServer {
         let directory = try TemporaryDirectory("glossd")
         let accounts = try AccountStore(path: directory.path("server.sqlite"))
@@ -36,9 +37,9 @@ final class TestServer: Sendable {
         var logger = Logger(label: "test-glossd")
         logger.logLevel = .warning
         let configuration = ServerConfiguration(
-            port: 0, dataDirectory: directory.url, handshakeTimeout: handshakeTimeout, idleTimeout: idleTimeout,
-            maxConnections: maxConnections,
-            drainTimeout: .seconds(5))
+            port: 0, dataDirectory: directory.url, limits: limits, handshakeTimeout: handshakeTimeout,
+            idleTimeout: idleTimeout, maxConnections: maxConnections, drainTimeout: .seconds(5),
+            maxBufferedBytes: maxBufferedBytes)
         let server = try GlossServer(
             configuration: configuration, identity: identity, accounts: accounts,
             corpora: try CorpusRegistry(directory: directory.url), logger: logger,

@@ -203,18 +203,16 @@ func frameOfAnotherTypeInsideAnUnfinishedMessageIsProtocolError(other: FrameType
 @Test func tooManyUnfinishedMessagesAreRefused() throws {
     let limits = WireLimits(maxRequestsInFlight: 4)
     var assembler = MessageAssembler(limits: limits)
-    // One unfinished message per request in flight is normal.
+    // One unfinished message per request in flight is normal: exactly that many, not one more.
     for id in UInt32(1)...4 { #expect(try assembler.append(frame(id: id, end: false, bytes(1))) == nil) }
     #expect(assembler.unfinishedCount == 4)
-    // A few more are not: the count of unfinished messages (each pinning memory) is bounded.
-    // (The current bound lets one more through, e.g. a connection-level message.)
-    let error = #expect(throws: WireError.self) {
-        for id in UInt32(5)...6 { _ = try assembler.append(frame(id: id, end: false, bytes(1))) }
-    }
+    let error = #expect(throws: WireError.self) { try assembler.append(frame(id: 5, end: false, bytes(1))) }
     #expect(error?.code == .protocolError)
-    // Frames continuing an unfinished message are not new messages.
+    #expect(error?.message.contains("more than 4 unfinished") == true)
+    // Frames continuing an unfinished message are not new messages, nor are whole ones.
     var fresh = MessageAssembler(limits: limits)
     for id in UInt32(1)...4 { _ = try fresh.append(frame(id: id, end: false, bytes(1))) }
     for id in UInt32(1)...4 { #expect(try fresh.append(frame(id: id, end: false, bytes(1))) == nil) }
+    #expect(try fresh.append(frame(id: 9, end: true, bytes(1))) != nil)
     #expect(fresh.unfinishedCount == 4)
 }

@@ -101,3 +101,56 @@ private func timeoutError(_ action: Machine.Action) -> WireError? {
     _ = plain.received(hello(deflate: false))
     #expect(!plain.compression)
 }
+
+// MARK: - Peers that do not read
+
+@Test func theHandshakeTimeoutHoldsWhileAWriteIsStalled() {
+    let start = ContinuousClock.now
+    var machine = ServerConnectionStateMachine(handshakeTimeout: .seconds(10), idleTimeout: .seconds(30), now: start)
+    _ = machine.received(.hello(.with { $0.minVersion = 1; $0.maxVersion = 1 }))
+    // The WELCOME (or a PONG) is stuck: the peer reads nothing. The handshake timeout still
+    // fires at 10 s; the handler sends its ERROR for a moment only.
+    machine.writeStarted(at: start + .seconds(1))
+    #expect(machine.checkTimeouts(now: start + .seconds(9)) == .none)
+    guard case .closeWithError(let error) = machine.checkTimeouts(now: start + .seconds(11)) else {
+        Issue.record("the handshake timeout did not fire")
+        return
+    }
+    #expect(error.code == .timeout)
+}
+
+@Test func aStalledWriteAbortsEvenWithRequestsInFlight() {
+    let start = ContinuousClock.now
+    var machine = ServerConnectionStateMachine(idleTimeout: .seconds(30), now: start)
+    _ = machine.received(.hello(.with { $0.minVersion = 1; $0.maxVersion = 1 }))
+    _ = machine.received(.request(1, .with { $0.auth = .with { $0.token = "t" } }))
+    _ = machine.authenticated(requestID: 1, user: "u")
+    _ = machine.sentFinalFrame()
+    _ = machine.received(.request(3, .with { $0.clone = .with { $0.corpus = "c" } }))
+    #expect(machine.inFlight == [3])
+    // A slow reader: each frame it takes is progress, however slowly they go.
+    for second in stride(from: 0, to: 120, by: 20) {
+        machine.writeStarted(at: start + .seconds(second))
+        #expect(machine.checkTimeouts(now: start + .seconds(second + 19)) == .none)
+        machine.writeFinished(at: start + .seconds(second + 19))
+    }
+    // Then it stops reading: a request in flight no longer keeps the connection.
+    machine.writeStarted(at: start + .seconds(200))
+    #expect(machine.checkTimeouts(now: start + .seconds(229)) == .none)
+    guard case .abort = machine.checkTimeouts(now: start + .seconds(231)) else {
+        Issue.record("a reader that stopped was not dropped")
+        return
+    }
+}
+
+@Test func theAssemblyBoundsWidenOnlyOnceAuthenticated() {
+    let limits = WireLimits(maxAuthMessageBytes: 1000)
+    var machine = ServerConnectionStateMachine(limits: limits)
+    #expect(machine.assemblyBounds == limits.preAuthenticationBounds)
+    _ = machine.received(.hello(.with { $0.minVersion = 1; $0.maxVersion = 1 }))
+    _ = machine.received(.request(1, .with { $0.auth = .with { $0.token = "t" } }))
+    #expect(machine.assemblyBounds.maxMessageBytes == 1000)
+    #expect(machine.assemblyBounds.maxUnfinished == 1)
+    _ = machine.authenticated(requestID: 1, user: "u")
+    #expect(machine.assemblyBounds == limits.assemblyBounds)
+}

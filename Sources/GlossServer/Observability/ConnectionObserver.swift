@@ -104,6 +104,15 @@ final class ConnectionObserver: Sendable {
         }
     }
 
+    /// A request was refused while its frames were arriving (the unfinished-message budgets):
+    /// its kind is not known yet.
+    func refused(_ requestID: UInt32, _ error: WireError) {
+        metrics?.request(type: RequestKind.unknown.rawValue, outcome: error.code.rawValue)
+        logger.info(
+            "request refused",
+            metadata: ["request": "\(requestReference(requestID))", "outcome": "\(error.code)", "reason": "\(error.message)"])
+    }
+
     /// A request starts: logs it at debug and returns its trace, to finish with the final message.
     func started(_ requestID: UInt32, _ request: Gloss_V1_Request, user: String?) -> RequestTrace {
         let kind = RequestKind(request)

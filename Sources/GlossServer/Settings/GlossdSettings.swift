@@ -152,11 +152,13 @@ public struct GlossdSettings: Sendable {
         limits.maxFramePayload = size("limits.max_frame_bytes")
         limits.maxMessageBytes = size("limits.max_message_bytes")
         limits.maxRequestsInFlight = integer("limits.max_requests_in_flight")
+        limits.maxAuthMessageBytes = size("limits.max_auth_message_bytes")
+        limits.maxBufferedBytes = size("limits.max_connection_buffered_bytes")
         return ServerConfiguration(
             host: listen.host, port: listen.port, dataDirectory: data, limits: limits,
             handshakeTimeout: duration("limits.handshake_timeout"), idleTimeout: duration("limits.idle_timeout"),
             maxConnections: integer("limits.max_connections"), drainTimeout: duration("limits.drain_timeout"),
-            minimumTransferRate: size("limits.min_transfer_rate"))
+            minimumTransferRate: size("limits.min_transfer_rate"), maxBufferedBytes: size("limits.max_buffered_bytes"))
     }
 
     // MARK: Reading and checking
