@@ -19,6 +19,7 @@ public enum AcceptanceCheck {
         throws(ValidationError) -> CheckOutcome
     {
         if let error = basePastHead(changeset.base, revision: revision) { throw error }
+        try FieldLimits.v1.checkChangeset(message: changeset.message, opCount: changeset.ops.count, texts: changeset.texts.values)
         var run = CheckRun(
             base: changeset.base, replica: changeset.replica, texts: changeset.texts, head: head, revision: revision,
             capacity: changeset.ops.count)
@@ -156,6 +157,7 @@ private struct CheckRun<Head: HeadView> {
     mutating func process(_ op: Op, at index: Int) throws(ValidationError) {
         position = CheckPosition(phase: 0, index: index)
         do throws(ValidationError) {
+            try FieldLimits.v1.check(op)
             try process(op)
         } catch {
             throw error.with(document: op.document, annotation: op.annotation, opIndex: index)
@@ -211,6 +213,7 @@ private struct CheckRun<Head: HeadView> {
         }
         var updated = entry
         try updated.annotation.set(field, to: value)
+        if case .attribute = field { try FieldLimits.v1.checkAttributeCount(updated.annotation.attributes.count) }
         try Validator(schema: schema).validate(updated.annotation, documentLength: doc.document.length)
         if field == .from || field == .to {
             guard try referencesHold(updated.annotation, op) else { return }

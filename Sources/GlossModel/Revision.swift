@@ -10,11 +10,15 @@ public struct Revision: Hashable, Sendable {
     public var message: String
     public var timestamp: Int64
     public var opCount: Int
+    /// What the changeset said (``ChangesetContentDigest``), kept by the server to tell a
+    /// retry from a reused id; nil in a replica, and for revisions stored before it was kept.
+    public var contentDigest: ChangesetContentDigest?
 
     public init(
         number: Int, changeset: ChangesetID, author: String, replica: ReplicaID, base: Int, message: String,
-        timestamp: Int64, opCount: Int
+        timestamp: Int64, opCount: Int, contentDigest: ChangesetContentDigest? = nil
     ) {
+        self.contentDigest = contentDigest
         self.number = number
         self.changeset = changeset
         self.author = author

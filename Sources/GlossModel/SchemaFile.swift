@@ -8,10 +8,23 @@ import Foundation
 /// labels listed are allowed, so an empty or missing `spanLabels` allows no span label. In
 /// relation and attribute rules an empty or missing list of arguments or values means any.
 public enum SchemaFile {
+    /// The largest schema file read: far above any real schema, far below what would let a
+    /// request make the server parse megabytes of JSON.
+    public static let maxBytes = 1 << 20
+
     /// Parses and checks a schema file's bytes.
     public static func parse(_ data: Data) throws(SchemaFileError) -> Schema {
+        guard data.count <= maxBytes else {
+            throw SchemaFileError(.tooLarge, "the schema is \(data.count) bytes; the limit is \(maxBytes) bytes", at: "")
+        }
         do {
-            return try JSONDecoder().decode(Body.self, from: data).schema
+            let schema = try JSONDecoder().decode(Body.self, from: data).schema
+            do throws(ValidationError) {
+                try FieldLimits.v1.check(schema)
+            } catch {
+                throw SchemaFileError(.tooLarge, error.message, at: "")
+            }
+            return schema
         } catch let error as SchemaFileError {
             throw error
         } catch let DecodingError.typeMismatch(type, context) {
@@ -145,4 +158,6 @@ extension ErrorCode where Domain == SchemaFileError {
     public static let wrongType = Self(rawValue: "wrong-type")
     public static let duplicate = Self(rawValue: "duplicate")
     public static let badName = Self(rawValue: "bad-name")
+    /// Past ``SchemaFile/maxBytes`` or a list or label limit of ``FieldLimits``.
+    public static let tooLarge = Self(rawValue: "too-large")
 }

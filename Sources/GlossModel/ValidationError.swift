@@ -63,4 +63,9 @@ extension ErrorCode where Domain == ValidationError {
     public static let referencedAnnotation = Self(rawValue: "referenced-annotation")
     public static let textMissing = Self(rawValue: "text-missing")
     public static let invalidResolution = Self(rawValue: "invalid-resolution")
+    /// A string or list past its limit in ``FieldLimits``: the message names both.
+    public static let fieldTooLarge = Self(rawValue: "field-too-large")
+    /// A push under a changeset id the corpus already has, with other content: ids are never
+    /// reused, so this is a broken client or another user's changeset, never a retry.
+    public static let changesetIDReused = Self(rawValue: "changeset-id-reused")
 }

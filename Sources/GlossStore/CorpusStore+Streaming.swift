@@ -34,13 +34,14 @@ extension CorpusStore {
             var results: [Result<AppendOutcome, CodecError>] = []
             results.reserveCapacity(batch.count)
             for (index, changeset) in batch.enumerated() {
+                let digest = changeset.contentDigest
                 if let existing = known[changeset.id] {
-                    results.append(.success(.duplicate(revision: existing)))
+                    results.append(.success(try repeated(changeset.id, digest: digest, at: existing, rows: rows)))
                     continue
                 }
                 var streamed: StreamedAppend = .wholeNeeded
                 if streams(changeset) {
-                    streamed = try appendStreamed(changeset, as: head + 1, rows: rows)
+                    streamed = try appendStreamed(changeset, as: head + 1, digest: digest, rows: rows)
                 }
                 let result: Result<AppendOutcome, CodecError>
                 switch streamed {
@@ -55,7 +56,8 @@ extension CorpusStore {
                         continue
                     }
                     if schema == nil { schema = try PrefetchedHead.schema(in: rows) }
-                    result = .success(try appendWhole(whole, as: head + 1, recording: nil, schema: schema, rows: rows))
+                    result = .success(
+                        try appendWhole(whole, as: head + 1, recording: nil, digest: digest, schema: schema, rows: rows))
                     if whole.setsSchema { schema = nil }
                 }
                 if case .success(.accepted) = result {
@@ -89,15 +91,23 @@ extension CorpusStore {
 
     /// Checks and writes a changeset a part at a time; with more than one document, inside a
     /// nested transaction that is undone unless the whole changeset is accepted.
-    func appendStreamed(_ changeset: EncodedChangeset, as revision: Int, rows: any CorpusWriter) throws -> StreamedAppend {
+    func appendStreamed(
+        _ changeset: EncodedChangeset, as revision: Int, digest: ChangesetContentDigest, rows: any CorpusWriter
+    ) throws -> StreamedAppend {
+        do throws(ValidationError) {
+            try FieldLimits.v1.checkChangeset(
+                message: changeset.message, opCount: changeset.opCount, texts: changeset.texts.values)
+        } catch {
+            return .done(.invalid(error))
+        }
         let parts = changeset.parts
         guard parts.count(where: { $0.document != nil }) > 1 else {
             // One document: it is checked in full before anything is written.
-            return try appendParts(parts, of: changeset, as: revision, undoable: false, rows: rows)
+            return try appendParts(parts, of: changeset, as: revision, digest: digest, undoable: false, rows: rows)
         }
         var result = StreamedAppend.wholeNeeded
         try rows.nested {
-            result = try appendParts(parts, of: changeset, as: revision, undoable: true, rows: rows)
+            result = try appendParts(parts, of: changeset, as: revision, digest: digest, undoable: true, rows: rows)
             return result.isAccepted ? .keep : .undo
         }
         return result
@@ -108,8 +118,8 @@ extension CorpusStore {
     /// there is one document, the last part (after the corpus part), so a refusal comes before
     /// anything is written.
     private func appendParts(
-        _ parts: [EncodedChangeset.Part], of changeset: EncodedChangeset, as revision: Int, undoable: Bool,
-        rows: any CorpusWriter
+        _ parts: [EncodedChangeset.Part], of changeset: EncodedChangeset, as revision: Int,
+        digest: ChangesetContentDigest, undoable: Bool, rows: any CorpusWriter
     ) throws -> StreamedAppend {
         let schema = try PrefetchedHead.schema(in: rows)
         var check = PartwiseCheck()
@@ -156,7 +166,8 @@ extension CorpusStore {
             try rows.insertRevision(
                 Revision(
                     number: revision, changeset: changeset.id, author: changeset.author, replica: changeset.replica,
-                    base: changeset.base, message: changeset.message, timestamp: changeset.timestamp, opCount: opCount))
+                    base: changeset.base, message: changeset.message, timestamp: changeset.timestamp, opCount: opCount,
+                    contentDigest: digest))
             return .done(.accepted(revision: revision))
         }
     }

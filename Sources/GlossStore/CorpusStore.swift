@@ -88,13 +88,15 @@ public final class CorpusStore: Sendable {
             var outcomes: [AppendOutcome] = []
             outcomes.reserveCapacity(batch.count)
             for (index, changeset) in batch.enumerated() {
+                // A replica records the server's revisions as they are: no content to compare.
+                let digest = recording == nil ? changeset.contentDigest : nil
                 if let existing = known[changeset.id] {
-                    outcomes.append(.duplicate(revision: existing))
+                    outcomes.append(try repeated(changeset.id, digest: digest, at: existing, rows: rows))
                     continue
                 }
                 if schema == nil { schema = try PrefetchedHead.schema(in: rows) }
                 let outcome = try appendWhole(
-                    changeset, as: head + 1, recording: recording?[index], schema: schema, rows: rows)
+                    changeset, as: head + 1, recording: recording?[index], digest: digest, schema: schema, rows: rows)
                 if case .accepted = outcome {
                     head += 1
                     known[changeset.id] = head
@@ -109,8 +111,8 @@ public final class CorpusStore: Sendable {
     /// Checks a changeset as a whole, all its ops decoded, and writes it as `revision` if it is accepted.
     /// `schema`: the corpus's schema as this transaction last read it (read here when nil).
     func appendWhole(
-        _ changeset: Changeset, as revision: Int, recording: Recording?, schema: (schema: Schema, revision: Int)? = nil,
-        rows: any CorpusWriter
+        _ changeset: Changeset, as revision: Int, recording: Recording?, digest: ChangesetContentDigest?,
+        schema: (schema: Schema, revision: Int)? = nil, rows: any CorpusWriter
     ) throws -> AppendOutcome {
         let prefetched = try PrefetchedHead.load(
             ops: changeset.ops, base: changeset.base, schema: try schema ?? PrefetchedHead.schema(in: rows), from: rows,
@@ -122,20 +124,37 @@ public final class CorpusStore: Sendable {
             return .invalid(error)
         }
         guard outcome.conflicts.isEmpty else { return .conflicts(outcome.conflicts) }
-        try commit(outcome, of: changeset, as: revision, recording: recording, prefetched: prefetched, rows: rows)
+        try commit(
+            outcome, of: changeset, as: revision, recording: recording, digest: digest, prefetched: prefetched, rows: rows)
         return .accepted(revision: revision)
+    }
+
+    /// A push of a changeset id the corpus has as `revision`: with the same content, an honest
+    /// retry (`duplicate`); with other content, refused, since ids are never reused. A revision
+    /// stored before digests were kept compares as the same.
+    func repeated(_ id: ChangesetID, digest: ChangesetContentDigest?, at revision: Int, rows: any CorpusReader) throws
+        -> AppendOutcome
+    {
+        guard let digest, let stored = try rows.revision(revision)?.contentDigest, stored != digest else {
+            return .duplicate(revision: revision)
+        }
+        return .invalid(
+            ValidationError(
+                .changesetIDReused,
+                "changeset \(id) is revision \(revision) already, with other content: a changeset id is never reused; nothing was stored (commit the change again to give it an id of its own)"
+            ))
     }
 
     private func commit(
         _ outcome: CheckOutcome, of changeset: Changeset, as revision: Int, recording: Recording?,
-        prefetched: PrefetchedHead, rows: any CorpusWriter
+        digest: ChangesetContentDigest?, prefetched: PrefetchedHead, rows: any CorpusWriter
     ) throws {
         try rows.insertRevision(
             recording?.revision
                 ?? Revision(
                     number: revision, changeset: changeset.id, author: changeset.author, replica: changeset.replica,
                     base: changeset.base, message: changeset.message, timestamp: changeset.timestamp,
-                    opCount: outcome.accepted.count))
+                    opCount: outcome.accepted.count, contentDigest: digest))
 
         // Documents first: a new one needs its key before its rows.
         var records = prefetched.records

@@ -292,9 +292,9 @@ struct PostgresCorpusRows: CorpusWriter {
         }
         try connection.execute(
             """
-            INSERT INTO revisions(corpus, rev, changeset, replica, author, base, message, time, ops)
+            INSERT INTO revisions(corpus, rev, changeset, replica, author, base, message, time, ops, content)
             VALUES (\(corpus), \(r.number), \(Self.buffer(r.changeset.bytes)), \(Self.int(r.replica.rawValue)), \(r.author),
-                \(r.base), \(r.message), \(r.timestamp), \(r.opCount))
+                \(r.base), \(r.message), \(r.timestamp), \(r.opCount), \(r.contentDigest.map { Self.buffer($0.bytes) }))
             """)
     }
 
@@ -493,14 +493,15 @@ struct PostgresCorpusRows: CorpusWriter {
 
     static func bytes(_ buffer: ByteBuffer) -> [UInt8] { Array(buffer.readableBytesView) }
 
-    static let revisionColumns = "rev, changeset, author, replica, base, message, time, ops"
+    static let revisionColumns = "rev, changeset, author, replica, base, message, time, ops, content"
 
     static func revision(_ row: PostgresRow) throws -> Revision {
-        let (number, changeset, author, replica, base, message, time, ops) =
-            try row.decode((Int, ByteBuffer, String, Int64, Int, String, Int64, Int).self)
+        let (number, changeset, author, replica, base, message, time, ops, content) =
+            try row.decode((Int, ByteBuffer, String, Int64, Int, String, Int64, Int, ByteBuffer?).self)
         return Revision(
             number: number, changeset: ChangesetID(bytes: bytes(changeset)) ?? ChangesetID(high: 0, low: 0), author: author,
-            replica: ReplicaID(UInt64(bitPattern: replica)), base: base, message: message, timestamp: time, opCount: ops)
+            replica: ReplicaID(UInt64(bitPattern: replica)), base: base, message: message, timestamp: time, opCount: ops,
+            contentDigest: content.flatMap { ChangesetContentDigest(bytes: bytes($0)) })
     }
 
     static let documentColumns = "key, id, digest, length, metadata, added, removed, chain_len, chain_bytes, base_bytes"

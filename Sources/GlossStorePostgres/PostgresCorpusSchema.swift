@@ -77,6 +77,10 @@ enum PostgresCorpusSchema {
                 "ALTER TABLE snapshots ALTER COLUMN data SET STORAGE EXTERNAL",
                 "ALTER TABLE head_blocks ALTER COLUMN data SET STORAGE EXTERNAL",
             ]),
+        // What each changeset said, to tell a retry from a reused id; older rows have none.
+        PostgresMigration(
+            version: 2, "changeset content digests",
+            statements: ["ALTER TABLE revisions ADD COLUMN content bytea"]),
     ]
 
     /// The tables holding a corpus's rows (for sizes and for dropping a corpus).

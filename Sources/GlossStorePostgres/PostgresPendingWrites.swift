@@ -88,12 +88,16 @@ final class PostgresPendingWrites {
         try connection.execute(
             """
             WITH r AS (
-                INSERT INTO revisions(corpus, rev, changeset, replica, author, base, message, time, ops)
-                SELECT \(corpus), * FROM unnest(\(revisionRows.map { Int64($0.number) })::bigint[],
+                INSERT INTO revisions(corpus, rev, changeset, replica, author, base, message, time, ops, content)
+                SELECT \(corpus), u.rev, u.changeset, u.replica, u.author, u.base, u.message, u.time, u.ops,
+                    NULLIF(u.content, ''::bytea)
+                FROM unnest(\(revisionRows.map { Int64($0.number) })::bigint[],
                     \(revisionRows.map { Rows.buffer($0.changeset.bytes) })::bytea[],
                     \(revisionRows.map { Rows.int($0.replica.rawValue) })::bigint[], \(revisionRows.map(\.author))::text[],
                     \(revisionRows.map { Int64($0.base) })::bigint[], \(revisionRows.map(\.message))::text[],
-                    \(revisionRows.map(\.timestamp))::bigint[], \(revisionRows.map { Int64($0.opCount) })::bigint[])),
+                    \(revisionRows.map(\.timestamp))::bigint[], \(revisionRows.map { Int64($0.opCount) })::bigint[],
+                    \(revisionRows.map { Rows.buffer($0.contentDigest?.bytes ?? []) })::bytea[])
+                    AS u(rev, changeset, replica, author, base, message, time, ops, content)),
             d AS (
                 INSERT INTO documents(corpus, id, digest, length, metadata, added, removed, chain_len, chain_bytes, base_bytes)
                 SELECT \(corpus), u.id, u.digest, u.length, u.metadata, u.added, NULLIF(u.removed, -1), u.chain_len,

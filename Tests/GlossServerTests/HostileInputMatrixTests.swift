@@ -73,9 +73,13 @@ struct HostileInputMatrixTests {
                 }))
     }
 
-    static func changeset(_ ops: [Op], base: Int = 1, texts: [TextDigest: String] = [:]) -> Gloss_V1_Changeset {
+    static func changeset(_ ops: [Op], base: Int = 1, texts: [TextDigest: String] = [:], message: String = "")
+        -> Gloss_V1_Changeset
+    {
         var m = Minter("admin", replica: 77)
-        return Gloss_V1_Changeset(m.changeset(base: base, ops, texts: texts))
+        var changeset = m.changeset(base: base, ops, texts: texts)
+        changeset.message = message
+        return Gloss_V1_Changeset(changeset)
     }
 
     static func cases(admin: String, viewer: String) -> [Case] {
@@ -137,7 +141,12 @@ struct HostileInputMatrixTests {
             Case(name: "a request before auth", bytes: preface + hello + frame(.request(1, list)), expect: .error(.unauthenticated)),
             Case(name: "a wrong token", bytes: preface + hello + auth("gls_not-a-real-token"), expect: .error(.authFailed)),
             Case(name: "an empty token", bytes: preface + hello + auth(""), expect: .error(.authFailed)),
-            Case(name: "a token of 100 kB", bytes: preface + hello + auth(String(repeating: "x", count: 100_000)), expect: .error(.authFailed)),
+            Case(name: "a token of 60 kB", bytes: preface + hello + auth(String(repeating: "x", count: 60_000)), expect: .error(.authFailed)),
+            Case(name: "a token of 100 kB, past the auth message limit", bytes: preface + hello + auth(String(repeating: "x", count: 100_000)), expect: .error(.frameTooLarge)),
+            Case(name: "an unauthenticated 1 MiB frame", bytes: preface + hello + rawFrame(type: FrameType.request.rawValue, flags: 0, id: 1, payload: [UInt8](repeating: 0x41, count: 1 << 20)), expect: .error(.frameTooLarge)),
+            Case(name: "unauthenticated frames adding up past the auth message limit", bytes: preface + hello + (0..<3).flatMap { _ in rawFrame(type: FrameType.request.rawValue, flags: 0, id: 1, payload: [UInt8](repeating: 0x41, count: 30_000)) }, expect: .error(.messageTooLarge)),
+            Case(name: "33 unfinished requests before authentication", bytes: preface + hello + (0..<33).flatMap { i in rawFrame(type: FrameType.request.rawValue, flags: 0, id: UInt32(1 + 2 * i), payload: [0x41]) }, expect: .error(.protocolError)),
+            Case(name: "33 unfinished requests once authenticated", after: session, bytes: (0..<33).flatMap { i in rawFrame(type: FrameType.request.rawValue, flags: 0, id: UInt32(3 + 2 * i), payload: [0x41]) }, expect: .error(.protocolError)),
             Case(name: "a viewer's push", after: preface + hello + auth(viewer), bytes: push(changeset([.create(span(0, 3, "PER"))])), expect: .error(.permissionDenied)),
             Case(name: "a corpus created by a non-admin", after: preface + hello + auth(viewer), bytes: frame(.request(3, .with { $0.createCorpus = .with { $0.name = "x" } })), expect: .error(.permissionDenied)),
             // Ops and changesets.
@@ -151,6 +160,12 @@ struct HostileInputMatrixTests {
             Case(name: "a span on a document that does not exist", after: session, bytes: push(changeset([.create(m.span("ghost", 0, 3, "PER"))])), expect: .invalid("unknown-document")),
             Case(name: "a label the schema does not know", after: session, bytes: push(changeset([.create(span(0, 3, "WEAPON"))])), expect: .invalid("unknown-label")),
             Case(name: "a relation between annotations that do not exist", after: session, bytes: push(changeset([.create(dangling)])), expect: .invalid("missing-reference")),
+            // Field limits (data-model.md, "Limits").
+            Case(name: "a label of 10 MiB", after: session, bytes: push(changeset([.create(span(0, 3, String(repeating: "L", count: 10 << 20)))])), expect: .invalid("field-too-large")),
+            Case(name: "an attribute value of 1 MiB", after: session, bytes: push(changeset([.create(m.span(document, 0, 3, "PER", attributes: ["k": String(repeating: "v", count: 1 << 20)]))])), expect: .invalid("field-too-large")),
+            Case(name: "a note of 1 MiB", after: session, bytes: push(changeset([.create(Annotation(id: m.nextID(), document: document, kind: .note, layer: "admin", owner: "admin", text: String(repeating: "n", count: 1 << 20)))])), expect: .invalid("field-too-large")),
+            Case(name: "a commit message of 1 MiB", after: session, bytes: push(changeset([.create(span(0, 3, "PER"))], message: String(repeating: "m", count: 1 << 20))), expect: .invalid("field-too-large")),
+            Case(name: "a span of 2,000 ranges", after: session, bytes: push(changeset([.create(Annotation.span(m.nextID(), in: document, (0..<2000).map { TextRange($0 % 50, $0 % 50) }, label: "PER", owner: "admin"))])), expect: .invalid("field-too-large")),
             Case(name: "a set on an annotation that does not exist", after: session, bytes: push(changeset([.set(document, AnnotationID(replica: ReplicaID(9), counter: 9), .label, .string("PER"))])), expect: .invalid("unknown-annotation")),
         ]
     }
@@ -217,5 +232,45 @@ struct HostileInputMatrixTests {
         for id in pushed { #expect(try store.revisionNumber(of: id) != nil) }
         let report = try store.checkIntegrity(corpus: Self.corpus)
         #expect(report.problems.isEmpty, "\(report.problems)")
+    }
+
+    /// A changeset id reused with other content is refused, from its author or from anyone
+    /// else; an honest retry of the same bytes is still `duplicate` (issue 13, point 4).
+    @Test func aChangesetIDReusedWithOtherContentIsRefusedAndARetryIsADuplicate() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let admin = try await server.connect()
+        _ = try await admin.request(.with { $0.createCorpus = .with { $0.name = Self.corpus } })
+        var owner = Minter("admin", replica: 5)
+        let setup = try await ClientSyncTests.push(admin, corpus: Self.corpus, owner.documents(base: 0, [(Self.document, SampleTexts.news)]))
+        let base = Int(setup.acceptedRevision)
+        let annotator = try await server.connect(token: try server.user("ann", role: .annotator, in: Self.corpus))
+
+        let first = owner.changeset(base: base, [.create(owner.span(Self.document, 0, 3, "PER"))])
+        let accepted = try await ClientSyncTests.push(admin, corpus: Self.corpus, first)
+        #expect(accepted.acceptedRevision > 0)
+        // The same bytes again: a retry.
+        let retry = try await ClientSyncTests.push(admin, corpus: Self.corpus, first)
+        #expect(retry.duplicateRevision == accepted.acceptedRevision)
+
+        // The same id, other ops, same user.
+        var changed = owner.changeset(base: base, [.create(owner.span(Self.document, 4, 8, "ORG"))])
+        changed.id = first.id
+        // The same id from another user, with that user's own ops.
+        var ann = Minter("ann", replica: 9)
+        var stolen = ann.changeset(base: base, [.create(ann.span(Self.document, 4, 8, "ORG"))])
+        stolen.id = first.id
+        for (connection, reuse) in [(admin, changed), (annotator, stolen)] {
+            let answer = try await ClientSyncTests.push(connection, corpus: Self.corpus, reuse)
+            guard case .invalid(let invalid)? = answer.outcome else {
+                Issue.record("a reused id was answered \(answer)")
+                continue
+            }
+            #expect(invalid.code == "changeset-id-reused")
+            #expect(invalid.message.contains("revision \(accepted.acceptedRevision)"))
+        }
+        let store = try ClientSyncTests.store(server, Self.corpus)
+        #expect(try store.headRevision() == Int(accepted.acceptedRevision))
+        #expect(try store.headAnnotations(of: Self.document).map(\.label) == ["PER"])
     }
 }
