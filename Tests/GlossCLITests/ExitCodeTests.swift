@@ -16,6 +16,17 @@ struct ExitCodeTests {
         var description: String { "gloss \(args.joined(separator: " ")) in \(place)" }
     }
 
+    /// The client checks the data model's limits before it records a change (issue 13, point 3).
+    @Test func aLabelPastItsLimitIsRefusedBeforeItIsRecorded() async throws {
+        let f = try await CLIFixture("field-limits")
+        try await f.addSample()
+        let before = try await f.ok(["status"]).out
+        let result = try await f.gloss(["span", "add", "fed", "1", "35", String(repeating: "L", count: 300)])
+        #expect(result.status == 5, "\(result.err)")
+        #expect(result.err.contains("label is 300 bytes; the limit is 256 bytes"), "\(result.err)")
+        #expect(try await f.ok(["status"]).out == before, "something was recorded")
+    }
+
     @Test func everyCommandExitsAsTheREADMESays() async throws {
         let f = try await CLIFixture("exit-codes", schema: #"{"spanLabels": ["TITLE", "ORG", "PER"]}"#)
         try await f.addSample()
