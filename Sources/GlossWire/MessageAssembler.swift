@@ -5,6 +5,12 @@ public struct AssembledMessage: Hashable, Sendable {
     public var type: FrameType
     public var requestID: UInt32
     public var payload: ByteBuffer
+
+    public init(type: FrameType, requestID: UInt32, payload: ByteBuffer) {
+        self.type = type
+        self.requestID = requestID
+        self.payload = payload
+    }
 }
 
 /// Bytes that several assemblers share (the server's budget for unfinished messages across

@@ -89,12 +89,16 @@ public enum WireMessage: Sendable, Equatable {
             switch message.type {
             case .hello: self = .hello(try Gloss_V1_Hello(serializedBytes: bytes))
             case .welcome: self = .welcome(try Gloss_V1_Welcome(serializedBytes: bytes))
-            case .request: self = .request(id, try Gloss_V1_Request(serializedBytes: bytes))
+            case .request:
+                try PushShapeScan.check(bytes)
+                self = .request(id, try Gloss_V1_Request(serializedBytes: bytes))
             case .response: self = .response(id, try Gloss_V1_Response(serializedBytes: bytes))
             case .stream, .cancel, .ping, .pong: preconditionFailure("handled above")
             case .error: self = .error(id, try Gloss_V1_Error(serializedBytes: bytes))
             case .goaway: self = .goaway(try Gloss_V1_Goaway(serializedBytes: bytes))
             }
+        } catch let error as WireError {
+            throw error
         } catch {
             throw WireError(.badMessage, "the \(message.type) message of request \(id) is not valid: \(error)")
         }

@@ -1,3 +1,4 @@
+import GlossModel
 import GlossWire
 import NIOCore
 import Testing
@@ -117,4 +118,45 @@ private let limits = WireLimits(
     #expect(budget.inUse == 0)
     #expect(assembler.bufferedBytes == 0)
     #expect(assembler.unfinishedCount == 0)
+}
+
+// MARK: - Decoding does not multiply a push
+
+/// `Request.push.changeset` with `runs` empty op runs (2 bytes each), the changeset split over
+/// `parts` occurrences of the push field (protobuf merges them).
+private func pushOfEmptyRuns(_ runs: Int, parts: Int = 1) -> [UInt8] {
+    func varint(_ value: Int) -> [UInt8] {
+        var v = UInt64(value), out: [UInt8] = []
+        repeat {
+            out.append(UInt8(v & 0x7F) | (v >= 0x80 ? 0x80 : 0))
+            v >>= 7
+        } while v > 0
+        return out
+    }
+    func field(_ number: Int, _ body: [UInt8]) -> [UInt8] { varint(number << 3 | 2) + varint(body.count) + body }
+    var out: [UInt8] = []
+    for part in 0..<parts {
+        let share = runs / parts + (part < runs % parts ? 1 : 0)
+        let changeset = [UInt8]((0..<share).flatMap { _ in field(7, []) })
+        out += field(6, field(2, changeset))
+    }
+    return out
+}
+
+@Test func aPushOfMoreRunsThanAChangesetMayHoldOpsIsRefusedBeforeDecoding() throws {
+    let limit = FieldLimits.v1.opsPerChangeset
+    // At the limit, it decodes (it is then checked like any push).
+    let atLimit = AssembledMessage(type: .request, requestID: 3, payload: ByteBuffer(bytes: pushOfEmptyRuns(limit)))
+    guard case .request(_, let request) = try WireMessage(atLimit), case .push(let push)? = request.body else {
+        Issue.record("a push at the limit did not decode")
+        return
+    }
+    #expect(push.changeset.ops.count == limit)
+    // One past it, even split over several push fields, is refused unread.
+    for parts in [1, 3] {
+        let past = AssembledMessage(type: .request, requestID: 3, payload: ByteBuffer(bytes: pushOfEmptyRuns(limit + 1, parts: parts)))
+        let error = #expect(throws: WireError.self) { try WireMessage(past) }
+        #expect(error?.code == .badMessage)
+        #expect(error?.message.contains("\(limit + 1) op runs") == true)
+    }
 }
