@@ -81,19 +81,25 @@ public final class ClientConnection: Sendable {
         var backlogPeak = 0
         var backlogWaiter: CheckedContinuation<Void, Never>?
 
-        /// Forgets request `id`'s unconsumed bytes, waking the reader if that frees it.
-        mutating func release(_ id: UInt32, bytes: Int? = nil) {
-            guard let held = backlog[id] else { return }
+        /// Forgets request `id`'s unconsumed bytes; returns the reader to wake, if that frees
+        /// it (to resume once the lock is released).
+        mutating func release(_ id: UInt32, bytes: Int? = nil) -> CheckedContinuation<Void, Never>? {
+            guard let held = backlog[id] else { return nil }
             let freed = min(held, bytes ?? held)
             backlog[id] = bytes == nil ? nil : held - freed
             backlogTotal -= freed
-            guard backlogTotal <= ClientConnection.backlogLowWater, let waiter = backlogWaiter else { return }
+            guard backlogTotal <= ClientConnection.backlogLowWater, let waiter = backlogWaiter else { return nil }
             backlogWaiter = nil
-            waiter.resume()
+            return waiter
         }
 
-        /// Carries out what an action asks of the continuations, here under the lock (resuming
-        /// only schedules their tasks); returns the I/O left to do outside it.
+        /// Carries out what an action asks of the waiters' bookkeeping, under the lock; returns
+        /// the resumptions and the I/O to do once it is released (``Shared/perform(_:)``).
+        ///
+        /// Nothing is resumed under the lock: resuming a continuation takes its task's status
+        /// lock, which a task being cancelled holds while its cancellation handler runs, and
+        /// that handler (``abandon(_:)``) takes this lock. Both at once deadlocked `gloss sync`
+        /// when a server died mid-pull.
         mutating func carryOut(_ action: Machine.Action, _ shared: Shared) -> Work {
             var work = Work()
             switch action {
@@ -114,13 +120,16 @@ public final class ClientConnection: Sendable {
                 connecting = nil
                 work.handshakeOver = true
             case .failHandshake(let failure):
-                connecting?.resume(throwing: shared.explainHandshakeFailure(failure))
+                if let connecting {
+                    let error = shared.explainHandshakeFailure(failure)
+                    work.later.append { connecting.resume(throwing: error) }
+                }
                 connecting = nil
                 work.handshakeOver = true
                 work.stopReading = true
                 work.closeChannel = true
             case .deliverInterim(let id, let response):
-                if case .stream(let events, _)? = waiters[id] { events.yield(.interim(response)) }
+                if case .stream(let events, _)? = waiters[id] { work.later.append { events.yield(.interim(response)) } }
             case .deliverItem(let id, let payload):
                 guard case .stream(let events, let final)? = waiters[id] else { break }
                 // Only `streaming` consumers report what they consumed (a subscription's
@@ -130,32 +139,38 @@ public final class ClientConnection: Sendable {
                     backlogTotal += payload.readableBytes
                     backlogPeak = max(backlogPeak, backlogTotal)
                 }
-                events.yield(.item(payload))
+                work.later.append { events.yield(.item(payload)) }
             case .succeedRequest(let id, let response), .finishSubscription(let id, let response):
                 switch waiters.removeValue(forKey: id) {
-                case .single(let continuation)?: continuation.resume(returning: response)
+                case .single(let continuation)?: work.later.append { continuation.resume(returning: response) }
                 case .stream(let events, let final)?:
-                    events.finish()
-                    final?.resume(returning: response)
+                    work.later.append {
+                        events.finish()
+                        final?.resume(returning: response)
+                    }
                 case nil: break
                 }
             case .failRequest(let id, let failure):
-                release(id)
-                if let waiter = waiters.removeValue(forKey: id) { ClientConnection.fail(waiter, ClientError(failure)) }
+                work.wake(release(id))
+                if let waiter = waiters.removeValue(forKey: id) {
+                    work.later.append { ClientConnection.fail(waiter, ClientError(failure)) }
+                }
             case .abandonRequest(let id):
-                release(id)
-                if let waiter = waiters.removeValue(forKey: id) { ClientConnection.fail(waiter, CancellationError()) }
+                work.wake(release(id))
+                if let waiter = waiters.removeValue(forKey: id) { work.later.append { ClientConnection.fail(waiter, CancellationError()) } }
                 work.writes.append(Write(frames: WireMessage.cancel(id).frames(limits: shared.limits).map(WireWrite.frame)))
             case .completePing(let id):
-                pings.removeValue(forKey: id)?.resume()
+                if let ping = pings.removeValue(forKey: id) { work.later.append { ping.resume() } }
             case .closeAndFail(let ids, let pingIDs, let failure):
                 let error = ClientError(failure)
                 for id in ids {
-                    release(id)
-                    if let waiter = waiters.removeValue(forKey: id) { ClientConnection.fail(waiter, error) }
+                    work.wake(release(id))
+                    if let waiter = waiters.removeValue(forKey: id) { work.later.append { ClientConnection.fail(waiter, error) } }
                 }
-                for id in pingIDs { pings.removeValue(forKey: id)?.resume(throwing: error) }
-                backlogWaiter?.resume()
+                for id in pingIDs {
+                    if let ping = pings.removeValue(forKey: id) { work.later.append { ping.resume(throwing: error) } }
+                }
+                work.wake(backlogWaiter)
                 backlogWaiter = nil
                 work.stopReading = true
                 work.finishWrites = true
@@ -172,6 +187,8 @@ public final class ClientConnection: Sendable {
 
     /// The I/O an action leaves to do once the lock is released.
     private struct Work: Sendable {
+        /// Continuations to resume and streams to feed, in order, once the lock is released.
+        var later: [@Sendable () -> Void] = []
         var writes: [Write] = []
         var completed: (CheckedContinuation<ClientConnection, any Error>, String, Gloss_V1_Welcome)?
         var handshakeOver = false
@@ -179,6 +196,10 @@ public final class ClientConnection: Sendable {
         var stopReading = false
         var finishWrites = false
         var closeChannel = false
+
+        mutating func wake(_ reader: CheckedContinuation<Void, Never>?) {
+            if let reader { later.append { reader.resume() } }
+        }
     }
 
     /// Stream bytes received and not yet consumed: now, at most so far, and whether the
@@ -230,8 +251,10 @@ public final class ClientConnection: Sendable {
             state.withLock { s in s.carryOut(event(&s.machine), self) }
         }
 
-        /// Does the I/O of an action: queues its writes, closes.
+        /// Does what an action left for after the lock: resumes its waiters, queues its
+        /// writes, closes.
         func perform(_ work: Work) {
+            for resume in work.later { resume() }
             for write in work.writes { writes.yield(write) }
             if work.handshakeOver { handshakeTimer.withLock { $0 }?.cancel() }
             if work.finishWrites { writes.finish() }
@@ -269,7 +292,7 @@ public final class ClientConnection: Sendable {
         /// Releases request `id`'s unconsumed bytes (all of them when `bytes` is nil).
         func release(_ id: UInt32?, bytes: Int? = nil) {
             guard let id else { return }
-            state.withLock { $0.release(id, bytes: bytes) }
+            state.withLock { $0.release(id, bytes: bytes) }?.resume()
         }
     }
 
@@ -504,12 +527,14 @@ public final class ClientConnection: Sendable {
         try await withCheckedThrowingContinuation { (answered: CheckedContinuation<Void, any Error>) in
             let work = shared.state.withLock { s -> Work in
                 let action = s.machine.startPing(payload)
+                var work = s.carryOut(action, shared)
                 switch action {
                 case .sendPing(let id, _): s.pings[id] = answered
-                case .refuse(let failure): answered.resume(throwing: ClientError(failure))
-                default: answered.resume(throwing: ClientError(.protocolViolation, "unexpected \(action) for a ping"))
+                case .refuse(let failure): work.later.append { answered.resume(throwing: ClientError(failure)) }
+                default:
+                    work.later.append { answered.resume(throwing: ClientError(.protocolViolation, "unexpected \(action) for a ping")) }
                 }
-                return s.carryOut(action, shared)
+                return work
             }
             shared.perform(work)
         }

@@ -238,12 +238,8 @@ public struct SyncEngine: Sendable {
                 }
             }, since: since, into: &summary, progress: progress)
         // Pending changesets the server already accepted (their acknowledgement was lost)
-        // came back in the pull: they are history now.
-        let landed = Set(try workspace.replica.revisions(after: since).map(\.changeset))
-        let pending = try workspace.pending()
-        let remaining = pending.filter { !landed.contains($0.id) }
-        summary.acknowledged = pending.count - remaining.count
-        if summary.acknowledged > 0 { try workspace.replacePending(remaining) }
+        // came back in this pull or an earlier one (that a kill cut short): history now.
+        summary.acknowledged = try workspace.removeLanded()
         return summary
     }
 

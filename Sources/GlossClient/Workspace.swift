@@ -421,6 +421,22 @@ public final class Workspace: @unchecked Sendable {
         return matches[0]
     }
 
+    /// Removes the pending changesets the replica's history holds already: pushed, and come
+    /// back in a pull (their acknowledgement may have been lost). The others stay as they are,
+    /// file and all. Each removal is one unlink, so a process killed half-way leaves only
+    /// landed changesets behind, which the next call removes: never unpushed work lost, never
+    /// pushed work stuck as pending. Returns how many were removed.
+    @discardableResult
+    public func removeLanded() throws -> Int {
+        let landed = try pendingEntries().filter { try replica.revisionNumber(of: $0.changeset.id) != nil }
+        guard !landed.isEmpty else { return 0 }
+        forgetRebase()
+        for entry in landed {
+            try FileManager.default.removeItem(at: pendingDirectory.appendingPathComponent(entry.file))
+        }
+        return landed.count
+    }
+
     /// Replaces every pending changeset (after a rebase or when pushed ones come back in a pull).
     public func replacePending(_ changesets: [Changeset]) throws {
         // Files rewritten within one tick of the clock can keep their size and time: the cache

@@ -435,18 +435,10 @@ final class CrashLoop: @unchecked Sendable {
         } else {
             stats.add(\.pushesInterrupted, 1)
             #expect(end.signalled, "\(context): the sync failed before the kill: \(end.status) \(end.err)")
-            var again = try await GlossProcesses.gloss(["sync"], in: client.dir)
-            if again.status != 0 && again.err.contains("duplicate-annotation") {
-                // Known bug (see KnownBugs.stalePending): changesets that came back in the killed
-                // sync's pull are still pending, and every command refuses them. The way out a user
-                // has: drop them, then sync.
-                let stale = try await dropPendingAlreadyInHistory(client)
-                withKnownIssue(KnownBugs.stalePending, isIntermittent: true) {
-                    Issue.record(
-                        "\(context): \(how) left \(stale.count) changeset(s) pending that its replica already has as revisions (\(stale.sorted())); the next sync failed: \(again.err)")
-                }
-                again = try await GlossProcesses.gloss(["sync"], in: client.dir)
-            }
+            // A sync killed after its pull committed and before the landed changesets left
+            // .gloss/pending used to leave them pending for ever (every command then refused
+            // them as duplicate annotations): the next pull removes them.
+            let again = try await GlossProcesses.gloss(["sync"], in: client.dir)
             try #require(again.status == 0, "\(context): \(how) left a workspace that sync cannot recover: \(again.status) \(again.err)")
         }
         let status = try await json(["status", "--json"], in: client.dir)
@@ -464,29 +456,13 @@ final class CrashLoop: @unchecked Sendable {
                 "\(context): \(client.name)'s changeset \(id), \(how), is in the log \(rows.count) times: \(rows)")
         }
         if !lost.isEmpty {
-            // Known bug (see KnownBugs.lostPending): the changesets were neither pushed nor kept.
-            withKnownIssue(KnownBugs.lostPending, isIntermittent: true) {
-                Issue.record(
-                    "\(context): \(how): \(lost.count) of its \(pending.count) pending changesets are neither on the server nor pending any more, and the next sync exited 0: \(lost.sorted())")
-            }
+            // A sync once rewrote every pending file after its pull, and a kill in between lost
+            // the ones never pushed: it now only removes the files of landed changesets.
+            Issue.record(
+                "\(context): \(how): \(lost.count) of its \(pending.count) pending changesets are neither on the server nor pending any more, and the next sync exited 0: \(lost.sorted())")
             client.lost.formUnion(lost)
         }
         client.acknowledged.formUnion(pending.subtracting(lost))
-    }
-
-    /// Drops the pending changesets whose ids the workspace's history already holds; returns them.
-    func dropPendingAlreadyInHistory(_ client: CrashClient) async throws -> Set<String> {
-        let history = Set(
-            try await json(["log", "--json"], in: client.dir).filter { $0["pending"] as? Bool == false }
-                .compactMap { $0["changeset"] as? String })
-        let stale = try await json(["status", "--json"], in: client.dir).filter {
-            $0["type"] as? String == "pending" && history.contains($0["id"] as? String ?? "")
-        }
-        let numbers = stale.compactMap { $0["number"] as? Int }.map(String.init)
-        if !numbers.isEmpty {
-            try CLIFixture.expectOK(await GlossProcesses.gloss(["drop"] + numbers, in: client.dir), ["drop"] + numbers)
-        }
-        return Set(stale.compactMap { $0["id"] as? String })
     }
 
     // MARK: The end
@@ -520,11 +496,6 @@ final class CrashLoop: @unchecked Sendable {
         // changesets were lost (none, but for the known bug).
         let lost = clients.reduce(0) { $0 + $1.lost.count }
         #expect(missing.count == lost, "\(context): \(missing.count) annotations missing for \(lost) lost changesets: \(missing.sorted())")
-        if lost > 0 {
-            withKnownIssue(KnownBugs.lostPending) {
-                Issue.record("\(context): \(lost) annotations recorded by `gloss span add` never reached the server")
-            }
-        }
         for client in clients {
             let mine = Set(try await json(["annotations", "--json"], in: client.dir).compactMap { $0["id"] as? String })
             #expect(mine == server, "\(context): \(client.name)'s workspace differs from the server's")
@@ -586,22 +557,6 @@ final class CrashLoop: @unchecked Sendable {
 /// Bugs this test found and that product code still has; each expectation they break is marked
 /// with `withKnownIssue` naming one of these, so the rest of the test keeps its force.
 enum KnownBugs {
-    /// `SyncEngine.pull` hands the changesets still pending to `Workspace.replacePending`, which
-    /// deletes every file in `.gloss/pending` and then writes the remaining ones anew, after the
-    /// pulled revisions are committed to the replica. A `gloss sync` killed in the middle of the
-    /// deletions leaves changesets pending that the replica already holds as revisions; the next
-    /// pull finds no new revision, so nothing tells them apart, and every command then fails on
-    /// them ("duplicate-annotation: annotation … already exists") until they are dropped.
-    static let stalePending: Comment =
-        "a sync killed while Workspace.replacePending rewrites .gloss/pending leaves changesets the replica already has as pending: the workspace is stuck until `gloss drop`"
-    /// The same window, later: killed after the deletions and before the remaining changesets are
-    /// written back, the workspace forgets changesets it never pushed; the next sync exits 0 and
-    /// the edits are gone.
-    static let lostPending: Comment =
-        "a sync killed while Workspace.replacePending rewrites .gloss/pending forgets pending changesets it never pushed"
-}
-
-extension KnownBugs {
     /// `gloss sync` sometimes never exits once the server it talks to is killed. One cause,
     /// seen with gdb on a stuck sync (its connection already closed): `ClientConnection`
     /// resumes its waiters' continuations while it holds its state lock (`Shared.handle`, "in
