@@ -26,7 +26,7 @@ dict=()
 [ -e "$here/dicts/$target.dict" ] && dict=(-dict="$here/dicts/$target.dict")
 status=0
 "$binary" "$corpus" "${dict[@]}" \
-  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 -malloc_limit_mb=512 \
+  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=512 -malloc_limit_mb=512 \
   -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$here/artifacts/$target/" "$@" \
   >"$log" 2>&1 || status=$?
 grep -E '^#[0-9]+[[:space:]]+(DONE|INITED)|^stat::number_of_executed_units|^Done ' "$log" || true
