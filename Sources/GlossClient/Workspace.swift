@@ -437,15 +437,27 @@ public final class Workspace: @unchecked Sendable {
         return landed.count
     }
 
-    /// Replaces every pending changeset (after a rebase or when pushed ones come back in a pull).
+    /// Replaces the pending changesets with new versions of them (resolutions folded in),
+    /// matched by id: each file is rewritten in place by an atomic rename, a changeset left
+    /// empty loses its file last, and one not pending before gets a new file. A process killed
+    /// half-way leaves each changeset once, old or new, never none and never two.
     public func replacePending(_ changesets: [Changeset]) throws {
         // Files rewritten within one tick of the clock can keep their size and time: the cache
         // of the old ones must not outlive them.
         forgetRebase()
-        for name in try FileManager.default.contentsOfDirectory(atPath: pendingDirectory.path) {
-            try FileManager.default.removeItem(at: pendingDirectory.appendingPathComponent(name))
+        let entries = try pendingEntries()
+        var files = Dictionary(entries.map { ($0.changeset.id, $0.file) }, uniquingKeysWith: { first, _ in first })
+        for changeset in changesets where !changeset.ops.isEmpty {
+            if let file = files.removeValue(forKey: changeset.id) {
+                let bytes: [UInt8] = try Gloss_V1_Changeset(changeset).serializedBytes()
+                try atomicWrite(Data(bytes), to: pendingDirectory.appendingPathComponent(file))
+            } else {
+                try savePending(changeset)
+            }
         }
-        for changeset in changesets where !changeset.ops.isEmpty { try savePending(changeset) }
+        for file in files.values.sorted() {
+            try FileManager.default.removeItem(at: pendingDirectory.appendingPathComponent(file))
+        }
     }
 
     /// Writes a pending changeset as the next file after `existing` (default: those listed
@@ -601,6 +613,12 @@ public final class Workspace: @unchecked Sendable {
         let stored = try resolutions()
         let open = result.conflicts.values.flatMap { $0 }.filter { stored[$0.id] == nil }
         guard open.isEmpty else { return open }
+        // Nothing to fold in: the pending files stay as they are (a push rebases in memory).
+        guard !result.conflicts.isEmpty else {
+            // Resolutions of conflicts that no longer arise apply to nothing.
+            if !stored.isEmpty { try? FileManager.default.removeItem(at: resolutionsFile) }
+            return []
+        }
         var changesets = result.changesets
         for (index, changeset) in changesets.enumerated() {
             for conflict in result.conflicts[changeset.id] ?? [] {
