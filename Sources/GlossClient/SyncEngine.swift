@@ -110,7 +110,7 @@ public struct SyncEngine: Sendable {
                 guard let digest = TextDigest(bytes: Array(t.digest)) else {
                     throw ClientError(.protocolViolation, "bad text digest")
                 }
-                try installer.text(digest: digest, rawLength: Int(t.rawLength), deflated: Array(t.deflated))
+                try installer.text(digest: digest, rawLength: try Self.length(t.rawLength, of: "text \(digest)"), deflated: Array(t.deflated))
             case .snapshot(let blob):
                 try installer.snapshot(Self.storedSnapshot(blob))
             case .revision(let r):
@@ -120,7 +120,7 @@ public struct SyncEngine: Sendable {
                 break
             }
         }
-        try installer.finish(head: Int(end.streamEnd.headRevision))
+        try installer.finish(head: try Self.wire(end.streamEnd.headRevision, "the head revision"))
         try backend.close()
     }
 
@@ -148,7 +148,7 @@ public struct SyncEngine: Sendable {
                 let (digest, text) = try Self.text(t)
                 texts[digest] = text
             case .snapshot(let blob):
-                let stored = Self.storedSnapshot(blob)
+                let stored = try Self.storedSnapshot(blob)
                 snapshots[stored.revision, default: []].append(stored)
                 snapshotCount += 1
             case .revision(let r):
@@ -179,7 +179,7 @@ public struct SyncEngine: Sendable {
         try flush()
         summary.revisions += applied
         summary.snapshots += snapshotCount
-        summary.head = Int(end.streamEnd.headRevision)
+        summary.head = try Self.wire(end.streamEnd.headRevision, "the head revision")
         return end
     }
 
@@ -198,22 +198,23 @@ public struct SyncEngine: Sendable {
             progress?(TransferProgress(revisions: done, total: total, bytes: received))
             guard let item = try Gloss_V1_StreamItem(serializedBytes: Array(bytes.readableBytesView)).body else { return }
             if case .progress(let p) = item {
-                (done, total) = (Int(p.done), Int(p.total))
+                (done, total) = (Int(clamping: p.done), Int(clamping: p.total))
                 progress?(TransferProgress(revisions: done, total: total, bytes: received))
             }
             try body(item)
         }
     }
 
-    static func storedSnapshot(_ blob: Gloss_V1_StoredBlob) -> StoredBlob {
+    static func storedSnapshot(_ blob: Gloss_V1_StoredBlob) throws -> StoredBlob {
         StoredBlob(
-            kind: .snapshot, revision: Int(blob.revision), document: DocumentID(storedRawValue: blob.document),
-            rawLength: Int(blob.rawLength), data: Array(blob.deflated))
+            kind: .snapshot, revision: try Self.wire(blob.revision, "a snapshot's revision"), document: DocumentID(storedRawValue: blob.document),
+            rawLength: try Self.length(blob.rawLength, of: "a stored blob"), data: Array(blob.deflated))
     }
 
     static func text(_ t: Gloss_V1_StoredText) throws -> (TextDigest, String) {
         guard let digest = TextDigest(bytes: Array(t.digest)) else { throw ClientError(.protocolViolation, "bad text digest") }
-        let raw = try BlobCompression.decompress(Array(t.deflated), expectedLength: Int(t.rawLength), what: "text \(digest)")
+        let raw = try BlobCompression.decompress(
+            Array(t.deflated), expectedLength: try Self.length(t.rawLength, of: "text \(digest)"), what: "text \(digest)")
         guard let text = String(validating: raw, as: UTF8.self), TextDigest(of: text) == digest else {
             throw ClientError(.protocolViolation, "the server sent a text that does not match its digest \(digest)")
         }
@@ -243,6 +244,23 @@ public struct SyncEngine: Sendable {
         return summary
     }
 
+    /// A raw length the server sent, refused (not trapped on) when no buffer could have it.
+    static func length(_ raw: UInt64, of what: String) throws -> Int {
+        guard let length = Int(exactly: raw), length < Int.max else {
+            throw ClientError(.protocolViolation, "the server sent \(what) with an impossible raw length, \(raw) bytes")
+        }
+        return length
+    }
+
+    /// A number the server sent (a revision, a count), refused rather than trapped on when it
+    /// does not fit an Int.
+    static func wire(_ value: UInt64, _ what: @autoclosure () -> String) throws -> Int {
+        guard let number = Int(exactly: value) else {
+            throw ClientError(.protocolViolation, "the server sent \(what()) of \(value), past any this client can hold")
+        }
+        return number
+    }
+
     static func pulledRevision(_ r: Gloss_V1_RevisionData, texts: [TextDigest: String]) throws -> CorpusStore.PulledRevision {
         let (revision, deltas) = try Self.revision(r)
         var ops: [Op] = []
@@ -259,14 +277,14 @@ public struct SyncEngine: Sendable {
     /// A revision item's metadata and its deltas as the server stored them (not decoded).
     static func revision(_ r: Gloss_V1_RevisionData) throws -> (Revision, [StoredBlob]) {
         guard let id = ChangesetID(bytes: Array(r.changesetID)) else { throw ClientError(.protocolViolation, "bad changeset id") }
-        let deltas = r.deltas.map { blob in
+        let deltas = try r.deltas.map { blob in
             StoredBlob(
-                kind: .delta, revision: Int(r.number), document: blob.document.isEmpty ? nil : DocumentID(storedRawValue: blob.document),
-                rawLength: Int(blob.rawLength), data: Array(blob.deflated))
+                kind: .delta, revision: try Self.wire(r.number, "a revision number"), document: blob.document.isEmpty ? nil : DocumentID(storedRawValue: blob.document),
+                rawLength: try Self.length(blob.rawLength, of: "a stored blob"), data: Array(blob.deflated))
         }
         var revision = Revision(
-            number: Int(r.number), changeset: id, author: r.author, replica: ReplicaID(r.replica), base: Int(r.base),
-            message: r.message, timestamp: r.timestamp, opCount: Int(r.opCount))
+            number: try Self.wire(r.number, "a revision number"), changeset: id, author: r.author, replica: ReplicaID(r.replica), base: try Self.wire(r.base, "a revision's base"),
+            message: r.message, timestamp: r.timestamp, opCount: try Self.wire(r.opCount, "a revision's op count"))
         // A server that does not count ops: count them (rare, and only then decoded).
         if r.opCount == 0, !deltas.isEmpty { revision.opCount = try deltas.reduce(0) { $0 + (try $1.ops().count) } }
         return (revision, deltas)
@@ -405,12 +423,12 @@ extension SyncEngine {
         _ = try await connection.streaming(request) { event in
             switch event {
             case .interim(let response):
-                try await onConfirmed(Int(response.subscribe.headRevision))
+                try await onConfirmed(try Self.wire(response.subscribe.headRevision, "the head revision"))
             case .item(let bytes):
                 let note = try Gloss_V1_Notification(serializedBytes: Array(bytes.readableBytesView))
                 try await onNotice(
                     RevisionNotice(
-                        revision: Int(note.revision), author: note.author, summary: note.summary,
+                        revision: try Self.wire(note.revision, "a notification's revision"), author: note.author, summary: note.summary,
                         documents: note.documents.map(DocumentID.init(storedRawValue:)), message: note.message))
             }
         }

@@ -24,6 +24,10 @@ public enum BlobCompression {
     public static func decompress(_ bytes: [UInt8], expectedLength: Int, what: @autoclosure () -> String) throws(StoreError)
         -> [UInt8]
     {
+        // A length read from a peer or a damaged row may be anything: no trap on it.
+        guard expectedLength >= 0, expectedLength < Int.max else {
+            throw StoreError(.corrupt, "declares an impossible length, \(expectedLength) bytes", context: what())
+        }
         var input = ByteBuffer(bytes: bytes)
         do {
             // One byte of headroom: output past the declared length proves the length wrong.
