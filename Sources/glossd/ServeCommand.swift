@@ -104,6 +104,7 @@ struct Serve: AsyncParsableCommand {
             logger.logLevel = settings.logLevel
             return logger
         }()
+        MallocArenas.cap()
         // From the settings already resolved (with the flags), not resolved again.
         let executor = StorageExecutor(threads: settings.storageThreads)
         let storage = try await executor.run {
