@@ -189,7 +189,13 @@ public struct EncodedChangeset: Sendable {
             do throws(ValidationError) { document = try DocumentID(validating: raw) } catch { throw reader.malformed(error.message) }
         }
         var tables = try OpDecoder(reader: reader)
-        return (document, try tables.reader.count("ops"))
+        let count = try tables.reader.count("ops")
+        // A run without ops is never decoded again (no part holds it), so what follows its
+        // count is checked here, as a whole decode checks it: both refuse the same changesets.
+        if count == 0, !tables.reader.isAtEnd {
+            throw tables.reader.malformed("a run of no ops has \(tables.reader.remaining) bytes after its op count")
+        }
+        return (document, count)
     }
 }
 
