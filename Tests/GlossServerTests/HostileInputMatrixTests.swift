@@ -110,8 +110,13 @@ struct HostileInputMatrixTests {
         let manyRequests = (0..<40).flatMap { i in
             frame(.request(UInt32(3 + 2 * i), .with { $0.subscribe = .with { $0.corpus = corpus } }))
         }
+        // 70 frames that each inflate to 1 MiB: past the 64 MiB message limit, in 70 KB on the
+        // wire (70 MiB sent raw took longer than a case's 20 s on a loaded CI machine).
+        let inflating = FrameCompression.compress(ByteBuffer(repeating: 0x41, count: 1 << 20))!
         let hugeMessage = (0..<70).flatMap { _ in
-            rawFrame(type: FrameType.request.rawValue, flags: 0, id: 3, payload: [UInt8](repeating: 0x41, count: 1 << 20))
+            var out = ByteBuffer()
+            FrameEncoder.write(Frame(type: .request, flags: [.compressed], requestID: 3, payload: inflating), to: &out)
+            return Array(out.readableBytesView)
         }
 
         return [
