@@ -295,18 +295,9 @@ extension HostileInputMatrixTests {
     /// protobuf decoder skips: a large message that still gets a normal answer.
     static func paddedListCorpora(size: Int) throws -> [UInt8] {
         let body: [UInt8] = try Gloss_V1_Request.with { $0.listCorpora = .init() }.serializedBytes()
-        func varint(_ value: Int) -> [UInt8] {
-            var v = UInt64(value)
-            var out: [UInt8] = []
-            repeat {
-                out.append(UInt8(v & 0x7F) | (v >= 0x80 ? 0x80 : 0))
-                v >>= 7
-            } while v > 0
-            return out
-        }
-        let tag = varint(1000 << 3 | 2)
+        let tag = ProtobufWireBytes.varint(1000 << 3 | 2)
         let padding = size - body.count - tag.count - 4
-        return body + tag + varint(padding) + [UInt8](repeating: 0x5A, count: padding)
+        return body + tag + ProtobufWireBytes.varint(padding) + [UInt8](repeating: 0x5A, count: padding)
     }
 
     @Test func whenTheSharedBudgetIsSpentNewRequestsGetServerBusyAndConnectionsStayOpen() async throws {

@@ -1,4 +1,5 @@
 import GlossModel
+import GlossTestSupport
 import GlossWire
 import NIOCore
 import Testing
@@ -125,15 +126,7 @@ private let limits = WireLimits(
 /// `Request.push.changeset` with `runs` empty op runs (2 bytes each), the changeset split over
 /// `parts` occurrences of the push field (protobuf merges them).
 private func pushOfEmptyRuns(_ runs: Int, parts: Int = 1) -> [UInt8] {
-    func varint(_ value: Int) -> [UInt8] {
-        var v = UInt64(value), out: [UInt8] = []
-        repeat {
-            out.append(UInt8(v & 0x7F) | (v >= 0x80 ? 0x80 : 0))
-            v >>= 7
-        } while v > 0
-        return out
-    }
-    func field(_ number: Int, _ body: [UInt8]) -> [UInt8] { varint(number << 3 | 2) + varint(body.count) + body }
+    let field = ProtobufWireBytes.field
     var out: [UInt8] = []
     for part in 0..<parts {
         let share = runs / parts + (part < runs % parts ? 1 : 0)
