@@ -207,17 +207,7 @@ public final class Workspace: @unchecked Sendable {
         // A string or list past the protocol's limits is refused now, by the same check the
         // server runs (the rebase below would find it too, after more work).
         try FieldLimits.v1.checkChangeset(message: message, opCount: ops.count, texts: texts.values)
-        for (index, op) in ops.enumerated() {
-            do throws(ValidationError) {
-                try FieldLimits.v1.check(op)
-            } catch {
-                var named = error
-                named.opIndex = index
-                named.document = op.document
-                named.annotation = op.annotation
-                throw named
-            }
-        }
+        try FieldLimits.v1.check(ops: ops)
         // What the server would refuse for this user's role is refused now, not at push.
         if let rights = config.rights,
             let denial = try rights.check(changeset, head: { try replica.headEntry($0).map { ($0.annotation, $0.isLive) } })

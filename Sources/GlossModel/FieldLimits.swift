@@ -51,6 +51,18 @@ public struct FieldLimits: Hashable, Sendable {
         }
     }
 
+    /// Every op of a list, a violation naming its op (index, document, annotation): what a
+    /// client checks before it records a changeset.
+    public func check(ops: [Op]) throws(ValidationError) {
+        for (index, op) in ops.enumerated() {
+            do throws(ValidationError) {
+                try check(op)
+            } catch {
+                throw error.with(document: op.document, annotation: op.annotation, opIndex: index)
+            }
+        }
+    }
+
     public func check(_ annotation: Annotation) throws(ValidationError) {
         try bytes(annotation.label, "label", labelBytes)
         try bytes(annotation.owner, "owner", ownerBytes)

@@ -86,13 +86,7 @@ struct ClientSyncTests {
         _ annotators: [Annotator], with store: CorpusStore, documents: [DocumentID],
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
-        // The server keeps each changeset's content digest, which is not on the wire: a
-        // replica has none.
-        let serverRevisions = try store.revisions().map { r in
-            var metadata = r
-            metadata.contentDigest = nil
-            return metadata
-        }
+        let serverRevisions = try store.revisions().map(\.asReplicaKeepsIt)
         for a in annotators {
             for doc in documents {
                 let local = try a.workspace.localState(of: doc).sortedAnnotations

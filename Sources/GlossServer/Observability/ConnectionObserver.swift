@@ -90,27 +90,26 @@ final class ConnectionObserver: Sendable {
         case .sendPong:
             metrics?.request(type: RequestKind.ping.rawValue, outcome: "ok")
         case .failRequest(let requestID, let error):
-            let kind: RequestKind
-            if case .request(_, let request) = message { kind = RequestKind(request) } else { kind = .unknown }
-            metrics?.request(type: kind.rawValue, outcome: error.code.rawValue)
-            logger.info(
-                "request refused",
-                metadata: [
-                    "request": "\(requestReference(requestID))", "type": "\(kind.rawValue)",
-                    "outcome": "\(error.code)", "reason": "\(error.message)",
-                ])
+            if case .request(_, let request) = message {
+                refused(requestID, error, kind: RequestKind(request))
+            } else {
+                refused(requestID, error)
+            }
         default:
             break
         }
     }
 
-    /// A request was refused while its frames were arriving (the unfinished-message budgets):
-    /// its kind is not known yet.
-    func refused(_ requestID: UInt32, _ error: WireError) {
-        metrics?.request(type: RequestKind.unknown.rawValue, outcome: error.code.rawValue)
+    /// A request was refused: on arrival (too many in flight, draining), or while its frames
+    /// were arriving (the unfinished-message budgets), when its kind is not known yet.
+    func refused(_ requestID: UInt32, _ error: WireError, kind: RequestKind = .unknown) {
+        metrics?.request(type: kind.rawValue, outcome: error.code.rawValue)
         logger.info(
             "request refused",
-            metadata: ["request": "\(requestReference(requestID))", "outcome": "\(error.code)", "reason": "\(error.message)"])
+            metadata: [
+                "request": "\(requestReference(requestID))", "type": "\(kind.rawValue)",
+                "outcome": "\(error.code)", "reason": "\(error.message)",
+            ])
     }
 
     /// A request starts: logs it at debug and returns its trace, to finish with the final message.
