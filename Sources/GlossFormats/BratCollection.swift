@@ -84,6 +84,28 @@ public enum BratCollection {
         return result
     }
 
+    /// The Gloss id each annotation of a re-imported file had at the last import, by the id the
+    /// new import minted: both round-trip records name the same brat ids.
+    public static func recordedIDs(imported: [String: String], existing: [String: String]) -> [AnnotationID: AnnotationID] {
+        let before = recordedIDs(existing[MetadataKey.ids])
+        guard !before.isEmpty else { return [:] }
+        var claims: [AnnotationID: AnnotationID] = [:]
+        for (brat, minted) in recordedIDs(imported[MetadataKey.ids]) {
+            if let old = before[brat] { claims[minted] = old }
+        }
+        return claims
+    }
+
+    /// `bratID<TAB>glossID` lines as a dictionary by brat id.
+    private static func recordedIDs(_ record: String?) -> [String: AnnotationID] {
+        var ids: [String: AnnotationID] = [:]
+        for line in (record ?? "").split(separator: "\n") {
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            if parts.count == 2, let id = AnnotationID(String(parts[1])) { ids[String(parts[0])] = id }
+        }
+        return ids
+    }
+
     /// Writes documents as `ID.txt` and `ID.ann` files, keeping each imported document's
     /// original lines and ids (see the type's discussion).
     public static func export(_ documents: [ExportDocument]) -> FormatExport {
@@ -104,10 +126,7 @@ public enum BratCollection {
                         return AnnotationID(replica: ReplicaID(0), counter: counter)
                     }
                 ).document
-                for line in (document.metadata[MetadataKey.ids] ?? "").split(separator: "\n") {
-                    let parts = line.split(separator: "\t", maxSplits: 1)
-                    if parts.count == 2, let id = AnnotationID(String(parts[1])) { ids[id] = String(parts[0]) }
-                }
+                for (brat, id) in recordedIDs(document.metadata[MetadataKey.ids]) { ids[id] = brat }
             }
             let export = BratExporter().export(
                 document.annotations, text: document.text, bratIDs: ids, original: original, file: file)

@@ -35,11 +35,16 @@ public struct ImportedDocument: Sendable {
     /// Document metadata to store with a new document: what a later export of the same format
     /// needs to write the file as it was (brat keeps its original lines and ids here).
     public var metadata: [String: String]
+    /// The Gloss id the file itself gives an annotation (a W3C annotation's
+    /// `urn:gloss:annotation:` IRI, a Label Studio region id Gloss wrote), by the id the import
+    /// minted for it. A re-import takes it as the annotation's identity when the document holds
+    /// an annotation with that id (``ImportUpdate``).
+    public var claimedIDs: [AnnotationID: AnnotationID]
 
     /// A document.
     public init(
         id: DocumentID, text: String, annotations: [Annotation], offsetUnit: OffsetError.Unit? = nil, source: String,
-        metadata: [String: String] = [:]
+        metadata: [String: String] = [:], claimedIDs: [AnnotationID: AnnotationID] = [:]
     ) {
         self.id = id
         self.text = text
@@ -47,5 +52,6 @@ public struct ImportedDocument: Sendable {
         self.offsetUnit = offsetUnit
         self.source = source
         self.metadata = metadata
+        self.claimedIDs = claimedIDs
     }
 }

@@ -154,6 +154,8 @@ private struct LabelStudioRun {
         var spansOfRegion: [String: [Int]] = [:]
         /// Each span by submission, label and range, to find copies.
         var seen: [String: Int] = [:]
+        /// Gloss ids carried as region ids (``ImportedDocument/claimedIDs``).
+        var claimed: [AnnotationID: AnnotationID] = [:]
         for r in regions {
             let s = submissions[r.submission]
             let context = "\(taskName), \(s.name)" + (r.id.map { ", region \($0)" } ?? "")
@@ -180,6 +182,10 @@ private struct LabelStudioRun {
                 seen[key] = spans.count
                 let span = Annotation.span(
                     mintID(), in: id, [range], label: label, owner: options.owner, layer: s.layer)
+                // Gloss writes a span's first region under the span's id.
+                if let carried = r.id.flatMap(AnnotationID.init), !claimed.values.contains(carried) {
+                    claimed[span.id] = carried
+                }
                 spansOfRegion[Self.key(r.submission, r.id), default: []].append(spans.count)
                 spans.append(span)
             }
@@ -212,10 +218,14 @@ private struct LabelStudioRun {
                         log.add(.missingField, "\(context): a textarea result has no text; skipped", at: result)
                     }
                     for t in texts {
-                        notes.append(
-                            Annotation(
-                                id: mintID(), document: id, kind: .note, layer: s.layer, owner: options.owner,
-                                target: regionSpans.map { spans[$0[0]].id }, text: t))
+                        let note = Annotation(
+                            id: mintID(), document: id, kind: .note, layer: s.layer, owner: options.owner,
+                            target: regionSpans.map { spans[$0[0]].id }, text: t)
+                        // Gloss writes a note as a textarea result under the note's id.
+                        if texts.count == 1, let carried = result["id"]?.text.flatMap(AnnotationID.init) {
+                            claimed[note.id] = carried
+                        }
+                        notes.append(note)
                     }
                 case "relation":
                     others += relations(
@@ -230,7 +240,7 @@ private struct LabelStudioRun {
         }
         return ImportedDocument(
             id: id, text: text, annotations: spans + others + notes, offsetUnit: regions.isEmpty ? nil : unit,
-            source: "\(file ?? "label-studio"):\(task.line):\(task.column) (\(taskName))")
+            source: "\(file ?? "label-studio"):\(task.line):\(task.column) (\(taskName))", claimedIDs: claimed)
     }
 
     // MARK: - Tasks

@@ -37,12 +37,14 @@ public struct W3CAnnotationExporter: Sendable {
     public var documentBase: String
     /// Annotation IRIs are this plus the Gloss annotation id.
     public var annotationBase: String
+    /// The default ``annotationBase``; an import takes an IRI in this form as the Gloss id of the annotation.
+    public static let defaultAnnotationBase = "urn:gloss:annotation:"
     /// Characters of text before and after a quote in its `prefix` and `suffix`.
     public var contextLength: Int
 
     /// An exporter; see the properties for the parameters.
     public init(
-        documentBase: String = "urn:gloss:document:", annotationBase: String = "urn:gloss:annotation:",
+        documentBase: String = "urn:gloss:document:", annotationBase: String = Self.defaultAnnotationBase,
         contextLength: Int = 32
     ) {
         self.documentBase = documentBase

@@ -98,6 +98,8 @@ private struct W3CRun {
         var unit: OffsetError.Unit = .scalar
         var hasPositions = false
         var annotations: [Annotation] = []
+        /// The Gloss ids the annotations' IRIs carry (``ImportedDocument/claimedIDs``).
+        var claimedIDs: [AnnotationID: AnnotationID] = [:]
     }
 
     let importer: W3CAnnotationImporter
@@ -239,7 +241,7 @@ private struct W3CRun {
             docs[key].map {
                 ImportedDocument(
                     id: $0.id, text: $0.text, annotations: $0.annotations, offsetUnit: $0.hasPositions ? $0.unit : nil,
-                    source: "\(log.file ?? "w3c") (\(key))")
+                    source: "\(log.file ?? "w3c") (\(key))", claimedIDs: $0.claimedIDs)
             }
         }
     }
@@ -342,6 +344,7 @@ private struct W3CRun {
                     target: specifics.isEmpty ? nil : made.first?.id, text: c.value!))
         }
         docs[source]!.annotations += made
+        claim(raw.iri, for: made, in: source)
         created[raw.iri] = (made.filter { $0.kind != .note }.map(\.id), source)
     }
 
@@ -406,7 +409,17 @@ private struct W3CRun {
                 at: raw.place)
         }
         docs[target.source]!.annotations += made
+        claim(raw.iri, for: made, in: target.source)
         created[raw.iri] = (made.filter { $0.kind != .note }.map(\.id), target.source)
+    }
+
+    /// Gloss writes each annotation as one W3C annotation named `urn:gloss:annotation:ID`: such an
+    /// IRI names the first annotation it became.
+    private mutating func claim(_ iri: String, for made: [Annotation], in source: String) {
+        let prefix = W3CAnnotationExporter.defaultAnnotationBase
+        guard iri.hasPrefix(prefix), let first = made.first, let id = AnnotationID(String(iri.dropFirst(prefix.count)))
+        else { return }
+        docs[source]!.claimedIDs[first.id] = id
     }
 
     // MARK: - Selectors

@@ -21,7 +21,7 @@ public enum Field: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The fields that apply to an annotation kind (attributes apply to spans, relations and labels).
-    func applies(to kind: AnnotationKind) -> Bool {
+    public func applies(to kind: AnnotationKind) -> Bool {
         switch (self, kind) {
         case (.label, .span), (.label, .relation), (.label, .documentLabel): true
         case (.ranges, .span): true

@@ -18,6 +18,18 @@ enum FormatName: String, ExpressibleByArgument, CaseIterable {
         case .inline: "inline markup: [text](LABEL), one .txt/.md file per document"
         }
     }
+
+    /// What the format holds, for re-imports (``ImportCoverage``).
+    var coverage: ImportCoverage {
+        switch self {
+        case .brat: .brat
+        case .jsonl: .doccano
+        case .labelstudio: .labelStudio
+        case .conll: .conll
+        case .w3c: .w3c
+        case .inline: .inlineMarkup
+        }
+    }
 }
 
 struct Import: AsyncParsableCommand {
@@ -31,11 +43,18 @@ struct Import: AsyncParsableCommand {
             makes any problem fatal. Offsets counted in code points or UTF-16 units are detected
             from the span texts the files record, and reported. New documents need the corpus
             owner role; --layer writes into that annotator's layer (curators and owners).
+            Importing into documents that exist is an update: annotations keep their ids (from
+            brat's round-trip record, Gloss ids in W3C and Label Studio files, or an exact match
+            of layer, label and ranges); changed fields are set, and annotations the files no
+            longer hold are deleted, in the layers the import covers and only in your own layer
+            unless you are a curator. Importing the same files twice changes nothing. --dry-run
+            shows what an import would do; --add-only adds every annotation as new.
             Examples:
               gloss import brat corpus/ann/
               gloss import jsonl novels.jsonl              (one layer per doccano user)
               gloss import labelstudio export.json --layer alice
               gloss import conll wikigold.conll.txt --strict
+              gloss import brat corpus/ann/ --dry-run      (after editing exported files)
             Then `gloss sync` to share the result.
             """))
     @Argument(help: "brat, jsonl, labelstudio, conll, w3c or inline.") var format: FormatName
@@ -44,6 +63,8 @@ struct Import: AsyncParsableCommand {
     /// The spelling before `--layer` (`--author` names a user elsewhere).
     @Option(name: .customLong("author"), help: .hidden) var legacyLayer: String?
     @Flag(help: "Make any problem fatal: nothing is imported.") var strict = false
+    @Flag(help: "Show what the import would create, change and delete; record nothing.") var dryRun = false
+    @Flag(help: "Add every annotation as new, even in documents that hold them already.") var addOnly = false
     @Option(help: "The document id, for a single-document file (CoNLL, inline).") var document: String?
     @Option(help: "CoNLL: the document text to align the tokens to (default: rebuilt from the tokens).")
     var text: String?
@@ -64,13 +85,28 @@ struct Import: AsyncParsableCommand {
             for (unit, list) in units.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                 note("offsets counted in \(FormatIO.describe(unit)) in \(list.count) document(s)")
             }
-            let summary = try FormatIO.commit(imported, format: format, into: w)
+            let summary = try FormatIO.commit(
+                imported, format: format, options: options, mode: addOnly ? .addOnly : .update, dryRun: dryRun, into: w)
+            let t = summary.tally
             note(
-                "imported \(summary.annotations) annotation(s) on \(summary.documents) document(s)"
+                (dryRun ? "would import: " : "imported: ")
+                    + "\(t.created) created, \(t.changed) changed, \(t.deleted) deleted, \(t.unchanged) unchanged"
+                    + (t.kept > 0 ? ", \(t.kept) kept" : "")
+                    + " on \(summary.documents) document(s)"
                     + (summary.newDocuments > 0 ? " (\(summary.newDocuments) new)" : "")
-                    + (summary.layers.isEmpty ? "" : " into layer(s) \(summary.layers.joined(separator: ", "))")
+                    + (summary.layers.isEmpty ? "" : " in layer(s) \(summary.layers.joined(separator: ", "))")
                     + (imported.problems.isEmpty ? "" : "; \(imported.problems.count) problem(s) reported above")
-                    + "; `gloss sync` to share")
+                    + (dryRun ? "; nothing recorded" : t.isEmpty && summary.newDocuments == 0 ? "; nothing to record" : "; `gloss sync` to share"))
+            if !summary.protectedLayers.isEmpty {
+                note(
+                    "kept annotations the files no longer hold in layer(s) \(summary.protectedLayers.joined(separator: ", ")): "
+                        + "deleting in another annotator's layer needs the curator role")
+            }
+            if summary.documentsWithProblems > 0 {
+                note(
+                    "kept annotations the files no longer hold in \(summary.documentsWithProblems) document(s) whose files "
+                        + "had problems: fix them and import again to delete")
+            }
             for skipped in summary.skipped { warn("warning: \(skipped)") }
         }
     }

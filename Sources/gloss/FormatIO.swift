@@ -63,60 +63,109 @@ enum FormatIO {
         return result
     }
 
-    /// What `commit` did.
+    /// What `commit` did (or, for a dry run, would do).
     struct CommitSummary {
         var documents = 0
         var newDocuments = 0
-        var annotations = 0
+        /// Annotations created, changed, deleted, unchanged and kept, over every document.
+        var tally = ImportTally()
         var layers: [String] = []
+        /// Layers where annotations the files no longer hold were kept for want of the curator role.
+        var protectedLayers: [String] = []
+        /// Documents whose missing annotations were kept because their files had problems.
+        var documentsWithProblems = 0
         /// Documents not imported, with why.
         var skipped: [String] = []
     }
 
+    /// How `commit` treats documents that exist already.
+    enum ImportMode {
+        /// Update them to what the files hold (``ImportUpdate``).
+        case update
+        /// Add every annotation of the files as new, as imports did before updates existed.
+        case addOnly
+    }
+
     /// Records an import as pending changesets: a new document with its annotations, or the
-    /// annotations of one that exists with the same text; the files' schema merged into the
-    /// corpus's. Split into changesets of at most about 20,000 ops so that none is too big to push.
-    static func commit(_ imported: FormatImport, format: FormatName, into w: Workspace) throws -> CommitSummary {
+    /// update of one that exists with the same text to what the files hold (``ImportUpdate``);
+    /// the files' schema merged into the corpus's. Split into changesets of at most about 20,000
+    /// ops so that none is too big to push. A dry run plans the same and records nothing.
+    static func commit(
+        _ imported: FormatImport, format: FormatName, options: ImportOptions, mode: ImportMode = .update,
+        dryRun: Bool = false, into w: Workspace
+    ) throws -> CommitSummary {
         var summary = CommitSummary()
-        let existing = Dictionary(uniqueKeysWithValues: try w.localDocuments().map { ($0.id, $0) })
+        let ids = Set(imported.documents.map(\.id))
+        let existing = Dictionary(try w.localView(of: ids.intersection(try w.localDocuments().map(\.id))).map { ($0.document.id, $0.state) }) { a, _ in a }
         var batches: [(ops: [Op], texts: [TextDigest: String])] = [([], [:])]
         if let schema = imported.schema {
             let current = try w.replica.schema()
             let target = current.isOpen ? schema : current.merged(with: schema)
             if target != current { batches[0].ops.append(.setSchema(target)) }
         }
+        // A file with problems has lines that were not imported: their annotations are not deleted.
+        let filesWithProblems = Set(imported.problems.compactMap(\.file))
+        let context = ImportUpdate.Context(
+            user: w.config.user, defaultLayer: options.layer ?? options.owner, coverage: format.coverage,
+            mayWriteOtherLayers: w.config.rights?.mayWriteOtherLayers ?? false)
         var layers = Set<String>()
+        var protectedLayers = Set<String>()
         for document in imported.documents {
             var ops: [Op] = []
             var texts: [TextDigest: String] = [:]
-            if let known = existing[document.id] {
-                guard known.digest == TextDigest(of: document.text) else {
+            if let current = existing[document.id] {
+                guard current.document?.digest == TextDigest(of: document.text) else {
                     summary.skipped.append(
                         "\(document.source): document \(document.id) exists with another text; its annotations were not imported")
                     continue
+                }
+                switch mode {
+                case .addOnly:
+                    ops += document.annotations.map(Op.create)
+                    summary.tally.created += document.annotations.count
+                case .update:
+                    var documentContext = context
+                    let hadProblems = !filesWithProblems.isDisjoint(with: Self.files(of: document))
+                    documentContext.deletesMissing = !hadProblems
+                    let update = ImportUpdate.plan(document, onto: current, context: documentContext)
+                    if hadProblems && update.tally.kept > 0 { summary.documentsWithProblems += 1 }
+                    ops += update.ops
+                    summary.tally = summary.tally + update.tally
+                    protectedLayers.formUnion(update.protectedLayers)
                 }
             } else {
                 let added = Document(id: document.id, text: document.text, metadata: document.metadata)
                 ops.append(.addDocument(added))
                 texts[added.digest] = document.text
                 summary.newDocuments += 1
+                ops += document.annotations.map(Op.create)
+                summary.tally.created += document.annotations.count
             }
-            ops += document.annotations.map(Op.create)
             layers.formUnion(document.annotations.map(\.layer))
             summary.documents += 1
-            summary.annotations += document.annotations.count
             if batches[batches.count - 1].ops.count + ops.count > 20_000 { batches.append(([], [:])) }
             batches[batches.count - 1].ops += ops
             batches[batches.count - 1].texts.merge(texts) { a, _ in a }
         }
+        summary.layers = layers.sorted()
+        summary.protectedLayers = protectedLayers.sorted()
+        guard !dryRun else { return summary }
         let batchCount = batches.filter { !$0.ops.isEmpty }.count
         for (index, batch) in batches.enumerated() where !batch.ops.isEmpty {
             try w.commit(
                 batch.ops, texts: batch.texts,
                 message: "import \(format.rawValue)" + (batchCount > 1 ? " (\(index + 1)/\(batchCount))" : ""))
         }
-        summary.layers = layers.sorted()
         return summary
+    }
+
+    /// The file names a document's problems would carry: its source without the `:line` or
+    /// `(record)` suffix some formats add.
+    private static func files(of document: ImportedDocument) -> Set<String> {
+        var names: Set<String> = [document.source]
+        if let space = document.source.firstIndex(of: " ") { names.insert(String(document.source[..<space])) }
+        if let colon = document.source.firstIndex(of: ":") { names.insert(String(document.source[..<colon])) }
+        return names
     }
 
     /// The documents to export: the working state or a past revision, one layer or all.

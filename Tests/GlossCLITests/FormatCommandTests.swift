@@ -22,7 +22,7 @@ struct FormatCommandTests {
         let f = try await CLIFixture("brat")
         let source = Self.data.appendingPathComponent("brat-example-data")
         let imported = try await f.ok(["import", "brat", source.path])
-        #expect(imported.out.contains("imported 4069 annotation(s) on 52 document(s) (52 new)"))
+        #expect(imported.out.contains("imported: 4069 created, 0 changed, 0 deleted, 0 unchanged on 52 document(s) (52 new)"))
         #expect(imported.out.contains("offsets counted in code points in 52 document(s)"))
         // The configurations' lines Gloss cannot hold are reported with file and line.
         #expect(imported.err.contains("tutorials/news/annotation.conf:37: ignored-configuration"))
@@ -55,8 +55,8 @@ struct FormatCommandTests {
         let novels = Self.data.appendingPathComponent("doccano-english-novels/original_data")
         let result = try await f.ok(["import", "jsonl", novels.path])
         #expect(result.out.contains("on 124 document(s) (124 new)"))
-        #expect(result.out.contains("8123 annotation(s)"))
-        #expect(result.out.contains("into layer(s) user-1, user-2, user-3"))
+        #expect(result.out.contains("imported: 8123 created"))
+        #expect(result.out.contains("in layer(s) user-1, user-2, user-3"))
         try await f.ok(["sync"])
         let docs = try await f.ok(["docs", "--json"]).jsonLines()
         #expect(docs.count == 124)
@@ -103,13 +103,13 @@ struct FormatCommandTests {
         let f = try await CLIFixture("conll")
         let file = Self.data.appendingPathComponent("wikigold-conll/wikigold.conll.txt")
         let result = try await f.ok(["import", "conll", file.path, "--layer", "gold"])
-        #expect(result.out.contains("3558 annotation(s) on 145 document(s)"), "\(result.out)\(result.err)")
-        #expect(result.out.contains("into layer(s) gold"))
+        #expect(result.out.contains("imported: 3558 created, 0 changed, 0 deleted, 0 unchanged on 145 document(s)"), "\(result.out)\(result.err)")
+        #expect(result.out.contains("in layer(s) gold"))
         try await f.ok(["sync"])
         let out = f.directory.url.appendingPathComponent("export.conll")
         try await f.ok(["export", "conll", out.path])
         let again = try await CLIFixture("conll2")
-        #expect(try await again.ok(["import", "conll", out.path]).out.contains("3558 annotation(s) on 145 document(s)"))
+        #expect(try await again.ok(["import", "conll", out.path]).out.contains("imported: 3558 created, 0 changed, 0 deleted, 0 unchanged on 145 document(s)"))
     }
 
     @Test func importIntoAnotherLayerNeedsTheCuratorRole() async throws {
@@ -163,7 +163,7 @@ struct FormatCommandTests {
             let g = try await CLIFixture("w3c-\(format)")
             try await g.addSample()
             let result = try await g.ok(["import", format, path.path, "--layer", "admin"])
-            #expect(result.out.contains("imported 2 annotation(s) on 1 document(s)"), "\(format): \(result.out) \(result.err)")
+            #expect(result.out.contains("imported: 2 created, 0 changed, 0 deleted, 0 unchanged on 1 document(s)"), "\(format): \(result.out) \(result.err)")
             let labels = try await g.ok(["annotations", "--json"]).jsonLines().map { $0["label"] as! String }.sorted()
             #expect(labels == ["PER", "TITLE"])
         }
