@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "gloss-sync-bench", targets: ["GlossSyncBench"]),
         .executable(name: "gloss-local-bench", targets: ["GlossLocalBench"]),
         .executable(name: "gloss-push-memory", targets: ["GlossPushMemory"]),
+        .executable(name: "gloss-text-bench", targets: ["GlossTextBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -182,6 +183,8 @@ let package = Package(
             dependencies: ["GlossModel", "GlossWire", "GlossClient"],
             path: "Tools/GlossPushMemory"
         ),
+        // Re-anchoring on a 10 MB text: TextDiff and range mapping against git diff in the same run.
+        .executableTarget(name: "GlossTextBench", dependencies: ["GlossModel"], path: "Tools/GlossTextBench"),
         .testTarget(name: "GlossModelTests", dependencies: ["GlossModel", "GlossTestSupport"]),
         .testTarget(name: "GlossFormatsTests", dependencies: ["GlossFormats", "GlossModel", "GlossTestSupport"]),
         .testTarget(

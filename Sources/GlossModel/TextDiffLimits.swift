@@ -15,12 +15,12 @@ struct TextDiffLimits: Hashable, Sendable {
     var directBlock = 1 << 14
     /// One Myers call may take `allowanceBase + allowancePerElement × (n + m)` steps.
     var allowanceBase = 1 << 16
-    var allowancePerElement = 256
+    var allowancePerElement = 64
     /// The whole diff may take `totalBase + totalPerElement × (n + m)` steps, n and m being the
     /// lengths left after the common prefix and suffix; past that, every remaining changed
     /// block is replaced whole.
     var totalBase = 1 << 22
-    var totalPerElement = 64
+    var totalPerElement = 16
 
     static let standard = TextDiffLimits()
 

@@ -27,7 +27,9 @@ enum TextDiffMyers {
         if n == 0 || m == 0 { return n + m == 0 ? [] : [Block(a: 0..<n, b: 0..<m)] }
         let limit = min(maxD, n + m)
         let offset = limit + 1
-        var v = [Int](repeating: 0, count: 2 * limit + 3)
+        // x fits in 32 bits (texts are under 2 GiB), which lets each level go to the trace as
+        // one copy.
+        var v = [Int32](repeating: 0, count: 2 * limit + 3)
         var trace: [Int32] = []
         var found = -1
         v.withUnsafeMutableBufferPointer { v in
@@ -37,7 +39,7 @@ enum TextDiffMyers {
                 while k <= d {
                     var x =
                         k == -d || (k != d && v[offset + k - 1] < v[offset + k + 1])
-                        ? v[offset + k + 1] : v[offset + k - 1] + 1
+                        ? Int(v[offset + k + 1]) : Int(v[offset + k - 1]) + 1
                     var y = x - k
                     let start = x
                     while x < n, y < m, a[x] == b[y] {
@@ -45,11 +47,11 @@ enum TextDiffMyers {
                         y += 1
                     }
                     budget -= x - start
-                    v[offset + k] = x
+                    v[offset + k] = Int32(truncatingIfNeeded: x)
                     if x >= n, y >= m { found = d }
                     k += 2
                 }
-                for k in -d...d { trace.append(Int32(truncatingIfNeeded: v[offset + k])) }
+                trace.append(contentsOf: UnsafeBufferPointer(rebasing: v[(offset - d)...(offset + d)]))
                 if found >= 0 || budget < 0 { break search }
             }
         }
