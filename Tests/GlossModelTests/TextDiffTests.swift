@@ -243,6 +243,21 @@ enum TextDiffCheck {
         #expect(diff.hunks.filter { $0.kind == .replace }.allSatisfy { $0.isDeletion && $0.old.length == 1 })
     }
 
+    @Test func aDeletedParagraphIsCutAtItsEdgesNotOneWordLater() {
+        // Deleting "The one.\n\n" before "The two." is the same script as deleting
+        // "one.\n\nThe "; the first would be wrong for both "The"s.
+        let old = "First.\n\nThe one.\n\nThe two.\n"
+        let new = "First.\n\nThe two.\n"
+        let diff = TextDiffCheck.diff(old, new)
+        #expect(diff.hunks.filter { $0.kind == .replace } == [TextDiffHunk(.replace, old: TextRange(8, 18), new: TextRange(8, 8))])
+        #expect(diff.map(TextRange(8, 11)) == .changed(proposed: nil))
+        #expect(diff.map(TextRange(18, 21)) == .moved(TextRange(8, 11)))
+        // And the other way round: the inserted paragraph is the inserted text, whole.
+        let back = TextDiffCheck.diff(new, old)
+        #expect(back.hunks.filter { $0.kind == .replace } == [TextDiffHunk(.replace, old: TextRange(8, 8), new: TextRange(8, 18))])
+        #expect(back.map(TextRange(8, 11)) == .moved(TextRange(18, 21)))
+    }
+
     @Test func aRewrittenSentenceIsOneReplacementNotScatteredLetters() {
         let old = "Before. The quick brown fox jumps over the lazy dog. After."
         let new = "Before. A slow red hen walks under the busy cat. After."
