@@ -359,7 +359,10 @@ private struct ConfigurationParser {
         }
         for candidate in context.entities + context.events {
             var p = context.parents[candidate]
-            while let parent = p {
+            // A type defined twice can be its own ancestor (`A` over `B`, then `B` over `A`):
+            // stop at the first ancestor seen again.
+            var seen: Set<String> = [candidate]
+            while let parent = p, seen.insert(parent).inserted {
                 if parent == type {
                     out.append(candidate)
                     break

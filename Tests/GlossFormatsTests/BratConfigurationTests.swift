@@ -20,6 +20,16 @@ struct BratConfigurationTests {
         conf.schema.attributes.first { $0.name == name }?.values
     }
 
+    /// Fuzzing finding 4: a type defined twice can be its own ancestor; expanding an argument
+    /// type then walked the cycle for ever.
+    @Test func aCycleInTheTypeHierarchyEnds() throws {
+        let conf = BratConfiguration.parse(
+            "[entities]\nA\n\tB\nB\n\tA\n[relations]\nR Arg1:A, Arg2:C\n", file: "annotation.conf")
+        let r = try rule(conf, "R")
+        #expect(Set(r.fromLabels) == ["A", "B"])
+        #expect(r.toLabels == ["C"])
+    }
+
     @Test func bioTutorial() throws {
         let conf = try Self.example("tutorials/bio/annotation.conf")
         #expect(conf.entityTypes == ["Protein", "Simple_chemical", "Complex", "Organism"])
