@@ -28,6 +28,7 @@ public struct PendingEntry: Sendable {
             case .delete: kind = "delete"
             case .addDocument: kind = "document add"
             case .removeDocument: kind = "document removal"
+            case .reviseText: kind = "text revision"
             case .setSchema: kind = "schema change"
             }
             kinds[kind, default: 0] += 1

@@ -39,7 +39,7 @@ struct RebaseCache {
             for op in changeset.ops {
                 switch op {
                 case .create(let a): created.append((a.id, a.document))
-                case .addDocument, .removeDocument: changesDocuments = true
+                case .addDocument, .removeDocument, .reviseText: changesDocuments = true
                 case .setSchema: changesSchema = true
                 case .set, .delete: break
                 }

@@ -253,7 +253,7 @@ public final class Workspace: @unchecked Sendable {
         for op in changeset.ops {
             switch op {
             case .create, .set, .delete: documents.insert(op.document!)
-            case .addDocument, .removeDocument, .setSchema: return nil
+            case .addDocument, .removeDocument, .reviseText, .setSchema: return nil
             }
         }
         let earlier = try cache.changesets(touching: documents).map { pending in
@@ -643,6 +643,8 @@ struct StoredResolution: Codable {
         case .value(.reference(let id)): (choice, value) = ("reference", id.description)
         case .value(.ranges(let r)): (choice, value) = ("ranges", r.map(\.description).joined(separator: ","))
         case .value(.none): choice = "none"
+        case .value(.anchor(let a)):
+            (choice, value) = ("anchor", a.text.hex + " " + a.ranges.map(\.description).joined(separator: ","))
         }
     }
 
@@ -653,6 +655,12 @@ struct StoredResolution: Codable {
         case "reference": return .value(value.flatMap(AnnotationID.init).map(FieldValue.reference) ?? .none)
         case "ranges": return .value(.ranges(RangeList.parse(value ?? "") ?? []))
         case "none": return .value(.none)
+        case "anchor":
+            let parts = (value ?? "").split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let digest = TextDigest(hex: parts[0]), let ranges = RangeList.parse(parts[1]) else {
+                return .value(.none)
+            }
+            return .value(.anchor(TextAnchor(text: digest, ranges: ranges)))
         default: return .value(.string(value ?? ""))
         }
     }

@@ -171,17 +171,35 @@ private struct CheckRun<Head: HeadView> {
         case .delete(let d, let id): try delete(AnnotationKey(d, id), op)
         case .addDocument(let doc): try addDocument(doc, op)
         case .removeDocument(let d): try removeDocument(d, op)
+        case .reviseText(let d, let change): try reviseText(d, change, op)
         case .setSchema(let s): setSchema(s, op)
         }
     }
 
     // MARK: Annotations
 
-    mutating func create(_ a: Annotation, _ op: Op) throws(ValidationError) {
-        let key = AnnotationKey(a.document, a.id)
-        guard let doc = try liveDocument(a.document, op), !joinBlocked(key, op) else { return }
+    mutating func create(_ given: Annotation, _ op: Op) throws(ValidationError) {
+        let key = AnnotationKey(given.document, given.id)
+        guard let doc = try liveDocument(given.document, op), !joinBlocked(key, op) else { return }
         if let e = currentEntry(key), e.isLive {
-            throw ValidationError(.duplicateAnnotation, "annotation \(a.id) already exists")
+            throw ValidationError(.duplicateAnnotation, "annotation \(given.id) already exists")
+        }
+        var a = given
+        var op = op
+        if a.kind == .span, !a.ranges.isEmpty {
+            switch offsetsNow(a.ranges, in: doc) {
+            case .unchanged: break
+            case .moved(let ranges):
+                a.ranges = ranges
+                op = .create(a)
+            case .lost(let proposed, let anchor):
+                a.ranges = proposed
+                a.anchor = a.anchor ?? anchor
+                op = .create(a)
+            case .unknown(let revisedAt):
+                blocked[key] = textRevisedConflict(doc, at: revisedAt, annotation: a.id, op)
+                return
+            }
         }
         try Validator(schema: schema).validate(a, documentLength: doc.document.length)
         guard try referencesHold(a, op) else { return }
@@ -189,8 +207,28 @@ private struct CheckRun<Head: HeadView> {
         outcome.accepted.append(op)
     }
 
-    mutating func set(_ key: AnnotationKey, _ field: Field, _ value: FieldValue, _ op: Op) throws(ValidationError) {
+    mutating func set(_ key: AnnotationKey, _ field: Field, _ given: FieldValue, _ op: Op) throws(ValidationError) {
         guard let doc = try liveDocument(key.document, op), !joinBlocked(key, op) else { return }
+        var value = given
+        var op = op
+        // Ranges placed in the text mine's base had, in the text there is now.
+        var lostAnchor: TextAnchor?
+        if field == .ranges, case .ranges(let ranges) = given, !ranges.isEmpty {
+            switch offsetsNow(ranges, in: doc) {
+            case .unchanged: break
+            case .moved(let now):
+                value = .ranges(now)
+                op = .set(key.document, key.id, field, value)
+            case .lost(let proposed, let anchor):
+                value = .ranges(proposed)
+                op = .set(key.document, key.id, field, value)
+                lostAnchor = anchor
+            case .unknown(let revisedAt):
+                blockedFields[FieldKey(key: key, field: field)] = textRevisedConflict(
+                    doc, at: revisedAt, annotation: key.id, op)
+                return
+            }
+        }
         let fieldKey = FieldKey(key: key, field: field)
         if let c = blockedFields[fieldKey] {
             outcome.conflicts[c].ops.append(op)
@@ -214,6 +252,13 @@ private struct CheckRun<Head: HeadView> {
         var updated = entry
         try updated.annotation.set(field, to: value)
         if case .attribute = field { try FieldLimits.v1.checkAttributeCount(updated.annotation.attributes.count) }
+        // Ranges that fell in revised text keep the proposal, flagged with where mine put them;
+        // the anchor goes first, so that each op on its own leaves a valid span.
+        if let lostAnchor, updated.annotation.anchor == nil {
+            updated.annotation.anchor = lostAnchor
+            updated.fieldRevisions[.anchor] = revision
+            outcome.accepted.append(.set(key.document, key.id, .anchor, .anchor(lostAnchor)))
+        }
         try Validator(schema: schema).validate(updated.annotation, documentLength: doc.document.length)
         if field == .from || field == .to {
             guard try referencesHold(updated.annotation, op) else { return }
@@ -317,6 +362,107 @@ private struct CheckRun<Head: HeadView> {
         outcome.documents[id] = removed
         outcome.entries = outcome.entries.filter { $0.key.document != id }
         outcome.accepted.append(op)
+    }
+
+    mutating func reviseText(_ id: DocumentID, _ change: TextRevision, _ op: Op) throws(ValidationError) {
+        guard var doc = try liveDocument(id, op) else { return }
+        guard doc.document.digest == change.from else {
+            if let revisedAt = doc.textRevisedAt, isForeign(revisedAt) {
+                // Both sides revised the text: mine's edits are against a text that is gone.
+                blockedDocuments[id] = textRevisedConflict(doc, at: revisedAt, annotation: nil, op)
+                return
+            }
+            throw ValidationError(
+                .staleText, "the revision replaces text \(change.from), but the document's text is \(doc.document.digest)")
+        }
+        guard change.fromLength == doc.document.length else {
+            throw ValidationError(
+                .invalidField,
+                "the revision replaces a text of \(change.fromLength) scalars; the document's has \(doc.document.length)")
+        }
+        guard let text = texts[change.to] else {
+            throw ValidationError(.textMissing, "the changeset does not carry the text \(change.to)")
+        }
+        guard TextDigest(of: text) == change.to, text.unicodeScalars.count == change.toLength else {
+            throw ValidationError(.invalidField, "digest or length does not match the new text of \(id)")
+        }
+        try change.check()
+        guard let entries = currentEntries(of: doc) else {
+            throw ValidationError(.unsupported, "this store cannot revise the text of a document yet")
+        }
+        let diff = change.diff()
+        for entry in entries where entry.annotation.kind == .span {
+            let (now, lost) = change.reanchor(entry.annotation, through: diff)
+            guard now != entry.annotation else { continue }
+            var updated = entry
+            updated.annotation = now
+            // A span that only moved keeps its field revisions: its place in the words did not
+            // change, so a concurrent edit of its ranges (carried over too) is no conflict.
+            if lost {
+                updated.fieldRevisions[.ranges] = revision
+                updated.fieldRevisions[.anchor] = revision
+            }
+            record(updated, AnnotationKey(id, now.id))
+        }
+        doc.document.digest = change.to
+        doc.document.length = change.toLength
+        doc.textRevisedAt = revision
+        outcome.documents[id] = doc
+        outcome.textRevisions[id, default: []].append(change)
+        outcome.accepted.append(op)
+    }
+
+    /// Where offsets mine wrote against the text of its base are now.
+    enum OffsetsNow {
+        /// No revision mine has not seen: as written.
+        case unchanged
+        /// Every range lies in text no revision touched since: here now.
+        case moved([TextRange])
+        /// Some range's text changed or vanished: the proposal (empty when nothing is left) and
+        /// where mine had it.
+        case lost(proposed: [TextRange], anchor: TextAnchor)
+        /// This head does not keep the revisions (the server): the revision to rebase past.
+        case unknown(revisedAt: Int)
+    }
+
+    /// Carries `ranges` through every text revision of the document since mine's base that
+    /// mine has not seen (revisions by mine's own replica are its past: it wrote after them).
+    func offsetsNow(_ ranges: [TextRange], in doc: DocumentEntry) -> OffsetsNow {
+        guard let revisedAt = doc.textRevisedAt, revisedAt > base, revisedAt != revision else { return .unchanged }
+        guard let revisions = head.textRevisions(of: doc.document.id, after: base) else {
+            return isForeign(revisedAt) ? .unknown(revisedAt: revisedAt) : .unchanged
+        }
+        var now = ranges
+        var anchor: TextAnchor?
+        for recorded in revisions where isForeign(recorded.revision) {
+            switch recorded.change.diff().map(now) {
+            case .moved(let moved):
+                now = moved
+            case .changed(let proposed):
+                if anchor == nil { anchor = TextAnchor(text: recorded.change.from, ranges: now) }
+                now = proposed ?? []
+            }
+            if now.isEmpty { break }
+        }
+        if let anchor { return .lost(proposed: now, anchor: anchor) }
+        return now == ranges ? .unchanged : .moved(now)
+    }
+
+    /// A conflict holding `op` back until the client rebases it past the revision at `revisedAt`.
+    mutating func textRevisedConflict(_ doc: DocumentEntry, at revisedAt: Int, annotation: AnnotationID?, _ op: Op) -> Int {
+        addConflict(
+            Conflict(kind: .textRevised, document: doc.document.id, annotation: annotation, theirRevision: revisedAt, ops: [op]))
+    }
+
+    /// Every entry of a document as this changeset leaves it so far; nil when the head cannot list them.
+    func currentEntries(of doc: DocumentEntry) -> [HeadEntry]? {
+        let id = doc.document.id
+        let changed = outcome.entries.filter { $0.key.document == id }
+        if doc.addedAt == revision { return Array(changed.values) }
+        guard let below = head.entries(of: id) else { return nil }
+        var merged = Dictionary(uniqueKeysWithValues: changed.map { ($0.key.id, $0.value) })
+        for e in below where merged[e.annotation.id] == nil { merged[e.annotation.id] = e }
+        return merged.values.sorted { $0.annotation.id < $1.annotation.id }
     }
 
     mutating func setSchema(_ schema: Schema, _ op: Op) {

@@ -22,11 +22,14 @@ public struct Annotation: Hashable, Sendable {
     /// The text of a note.
     public var text: String
     public var attributes: [String: String]
+    /// Set on a span whose text a revision changed or removed: where it was anchored before
+    /// (an anchor problem; see ``TextAnchor``). Nil for every other annotation.
+    public var anchor: TextAnchor?
 
     public init(
         id: AnnotationID, document: DocumentID, kind: AnnotationKind, layer: String, owner: String,
         label: String = "", ranges: [TextRange] = [], from: AnnotationID? = nil, to: AnnotationID? = nil,
-        target: AnnotationID? = nil, text: String = "", attributes: [String: String] = [:]
+        target: AnnotationID? = nil, text: String = "", attributes: [String: String] = [:], anchor: TextAnchor? = nil
     ) {
         self.id = id
         self.document = document
@@ -40,6 +43,7 @@ public struct Annotation: Hashable, Sendable {
         self.target = target
         self.text = text
         self.attributes = attributes
+        self.anchor = anchor
     }
 
     public static func span(
@@ -74,6 +78,7 @@ public struct Annotation: Hashable, Sendable {
         case .to: to.map(FieldValue.reference) ?? .none
         case .text: .string(text)
         case .attribute(let key): attributes[key].map(FieldValue.string) ?? .none
+        case .anchor: anchor.map(FieldValue.anchor) ?? .none
         }
     }
 
@@ -87,6 +92,8 @@ public struct Annotation: Hashable, Sendable {
         case (.text, .string(let s)): text = s
         case (.attribute(let key), .string(let s)): attributes[key] = s
         case (.attribute(let key), .none): attributes[key] = nil
+        case (.anchor, .anchor(let a)): anchor = a
+        case (.anchor, .none): anchor = nil
         default:
             throw ValidationError(
                 .fieldNotApplicable, "value \(value) does not fit field \(field)", document: document,
@@ -95,10 +102,10 @@ public struct Annotation: Hashable, Sendable {
     }
 
     /// The fields whose values differ from `other`'s (the same annotation at another time), in
-    /// a stable order: label, ranges, from, to, text, then attributes by key; only fields that
-    /// apply to the annotation's kind.
+    /// a stable order: label, ranges, from, to, text, anchor, then attributes by key; only fields
+    /// that apply to the annotation's kind.
     public func changedFields(to other: Annotation) -> [Field] {
-        var fields: [Field] = [.label, .ranges, .from, .to, .text]
+        var fields: [Field] = [.label, .ranges, .from, .to, .text, .anchor]
         fields += Set(attributes.keys).union(other.attributes.keys).sorted().map(Field.attribute)
         return fields.filter { $0.applies(to: other.kind) && value(of: $0) != other.value(of: $0) }
     }
@@ -133,6 +140,7 @@ public struct Annotation: Hashable, Sendable {
         case .documentLabel: fields = [.label]
         case .note: fields = [.text]
         }
+        if anchor != nil { fields.append(.anchor) }
         return fields + attributes.keys.sorted().map(Field.attribute)
     }
 }

@@ -10,6 +10,8 @@ public struct CheckOutcome: Sendable {
     public var entries: [AnnotationKey: HeadEntry] = [:]
     public var documents: [DocumentID: DocumentEntry] = [:]
     public var schema: Schema?
+    /// The text revisions it makes, per document, in op order.
+    public var textRevisions: [DocumentID: [TextRevision]] = [:]
 
     public init() {}
 

@@ -18,6 +18,10 @@ public struct Conflict: Hashable, Sendable, CustomStringConvertible {
         case schema
         /// Mine touches a document that theirs removed.
         case documentRemoved
+        /// Theirs revised the document's text since mine's base: mine revises it too (from the
+        /// old text), or places offsets that this head cannot carry over to the new text (a
+        /// client pulls and rebases them, with the same check, on a head that can).
+        case textRevised
     }
 
     public var kind: Kind
@@ -71,6 +75,7 @@ public struct Conflict: Hashable, Sendable, CustomStringConvertible {
         case .danglingReference: "dangling-reference"
         case .schema: "schema"
         case .documentRemoved: "document-removed"
+        case .textRevised: "text-revised"
         }
     }
 

@@ -62,15 +62,23 @@ public enum DeltaCodec {
 // MARK: - Tags
 
 enum OpTag: UInt8 {
-    case create = 0, set, delete, addDocument, removeDocument, setSchema
+    case create = 0, set, delete, addDocument, removeDocument, setSchema, reviseText
 }
 
 enum FieldTag: UInt8 {
-    case label = 0, ranges, from, to, text, attribute
+    case label = 0, ranges, from, to, text, attribute, anchor
 }
 
 enum ValueTag: UInt8 {
-    case string = 0, ranges, reference, none
+    case string = 0, ranges, reference, none, anchor
+}
+
+/// The kind byte's high bit: an anchor (``TextAnchor``) follows the annotation's other parts.
+let anchoredKindBit: UInt8 = 0x80
+
+/// What a reader says about a tag it does not know: most likely a newer Gloss wrote it.
+func newerGlossHint(_ what: String) -> String {
+    "\(what), written by a newer version of Gloss: upgrade gloss to read this corpus"
 }
 
 /// Which optional parts of an annotation are present, one bit each.
@@ -124,6 +132,21 @@ struct OpEncoder {
             stringMap(doc.metadata)
         case .removeDocument:
             body.byte(OpTag.removeDocument.rawValue)
+        case .reviseText(_, let change):
+            body.byte(OpTag.reviseText.rawValue)
+            body.raw(change.from.bytes)
+            body.varint(change.fromLength)
+            body.raw(change.to.bytes)
+            body.varint(change.toLength)
+            body.varint(change.edits.count)
+            var previousEnd = 0
+            for edit in change.edits {
+                // Ascending edits: each start as the gap after the previous edit's end.
+                body.zigzag(Int64(edit.old.start - previousEnd))
+                body.zigzag(Int64(edit.old.length))
+                body.zigzag(Int64(edit.newLength))
+                previousEnd = edit.old.end
+            }
         case .setSchema(let schema):
             body.byte(OpTag.setSchema.rawValue)
             body.string(SchemaJSON.encode(schema))
@@ -141,7 +164,7 @@ struct OpEncoder {
         if !a.attributes.isEmpty { flags.insert(.attributes) }
         if a.layer != a.owner { flags.insert(.layer) }
         if withID { id(a.id) }
-        body.byte(a.kind.rawValue)
+        body.byte(a.kind.rawValue | (a.anchor == nil ? 0 : anchoredKindBit))
         body.byte(flags.rawValue)
         string(a.owner)
         if flags.contains(.layer) { string(a.layer) }
@@ -152,6 +175,12 @@ struct OpEncoder {
         if let target = a.target { id(target) }
         if flags.contains(.text) { body.string(a.text) }
         if flags.contains(.attributes) { stringMap(a.attributes) }
+        if let anchor = a.anchor { self.anchor(anchor) }
+    }
+
+    mutating func anchor(_ anchor: TextAnchor) {
+        body.raw(anchor.text.bytes)
+        ranges(anchor.ranges)
     }
 
     mutating func id(_ id: AnnotationID) {
@@ -189,6 +218,7 @@ struct OpEncoder {
         case .attribute(let key):
             body.byte(FieldTag.attribute.rawValue)
             string(key)
+        case .anchor: body.byte(FieldTag.anchor.rawValue)
         }
     }
 
@@ -203,6 +233,9 @@ struct OpEncoder {
         case .reference(let id):
             body.byte(ValueTag.reference.rawValue)
             self.id(id)
+        case .anchor(let a):
+            body.byte(ValueTag.anchor.rawValue)
+            anchor(a)
         case .none:
             body.byte(ValueTag.none.rawValue)
         }
@@ -252,7 +285,7 @@ struct OpDecoder {
 
     mutating func op(document: DocumentID?) throws(CodecError) -> Op {
         let rawTag = try reader.byte()
-        guard let tag = OpTag(rawValue: rawTag) else { throw reader.malformed("unknown op tag \(rawTag)") }
+        guard let tag = OpTag(rawValue: rawTag) else { throw reader.malformed(newerGlossHint("unknown op tag \(rawTag)")) }
         if tag == .setSchema { return .setSchema(try SchemaJSON.decode(try reader.string(), reader: reader)) }
         guard let document else { throw reader.malformed("\(tag) op in a delta without a document") }
         switch tag {
@@ -271,6 +304,26 @@ struct OpDecoder {
             return .addDocument(Document(id: document, digest: digest, length: length, metadata: metadata))
         case .removeDocument:
             return .removeDocument(document)
+        case .reviseText:
+            let from = TextDigest(bytes: try reader.raw(32))!
+            let fromLength = try reader.int("text length")
+            let to = TextDigest(bytes: try reader.raw(32))!
+            let toLength = try reader.int("text length")
+            let count = try reader.count("text edits", minBytes: 3)
+            var edits: [TextEdit] = []
+            edits.reserveCapacity(count)
+            var previousEnd = 0
+            for _ in 0..<count {
+                let gap = try reader.zigzag()
+                let length = try reader.zigzag()
+                let newLength = Int(truncatingIfNeeded: try reader.zigzag())
+                let (start, o1) = previousEnd.addingReportingOverflow(Int(truncatingIfNeeded: gap))
+                let (end, o2) = start.addingReportingOverflow(Int(truncatingIfNeeded: length))
+                guard !o1, !o2 else { throw reader.malformed("text edit offset overflows") }
+                edits.append(TextEdit(old: TextRange(start, end), newLength: newLength))
+                previousEnd = end
+            }
+            return .reviseText(document, TextRevision(from: from, fromLength: fromLength, to: to, toLength: toLength, edits: edits))
         case .setSchema:
             fatalError("handled above")
         }
@@ -281,7 +334,9 @@ struct OpDecoder {
         let id: AnnotationID
         if let given { id = given } else { id = try self.id() }
         let rawKind = try reader.byte()
-        guard let kind = AnnotationKind(rawValue: rawKind) else { throw reader.malformed("unknown annotation kind \(rawKind)") }
+        guard let kind = AnnotationKind(rawValue: rawKind & ~anchoredKindBit) else {
+            throw reader.malformed(newerGlossHint("unknown annotation kind \(rawKind)"))
+        }
         let flags = AnnotationFlags(rawValue: try reader.byte())
         let owner = try string()
         var a = Annotation(id: id, document: document, kind: kind, layer: owner, owner: owner)
@@ -293,14 +348,19 @@ struct OpDecoder {
         if flags.contains(.target) { a.target = try self.id() }
         if flags.contains(.text) { a.text = try reader.string() }
         if flags.contains(.attributes) { a.attributes = try stringMap() }
+        if rawKind & anchoredKindBit != 0 { a.anchor = try anchor() }
         return a
+    }
+
+    mutating func anchor() throws(CodecError) -> TextAnchor {
+        TextAnchor(text: TextDigest(bytes: try reader.raw(32))!, ranges: try ranges())
     }
 
     /// Reads past an annotation written without its id, keeping the running counter and start
     /// as ``annotation(id:document:)`` does, but building nothing: for readers that want a few
     /// entries of a block. Indexes are checked; strings are not validated as UTF-8.
     mutating func skipAnnotation() throws(CodecError) {
-        _ = try reader.byte()  // kind
+        let rawKind = try reader.byte()
         let flags = AnnotationFlags(rawValue: try reader.byte())
         try skipString()  // owner
         if flags.contains(.layer) { try skipString() }
@@ -324,6 +384,7 @@ struct OpDecoder {
                 try skipString()
             }
         }
+        if rawKind & anchoredKindBit != 0 { _ = try anchor() }
     }
 
     /// Reads past a string-table index, checking it.
@@ -335,7 +396,7 @@ struct OpDecoder {
     /// Reads past a field (see ``field()``).
     mutating func skipField() throws(CodecError) {
         let raw = try reader.byte()
-        guard let tag = FieldTag(rawValue: raw) else { throw reader.malformed("unknown field tag \(raw)") }
+        guard let tag = FieldTag(rawValue: raw) else { throw reader.malformed(newerGlossHint("unknown field tag \(raw)")) }
         if tag == .attribute { try skipString() }
     }
 
@@ -381,8 +442,9 @@ struct OpDecoder {
 
     mutating func field() throws(CodecError) -> Field {
         let raw = try reader.byte()
-        guard let tag = FieldTag(rawValue: raw) else { throw reader.malformed("unknown field tag \(raw)") }
+        guard let tag = FieldTag(rawValue: raw) else { throw reader.malformed(newerGlossHint("unknown field tag \(raw)")) }
         switch tag {
+        case .anchor: return .anchor
         case .label: return .label
         case .ranges: return .ranges
         case .from: return .from
@@ -394,8 +456,9 @@ struct OpDecoder {
 
     mutating func value() throws(CodecError) -> FieldValue {
         let raw = try reader.byte()
-        guard let tag = ValueTag(rawValue: raw) else { throw reader.malformed("unknown value tag \(raw)") }
+        guard let tag = ValueTag(rawValue: raw) else { throw reader.malformed(newerGlossHint("unknown value tag \(raw)")) }
         switch tag {
+        case .anchor: return .anchor(try anchor())
         case .string: return .string(try reader.string())
         case .ranges: return .ranges(try ranges())
         case .reference: return .reference(try id())

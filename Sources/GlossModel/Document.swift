@@ -59,5 +59,21 @@ public struct TextDigest: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `sha256:` followed by 64 hex digits.
-    public var description: String { "sha256:" + bytes.map { String(format2: $0) }.joined() }
+    public var description: String { "sha256:" + hex }
+
+    /// 64 lowercase hex digits.
+    public var hex: String { bytes.map { String(format2: $0) }.joined() }
+
+    /// A digest from 64 hex digits (either case), with or without the `sha256:` prefix.
+    public init?(hex text: String) {
+        let digits = Array((text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text).utf8)
+        guard digits.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        for i in stride(from: 0, to: 64, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        self.bytes = bytes
+    }
 }

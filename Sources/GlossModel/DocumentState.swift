@@ -27,6 +27,22 @@ public struct DocumentState: Hashable, Sendable {
         case .removeDocument:
             document = nil
             annotations = [:]
+        case .reviseText(let d, let revision):
+            guard var doc = document, doc.digest == revision.from else {
+                throw ValidationError(
+                    .staleText, "the revision replaces text \(revision.from), which is not the document's", document: d)
+            }
+            guard revision.fromLength == doc.length else {
+                throw ValidationError(
+                    .invalidField, "the revision replaces a text of \(revision.fromLength) scalars; it has \(doc.length)",
+                    document: d)
+            }
+            try revision.check()
+            let diff = revision.diff()
+            for (id, a) in annotations where a.kind == .span { annotations[id] = revision.reanchor(a, through: diff).annotation }
+            doc.digest = revision.to
+            doc.length = revision.toLength
+            document = doc
         case .setSchema:
             break
         }

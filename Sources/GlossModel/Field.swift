@@ -8,6 +8,8 @@ public enum Field: Hashable, Sendable, CustomStringConvertible {
     /// The text of a note.
     case text
     case attribute(String)
+    /// A span's anchor problem (``TextAnchor``): set by a text revision, cleared to confirm.
+    case anchor
 
     public var description: String {
         switch self {
@@ -17,6 +19,7 @@ public enum Field: Hashable, Sendable, CustomStringConvertible {
         case .to: "to"
         case .text: "text"
         case .attribute(let key): "attribute \(key)"
+        case .anchor: "anchor"
         }
     }
 
@@ -28,6 +31,7 @@ public enum Field: Hashable, Sendable, CustomStringConvertible {
         case (.from, .relation), (.to, .relation): true
         case (.text, .note): true
         case (.attribute, .span), (.attribute, .relation), (.attribute, .documentLabel): true
+        case (.anchor, .span): true
         default: false
         }
     }
@@ -38,6 +42,8 @@ public enum FieldValue: Hashable, Sendable, CustomStringConvertible {
     case string(String)
     case ranges([TextRange])
     case reference(AnnotationID)
+    /// Where a span was before a text revision (``Field/anchor``).
+    case anchor(TextAnchor)
     case none
 
     public var description: String {
@@ -45,6 +51,7 @@ public enum FieldValue: Hashable, Sendable, CustomStringConvertible {
         case .string(let s): "\"\(s)\""
         case .ranges(let r): r.map(\.description).joined(separator: ",")
         case .reference(let id): id.description
+        case .anchor(let a): "anchored at \(a)"
         case .none: "(none)"
         }
     }

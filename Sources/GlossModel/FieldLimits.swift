@@ -47,7 +47,7 @@ public struct FieldLimits: Hashable, Sendable {
         case .create(let annotation): try check(annotation)
         case .set(_, _, let field, let value): try check(field, value)
         case .setSchema(let schema): try check(schema)
-        case .delete, .addDocument, .removeDocument: break
+        case .delete, .addDocument, .removeDocument, .reviseText: break
         }
     }
 
@@ -69,6 +69,7 @@ public struct FieldLimits: Hashable, Sendable {
         try bytes(annotation.layer, "layer", ownerBytes)
         try bytes(annotation.text, "note text", noteBytes)
         try count(annotation.ranges.count, "ranges of a span", rangesPerSpan)
+        if let anchor = annotation.anchor { try count(anchor.ranges.count, "ranges of an anchor", rangesPerSpan) }
         try checkAttributeCount(annotation.attributes.count)
         for (key, value) in annotation.attributes {
             try attribute(key, value)
@@ -80,6 +81,7 @@ public struct FieldLimits: Hashable, Sendable {
         case (.label, .string(let label)): try bytes(label, "label", labelBytes)
         case (.text, .string(let text)): try bytes(text, "note text", noteBytes)
         case (.ranges, .ranges(let ranges)): try count(ranges.count, "ranges of a span", rangesPerSpan)
+        case (.anchor, .anchor(let anchor)): try count(anchor.ranges.count, "ranges of an anchor", rangesPerSpan)
         case (.attribute(let key), .string(let value)): try attribute(key, value)
         case (.attribute(let key), .none): try bytes(key, "attribute key", attributeKeyBytes)
         default: break

@@ -36,14 +36,18 @@ public struct AnnotationKey: Hashable, Sendable {
 
 /// A document as the head knows it: added at one revision, perhaps removed at a later one.
 public struct DocumentEntry: Hashable, Sendable {
+    /// The document as it stands: after a text revision, with the new text's digest and length.
     public var document: Document
     public var addedAt: Int
     public var removedAt: Int?
+    /// The last revision that revised the text (nil: never since it was added).
+    public var textRevisedAt: Int?
 
-    public init(document: Document, addedAt: Int, removedAt: Int? = nil) {
+    public init(document: Document, addedAt: Int, removedAt: Int? = nil, textRevisedAt: Int? = nil) {
         self.document = document
         self.addedAt = addedAt
         self.removedAt = removedAt
+        self.textRevisedAt = textRevisedAt
     }
 
     public var isLive: Bool { removedAt == nil }

@@ -12,6 +12,8 @@ public struct HeadState: HeadView, Sendable {
     /// Candidate referrers by target; filtered against the current entries on read.
     private var referrerIndex: [AnnotationKey: Set<AnnotationID>] = [:]
     private var revisionReplicas: [Int: ReplicaID] = [:]
+    /// Text revisions committed into this state, per document, oldest first.
+    private var textRevisionLog: [DocumentID: [RecordedTextRevision]] = [:]
     private var schemaValue: Schema?
     private var schemaRev: Int?
     /// The last revision committed into this state.
@@ -50,6 +52,26 @@ public struct HeadState: HeadView, Sendable {
         revisionReplicas[revision] ?? base?.replica(ofRevision: revision)
     }
 
+    public func entries(of document: DocumentID) -> [HeadEntry]? {
+        let mine = entries[document] ?? [:]
+        guard let base, !cleared.contains(document) else { return Array(mine.values) }
+        guard let below = base.entries(of: document) else { return nil }
+        var merged = mine
+        for e in below where merged[e.annotation.id] == nil { merged[e.annotation.id] = e }
+        return Array(merged.values)
+    }
+
+    public func textRevisions(of document: DocumentID, after base: Int) -> [RecordedTextRevision]? {
+        let mine = (textRevisionLog[document] ?? []).filter { $0.revision > base }
+        guard let below = self.base, !cleared.contains(document) else { return mine }
+        // The base need not keep revisions it never had after `base`.
+        if let revised = below.document(document)?.textRevisedAt, revised > base {
+            guard let older = below.textRevisions(of: document, after: base) else { return nil }
+            return older + mine
+        }
+        return mine
+    }
+
     /// Records an accepted changeset's effects as `revision`, made by `replica`.
     public mutating func commit(_ outcome: CheckOutcome, revision: Int, replica: ReplicaID) {
         for (id, doc) in outcome.documents {
@@ -57,8 +79,12 @@ public struct HeadState: HeadView, Sendable {
             if doc.removedAt == revision || doc.addedAt == revision {
                 // A removal, or an add that may follow an earlier removal: start the document afresh.
                 entries[id] = nil
+                textRevisionLog[id] = nil
                 cleared.insert(id)
             }
+        }
+        for (id, changes) in outcome.textRevisions {
+            textRevisionLog[id, default: []] += changes.map { RecordedTextRevision(revision: revision, change: $0) }
         }
         for (key, e) in outcome.entries {
             entries[key.document, default: [:]][key.id] = e

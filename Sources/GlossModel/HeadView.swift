@@ -14,4 +14,28 @@ public protocol HeadView {
     func referrers(of key: AnnotationKey) -> [AnnotationID]
     /// The replica whose changeset became this revision.
     func replica(ofRevision revision: Int) -> ReplicaID?
+    /// Every entry of a document, live and tombstones, in any order; nil when this head cannot
+    /// list them (a text revision is then refused as `unsupported`).
+    func entries(of document: DocumentID) -> [HeadEntry]?
+    /// The text revisions of a document after revision `base`, oldest first; nil when this head
+    /// does not keep them (an op with offsets made before such a revision is then a
+    /// `text-revised` conflict, for the client to rebase).
+    func textRevisions(of document: DocumentID, after base: Int) -> [RecordedTextRevision]?
+}
+
+extension HeadView {
+    public func entries(of document: DocumentID) -> [HeadEntry]? { nil }
+    public func textRevisions(of document: DocumentID, after base: Int) -> [RecordedTextRevision]? { nil }
+}
+
+/// A text revision as a head keeps it: the revision that made it, and what it did.
+public struct RecordedTextRevision: Hashable, Sendable {
+    /// The corpus revision whose changeset revised the text.
+    public var revision: Int
+    public var change: TextRevision
+
+    public init(revision: Int, change: TextRevision) {
+        self.revision = revision
+        self.change = change
+    }
 }

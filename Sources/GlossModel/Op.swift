@@ -7,6 +7,9 @@ public enum Op: Hashable, Sendable {
     /// Adds a document. Its text travels in ``Changeset/texts`` under the document's digest.
     case addDocument(Document)
     case removeDocument(DocumentID)
+    /// Replaces a document's text. The new text travels in ``Changeset/texts``; annotations are
+    /// re-anchored from the revision's edits (``TextRevision/reanchor(_:through:)``).
+    case reviseText(DocumentID, TextRevision)
     /// Replaces the corpus schema.
     case setSchema(Schema)
 
@@ -17,6 +20,7 @@ public enum Op: Hashable, Sendable {
         case .set(let d, _, _, _), .delete(let d, _): d
         case .addDocument(let d): d.id
         case .removeDocument(let d): d
+        case .reviseText(let d, _): d
         case .setSchema: nil
         }
     }
@@ -26,7 +30,7 @@ public enum Op: Hashable, Sendable {
         switch self {
         case .create(let a): a.id
         case .set(_, let id, _, _), .delete(_, let id): id
-        case .addDocument, .removeDocument, .setSchema: nil
+        case .addDocument, .removeDocument, .reviseText, .setSchema: nil
         }
     }
 }

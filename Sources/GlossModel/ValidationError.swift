@@ -68,4 +68,9 @@ extension ErrorCode where Domain == ValidationError {
     /// A push under a changeset id the corpus already has, with other content: ids are never
     /// reused, so this is a broken client or another user's changeset, never a retry.
     public static let changesetIDReused = Self(rawValue: "changeset-id-reused")
+    /// A `reviseText` whose `from` is not the document's current text, and not because another
+    /// replica revised it meanwhile (that is a `text-revised` conflict).
+    public static let staleText = Self(rawValue: "stale-text")
+    /// An op a head cannot carry out: a text revision on a store without the document's entries.
+    public static let unsupported = Self(rawValue: "unsupported")
 }

@@ -13,7 +13,12 @@ public struct Validator: Sendable {
             try validateShape(a)
             switch a.kind {
             case .span:
-                try validateRanges(a.ranges, documentLength: documentLength)
+                // A span whose text a revision removed has no ranges until someone places it
+                // again; its anchor says where it was.
+                if !(a.ranges.isEmpty && a.anchor != nil) {
+                    try validateRanges(a.ranges, documentLength: documentLength)
+                }
+                if let anchor = a.anchor { try validateAnchor(anchor) }
                 try validateLabel(a.label, allowed: schema.spanLabels, what: "span")
             case .relation:
                 guard schema.isOpen || schema.relationRule(a.label) != nil else {
@@ -78,6 +83,16 @@ public struct Validator: Sendable {
         }
     }
 
+    /// An anchor's ranges are offsets into another text, whose length is not known here: they
+    /// need only be a valid range list.
+    func validateAnchor(_ anchor: TextAnchor) throws(ValidationError) {
+        do throws(ValidationError) {
+            try validateRanges(anchor.ranges, documentLength: Int.max)
+        } catch {
+            throw ValidationError(error.code, "anchor: \(error.message)")
+        }
+    }
+
     func validateAttribute(_ key: String, _ value: String) throws(ValidationError) {
         if key.isEmpty { throw ValidationError(.unknownAttribute, "attribute name is empty") }
         guard !schema.isOpen else { return }
@@ -114,6 +129,7 @@ public struct Validator: Sendable {
             (a.kind != .relation && (a.from != nil || a.to != nil), "from/to"),
             (a.kind != .note && (a.target != nil || !a.text.isEmpty), "note target/text"),
             (a.kind == .note && (!a.label.isEmpty || !a.attributes.isEmpty), "label/attributes"),
+            (a.kind != .span && a.anchor != nil, "anchor"),
         ]
         for (bad, name) in unused where bad {
             throw ValidationError(.fieldNotApplicable, "a \(a.kind) has no \(name)")

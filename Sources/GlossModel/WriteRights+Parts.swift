@@ -23,7 +23,7 @@ extension WriteRights {
                 keys.append(AnnotationKey(a.document, a.id))
             case .set(let d, let id, _, _), .delete(let d, let id):
                 if !mayEditOthersAnnotations { keys.append(AnnotationKey(d, id)) }
-            case .setSchema, .addDocument, .removeDocument:
+            case .setSchema, .addDocument, .removeDocument, .reviseText:
                 continue
             }
         }

@@ -55,9 +55,10 @@ public struct WriteRights: Hashable, Sendable {
         }
         for (index, op) in changeset.ops.enumerated() {
             switch op {
-            case .setSchema, .addDocument, .removeDocument:
+            case .setSchema, .addDocument, .removeDocument, .reviseText:
                 guard mayChangeCorpus else {
-                    return Denial(opIndex: index, reason: "only corpus owners change the schema or documents (\(user) is \(roleName))")
+                    return Denial(
+                        opIndex: index, reason: "only corpus owners change the schema, documents or texts (\(user) is \(roleName))")
                 }
             case .create(let a):
                 if a.owner == user && (a.layer == user || mayWriteOtherLayers) { continue }

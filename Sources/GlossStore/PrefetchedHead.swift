@@ -104,7 +104,7 @@ extension PrefetchedHead {
                 wanted[d, default: []].insert(id)
                 if case .reference(let r) = value { wanted[d, default: []].insert(r) }
             case .delete(_, let id): wanted[d, default: []].insert(id)
-            case .addDocument, .removeDocument: wanted[d, default: []].formUnion([])
+            case .addDocument, .removeDocument, .reviseText: wanted[d, default: []].formUnion([])
             case .setSchema: break
             }
         }

@@ -86,7 +86,18 @@ struct FieldValueJSON: Encodable {
         case .string(let s): try c.encode(s)
         case .ranges(let r): try c.encode(r.map { [$0.start, $0.end] })
         case .reference(let id): try c.encode(id.description)
+        case .anchor(let a): try c.encode(AnchorJSON(a))
         case .none: try c.encodeNil()
         }
+    }
+}
+
+/// Where a span was before a text revision: the text's digest and the ranges in it.
+struct AnchorJSON: Encodable {
+    var text: String
+    var ranges: [[Int]]
+    init(_ a: TextAnchor) {
+        text = a.text.description
+        ranges = a.ranges.map { [$0.start, $0.end] }
     }
 }
