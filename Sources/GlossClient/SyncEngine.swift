@@ -271,6 +271,7 @@ public struct SyncEngine: Sendable {
         }
         var needed: [TextDigest: String] = [:]
         for case .addDocument(let d) in ops { needed[d.digest] = texts[d.digest] }
+        for case .reviseText(_, let change) in ops { needed[change.to] = texts[change.to] }
         return CorpusStore.PulledRevision(revision: revision, ops: ops, texts: needed, storedDeltas: storedDeltas)
     }
 

@@ -112,6 +112,9 @@ public protocol CorpusReader {
     /// Every delta in `(after, through]` that added its document (the chain bases), by revision
     /// then document: a pull needs the text of each, also of a document added more than once.
     func documentAdditions(after: Int, through: Int) throws -> [(revision: Int, document: DocumentID)]
+    /// Documents whose text was last revised after `after` (their rows say when, not how often):
+    /// a pull reads their deltas for the texts its revisions name.
+    func documents(textRevisedAfter after: Int) throws -> [DocumentRecord]
     func latestSnapshot(document: Int64, atOrBefore revision: Int) throws -> StoredBlob?
     /// A text, compressed, with its length.
     func text(_ digest: TextDigest) throws -> (rawLength: Int, data: [UInt8])?
@@ -250,6 +253,11 @@ extension CorpusReader {
     /// One lookup per revision, for backends where a lookup costs no round trip.
     public func revisions(_ numbers: [Int]) throws -> [Revision] {
         try numbers.compactMap { try revision($0) }
+    }
+
+    /// Every document read, for backends where that costs no round trip.
+    public func documents(textRevisedAfter after: Int) throws -> [DocumentRecord] {
+        try documents().filter { ($0.entry.textRevisedAt ?? 0) > after }
     }
 
     /// From the rows themselves, for backends without a cheaper read: each delta's document,

@@ -385,6 +385,7 @@ private final class CorpusAudit {
         var deltaCount = 0
         var addedAt: Int?
         var removedAt: Int?
+        var textRevisedAt: Int?
 
         func takeSnapshot(_ revision: Int) throws {
             report.counts.snapshots += 1
@@ -431,7 +432,8 @@ private final class CorpusAudit {
             if let (document, ops) = decode(blob, table: "deltas", document: id) {
                 try replay(
                     ops, of: document, isBase: isBase, isFirst: deltaCount == 1, at: blob.revision, record: record,
-                    rows: rows, state: &state, known: &known, addedAt: &addedAt, removedAt: &removedAt)
+                    rows: rows, state: &state, known: &known, addedAt: &addedAt, removedAt: &removedAt,
+                    textRevisedAt: &textRevisedAt)
             } else {
                 known = false
             }
@@ -455,7 +457,7 @@ private final class CorpusAudit {
                 table: "documents", document: id, expected: chain.description, found: recorded.description)
         }
         if known {
-            checkEntry(record, state: state, addedAt: addedAt, removedAt: removedAt)
+            checkEntry(record, state: state, addedAt: addedAt, removedAt: removedAt, textRevisedAt: textRevisedAt)
         }
         try checkHead(record, state: known ? state : nil, rows)
     }
@@ -464,7 +466,7 @@ private final class CorpusAudit {
     func replay(
         _ ops: [Op], of document: DocumentID?, isBase: Bool, isFirst: Bool, at revision: Int, record: DocumentRecord,
         rows: any CorpusAuditReader, state: inout DocumentState, known: inout Bool, addedAt: inout Int?,
-        removedAt: inout Int?
+        removedAt: inout Int?, textRevisedAt: inout Int?
     ) throws {
         let id = record.entry.document.id
         if document != id {
@@ -492,6 +494,7 @@ private final class CorpusAudit {
                 try checkTextReference(added, revision: revision, table: "deltas", rows)
                 addedAt = revision
                 removedAt = nil
+                textRevisedAt = nil
                 if !known {
                     // An addition replaces the whole state: from here on it is known again.
                     state = DocumentState()
@@ -504,6 +507,11 @@ private final class CorpusAudit {
                     revision: revision, annotation: op.annotation)
             }
             if case .removeDocument = op { removedAt = revision }
+            if case .reviseText(_, let change) = op {
+                textRevisedAt = revision
+                let revised = Document(id: id, digest: change.to, length: change.toLength)
+                try checkTextReference(revised, revision: revision, table: "deltas", rows)
+            }
             guard known else { continue }
             do {
                 try state.apply(op)
@@ -517,7 +525,9 @@ private final class CorpusAudit {
     }
 
     /// The document row must describe the state at the head.
-    func checkEntry(_ record: DocumentRecord, state: DocumentState, addedAt: Int?, removedAt: Int?) {
+    func checkEntry(
+        _ record: DocumentRecord, state: DocumentState, addedAt: Int?, removedAt: Int?, textRevisedAt: Int?
+    ) {
         let entry = record.entry
         let id = entry.document.id
         if entry.isLive {
@@ -541,6 +551,12 @@ private final class CorpusAudit {
                 .documentMismatch, "the revision the row says the document was removed at disagrees with its deltas",
                 table: "documents", document: id, expected: removedAt.map { "\($0)" } ?? "not removed",
                 found: entry.removedAt.map { "\($0)" } ?? "not removed")
+        }
+        if entry.textRevisedAt != textRevisedAt {
+            problem(
+                .documentMismatch, "the revision the row says the text was last revised at disagrees with its deltas",
+                table: "documents", document: id, expected: textRevisedAt.map { "\($0)" } ?? "never revised",
+                found: entry.textRevisedAt.map { "\($0)" } ?? "never revised")
         }
     }
 

@@ -193,8 +193,9 @@ public final class CorpusStore: Sendable {
         }
     }
 
-    /// Writes a document's row as an op of `revision` left it (added or removed): a new one
-    /// gets its key, its head starts afresh, and an added one's text is stored. Returns the row.
+    /// Writes a document's row as an op of `revision` left it (added, removed or its text
+    /// revised): a new one gets its key, its head starts afresh, and an added or revised one's
+    /// text is stored. Returns the row.
     func writeDocumentEntry(
         _ entry: DocumentEntry, record: DocumentRecord?, revision: Int, texts: [TextDigest: String], rows: any CorpusWriter
     ) throws -> DocumentRecord {
@@ -204,7 +205,7 @@ public final class CorpusStore: Sendable {
         if entry.addedAt == revision || entry.removedAt == revision {
             try rows.clearHead(document: record.key)
         }
-        if entry.addedAt == revision, let text = texts[entry.document.digest] {
+        if entry.addedAt == revision || entry.textRevisedAt == revision, let text = texts[entry.document.digest] {
             let raw = Array(text.utf8)
             try rows.putText(entry.document.digest, rawLength: raw.count, data: BlobCompression.compress(raw))
         }
@@ -311,9 +312,9 @@ public final class CorpusStore: Sendable {
         try backend.read { try $0.documents(addedAfter: after, through: through).map(\.entry) }
     }
 
-    /// The digest of every text an `addDocument` in `(after, through]` names, each once, in
-    /// document-id order: what a pull sends before its revisions. A document added more than
-    /// once in the range needs each of its texts, not only its latest.
+    /// The digest of every text an `addDocument` or `reviseText` in `(after, through]` names,
+    /// each once, in document-id order: what a pull sends before its revisions. A document added
+    /// or revised more than once in the range needs each of its texts, not only its latest.
     public func textsAdded(after: Int, through: Int) throws -> [TextDigest] {
         try backend.read { rows in
             // Every document added in the range has its latest addition there too: one range
@@ -323,13 +324,22 @@ public final class CorpusStore: Sendable {
             var digests: [(DocumentID, Int, TextDigest)] = []
             for (revision, document) in try rows.documentAdditions(after: after, through: through) {
                 guard let record = records[document] else { continue }
-                if record.entry.addedAt == revision {
+                // The row names the text as it is: the addition's own, unless revised since.
+                if record.entry.addedAt == revision && record.entry.textRevisedAt == nil {
                     digests.append((document, revision, record.entry.document.digest))
                     continue
                 }
                 // An earlier addition: its delta says which text it had.
                 for blob in try rows.deltas(document: record.key, after: revision - 1, through: revision) {
                     for case .addDocument(let added) in try blob.ops() { digests.append((document, revision, added.digest)) }
+                }
+            }
+            // Revised texts: rare, so their documents' deltas in the range are read for them.
+            for record in try rows.documents(textRevisedAfter: after) {
+                for blob in try rows.deltas(document: record.key, after: after, through: through) {
+                    for case .reviseText(_, let change) in try blob.ops() {
+                        digests.append((record.entry.document.id, blob.revision, change.to))
+                    }
                 }
             }
             var seen: Set<TextDigest> = []

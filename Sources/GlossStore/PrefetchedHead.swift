@@ -16,11 +16,25 @@ struct PrefetchedHead: HeadView, Sendable {
     var entries: [AnnotationKey: HeadEntry] = [:]
     var referrerLists: [AnnotationKey: [AnnotationID]] = [:]
     var replicas: [Int: ReplicaID] = [:]
+    /// Documents whose every entry was read (a text revision re-anchors them all).
+    var wholeDocuments: Set<DocumentID> = []
+    /// The text revisions of each document after the base, read from its deltas.
+    var revisedTexts: [DocumentID: [RecordedTextRevision]] = [:]
 
     func document(_ id: DocumentID) -> DocumentEntry? { documents[id] }
     func entry(_ key: AnnotationKey) -> HeadEntry? { entries[key] }
     func referrers(of key: AnnotationKey) -> [AnnotationID] { referrerLists[key] ?? [] }
     func replica(ofRevision revision: Int) -> ReplicaID? { replicas[revision] }
+
+    func entries(of document: DocumentID) -> [HeadEntry]? {
+        guard wholeDocuments.contains(document) else { return nil }
+        return entries.filter { $0.key.document == document }.map(\.value)
+    }
+
+    func textRevisions(of document: DocumentID, after base: Int) -> [RecordedTextRevision]? {
+        guard let revised = documents[document]?.textRevisedAt, revised > base else { return [] }
+        return revisedTexts[document]?.filter { $0.revision > base }
+    }
 
     /// Above this many ops on one document, one scan of its head rows beats point lookups.
     static let scanThreshold = 64
@@ -51,10 +65,12 @@ struct PrefetchedHead: HeadView, Sendable {
         let wanted = Self.wanted(by: ops)
         var deleted: [DocumentID: Set<AnnotationID>] = [:]
         var opCounts: [DocumentID: Int] = [:]
+        var revising: Set<DocumentID> = []
         for op in ops {
             guard let d = op.document else { continue }
             opCounts[d, default: 0] += 1
             if case .delete(_, let id) = op { deleted[d, default: []].insert(id) }
+            if case .reviseText = op { revising.insert(d) }
         }
         for (d, count) in opCounts {
             guard let record = try rows.document(d) else { continue }
@@ -68,11 +84,24 @@ struct PrefetchedHead: HeadView, Sendable {
                     ids.formUnion(referrers)
                 }
             }
+            let whole = count > scanThreshold || revising.contains(d)
             let entries =
-                count > scanThreshold
+                whole
                 ? try DocumentHead.entries(key: record.key, document: d, rows, cache: cache)
                 : try DocumentHead.entries(ids, key: record.key, document: d, rows, cache: cache)
             for (id, entry) in entries { head.entries[AnnotationKey(d, id)] = entry }
+            if whole { head.wholeDocuments.insert(d) }
+            // Offsets written before a text revision are carried over through it: its edits are
+            // in the document's deltas since the base (rare, and read only then).
+            if let revised = record.entry.textRevisedAt, revised > base {
+                var recorded: [RecordedTextRevision] = []
+                for blob in try rows.deltas(document: record.key, after: base, through: revised) {
+                    for case .reviseText(_, let change) in try blob.ops() {
+                        recorded.append(RecordedTextRevision(revision: blob.revision, change: change))
+                    }
+                }
+                head.revisedTexts[d] = recorded
+            }
         }
         // Which replica made each revision that matters: only those after the base can conflict.
         var revisions: Set<Int> = [head.schemaRevision]
@@ -84,7 +113,9 @@ struct PrefetchedHead: HeadView, Sendable {
         for d in head.documents.values {
             revisions.insert(d.addedAt)
             if let r = d.removedAt { revisions.insert(r) }
+            if let r = d.textRevisedAt { revisions.insert(r) }
         }
+        for list in head.revisedTexts.values { revisions.formUnion(list.map(\.revision)) }
         for rev in try rows.revisions(revisions.filter { $0 > base }.sorted()) { head.replicas[rev.number] = rev.replica }
         return head
     }

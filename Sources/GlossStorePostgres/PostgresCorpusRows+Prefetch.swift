@@ -11,6 +11,8 @@ extension PostgresCorpusRows {
     /// ``documentColumns`` of the table aliased `d`.
     static let qualifiedDocumentColumns = documentColumns.split(separator: ",")
         .map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+    /// How many columns ``documentColumns`` names.
+    static let documentColumnCount = documentColumns.split(separator: ",").count
 
     func prefetch(_ annotations: [DocumentID: Set<AnnotationID>]) throws {
         guard let known = pending?.known, !annotations.isEmpty else { return }
@@ -27,8 +29,10 @@ extension PostgresCorpusRows {
         {
             let record = try Self.document(row)
             let columns = row.makeRandomAccess()
-            let entries = try columns[10].decode(Int?.self), rawLength = try columns[11].decode(Int?.self)
-            let data = try columns[12].decode(ByteBuffer?.self), rowCount = try columns[13].decode(Int.self)
+            // The head block's columns follow the document's.
+            let n = Self.documentColumnCount
+            let entries = try columns[n].decode(Int?.self), rawLength = try columns[n + 1].decode(Int?.self)
+            let data = try columns[n + 2].decode(ByteBuffer?.self), rowCount = try columns[n + 3].decode(Int.self)
             let block = entries.flatMap { entries in
                 rawLength.flatMap { rawLength in data.map { HeadBlock(entries: entries, rawLength: rawLength, data: Self.bytes($0)) } }
             }

@@ -211,6 +211,16 @@ struct PostgresCorpusRows: CorpusWriter {
         return try single(Int.self, "SELECT COUNT(*) FROM documents WHERE corpus = \(corpus) AND removed IS NULL") ?? 0
     }
 
+    func documents(textRevisedAfter after: Int) throws -> [DocumentRecord] {
+        try settle()
+        return try connection.query(
+            """
+            SELECT \(unescaped: Self.documentColumns) FROM documents
+            WHERE corpus = \(corpus) AND text_revised > \(after) ORDER BY id
+            """
+        ).map(Self.document)
+    }
+
     func documentAdditions(after: Int, through: Int) throws -> [(revision: Int, document: DocumentID)] {
         try settle()
         return try connection.query(
@@ -312,13 +322,15 @@ struct PostgresCorpusRows: CorpusWriter {
         let key = try single(
             Int64.self,
             """
-            INSERT INTO documents(corpus, id, digest, length, metadata, added, removed, chain_len, chain_bytes, base_bytes)
+            INSERT INTO documents(
+                corpus, id, digest, length, metadata, added, removed, chain_len, chain_bytes, base_bytes, text_revised)
             VALUES (\(corpus), \(e.document.id.rawValue), \(Self.buffer(e.document.digest.bytes)), \(e.document.length),
                 \(Self.buffer(MetadataCodec.encode(e.document.metadata))), \(e.addedAt), \(e.removedAt), \(record.chainLength),
-                \(record.chainBytes), \(record.baseBytes))
+                \(record.chainBytes), \(record.baseBytes), \(e.textRevisedAt))
             ON CONFLICT (corpus, id) DO UPDATE SET digest = excluded.digest, length = excluded.length,
                 metadata = excluded.metadata, added = excluded.added, removed = excluded.removed,
-                chain_len = excluded.chain_len, chain_bytes = excluded.chain_bytes, base_bytes = excluded.base_bytes
+                chain_len = excluded.chain_len, chain_bytes = excluded.chain_bytes, base_bytes = excluded.base_bytes,
+                text_revised = excluded.text_revised
             RETURNING key
             """)
         guard let key else {
@@ -504,19 +516,21 @@ struct PostgresCorpusRows: CorpusWriter {
             contentDigest: content.flatMap { ChangesetContentDigest(bytes: bytes($0)) })
     }
 
-    static let documentColumns = "key, id, digest, length, metadata, added, removed, chain_len, chain_bytes, base_bytes"
+    static let documentColumns =
+        "key, id, digest, length, metadata, added, removed, chain_len, chain_bytes, base_bytes, text_revised"
 
     /// A damaged digest (not 32 bytes) reads as all zeros, so that an audit reports the
     /// document's entry as differing from what its deltas say rather than stopping.
     static func document(_ row: PostgresRow) throws -> DocumentRecord {
-        let (key, id, digest, length, metadata, added, removed, chainLength, chainBytes, baseBytes) =
-            try row.decode((Int64, String, ByteBuffer, Int, ByteBuffer, Int, Int?, Int, Int, Int).self)
+        let (key, id, digest, length, metadata, added, removed, chainLength, chainBytes, baseBytes, textRevised) =
+            try row.decode((Int64, String, ByteBuffer, Int, ByteBuffer, Int, Int?, Int, Int, Int, Int?).self)
         let doc = Document(
             id: DocumentID(storedRawValue: id),
             digest: TextDigest(bytes: bytes(digest)) ?? TextDigest(bytes: [UInt8](repeating: 0, count: 32))!, length: length,
             metadata: MetadataCodec.decode(bytes(metadata)))
         return DocumentRecord(
-            key: key, entry: DocumentEntry(document: doc, addedAt: added, removedAt: removed), chainLength: chainLength,
+            key: key, entry: DocumentEntry(document: doc, addedAt: added, removedAt: removed, textRevisedAt: textRevised),
+            chainLength: chainLength,
             chainBytes: chainBytes, baseBytes: baseBytes)
     }
 

@@ -81,6 +81,13 @@ enum PostgresCorpusSchema {
         PostgresMigration(
             version: 2, "changeset content digests",
             statements: ["ALTER TABLE revisions ADD COLUMN content bytea"]),
+        // The last revision that revised a document's text; documents stored before have none.
+        PostgresMigration(
+            version: 3, "text revisions",
+            statements: [
+                "ALTER TABLE documents ADD COLUMN text_revised bigint",
+                "CREATE INDEX documents_by_text_revised ON documents(corpus, text_revised)",
+            ]),
     ]
 
     /// The tables holding a corpus's rows (for sizes and for dropping a corpus).

@@ -85,6 +85,7 @@ final class PostgresPendingWrites {
             for (target, sources) in targets { for source in sources { refs.append((doc, target, source)) } }
         }
         let documentRemoved = documentRows.map { Int64($0.entry.removedAt ?? -1) }
+        let documentRevised = documentRows.map { Int64($0.entry.textRevisedAt ?? -1) }
         try connection.execute(
             """
             WITH r AS (
@@ -99,20 +100,22 @@ final class PostgresPendingWrites {
                     \(revisionRows.map { Rows.buffer($0.contentDigest?.bytes ?? []) })::bytea[])
                     AS u(rev, changeset, replica, author, base, message, time, ops, content)),
             d AS (
-                INSERT INTO documents(corpus, id, digest, length, metadata, added, removed, chain_len, chain_bytes, base_bytes)
+                INSERT INTO documents(
+                    corpus, id, digest, length, metadata, added, removed, chain_len, chain_bytes, base_bytes, text_revised)
                 SELECT \(corpus), u.id, u.digest, u.length, u.metadata, u.added, NULLIF(u.removed, -1), u.chain_len,
-                    u.chain_bytes, u.base_bytes
+                    u.chain_bytes, u.base_bytes, NULLIF(u.text_revised, -1)
                 FROM unnest(\(documentRows.map(\.entry.document.id.rawValue))::text[],
                     \(documentRows.map { Rows.buffer($0.entry.document.digest.bytes) })::bytea[],
                     \(documentRows.map { Int64($0.entry.document.length) })::bigint[],
                     \(documentRows.map { Rows.buffer(MetadataCodec.encode($0.entry.document.metadata)) })::bytea[],
                     \(documentRows.map { Int64($0.entry.addedAt) })::bigint[], \(documentRemoved)::bigint[],
                     \(documentRows.map { Int64($0.chainLength) })::bigint[], \(documentRows.map { Int64($0.chainBytes) })::bigint[],
-                    \(documentRows.map { Int64($0.baseBytes) })::bigint[])
-                    AS u(id, digest, length, metadata, added, removed, chain_len, chain_bytes, base_bytes)
+                    \(documentRows.map { Int64($0.baseBytes) })::bigint[], \(documentRevised)::bigint[])
+                    AS u(id, digest, length, metadata, added, removed, chain_len, chain_bytes, base_bytes, text_revised)
                 ON CONFLICT (corpus, id) DO UPDATE SET digest = excluded.digest, length = excluded.length,
                     metadata = excluded.metadata, added = excluded.added, removed = excluded.removed,
-                    chain_len = excluded.chain_len, chain_bytes = excluded.chain_bytes, base_bytes = excluded.base_bytes),
+                    chain_len = excluded.chain_len, chain_bytes = excluded.chain_bytes, base_bytes = excluded.base_bytes,
+                    text_revised = excluded.text_revised),
             h AS (
                 INSERT INTO head(corpus, doc, replica, counter, body)
                 SELECT \(corpus), * FROM unnest(\(head.map(\.doc))::bigint[], \(head.map { Rows.int($0.id.replica.rawValue) })::bigint[],

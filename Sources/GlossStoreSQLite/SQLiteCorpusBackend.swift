@@ -127,6 +127,11 @@ public final class SQLiteCorpusBackend: CorpusBackend {
         m.registerMigration("v4: changeset content digests") { db in
             try db.execute(sql: "ALTER TABLE revisions ADD COLUMN content BLOB")
         }
+        // Documents stored before it were never revised: NULL is what they have.
+        m.registerMigration("v5: text revisions") { db in
+            try db.execute(sql: "ALTER TABLE documents ADD COLUMN text_revised INTEGER")
+            try db.execute(sql: "CREATE INDEX documents_by_text_revised ON documents(text_revised)")
+        }
         return m
     }
 }
@@ -254,6 +259,12 @@ struct SQLiteCorpusRows: CorpusWriter {
         ).map { row in (row[0], DocumentID(storedRawValue: row[1])) }
     }
 
+    func documents(textRevisedAfter after: Int) throws -> [DocumentRecord] {
+        try Row.fetchAll(
+            statement("SELECT * FROM documents WHERE text_revised > ? ORDER BY id"), arguments: [after]
+        ).map(Self.document)
+    }
+
     func latestBaseDelta(document: Int64, atOrBefore revision: Int) throws -> Int? {
         try Int.fetchOne(
             statement("SELECT MAX(rev) FROM deltas WHERE doc = ? AND rev <= ? AND base = 1"),
@@ -314,16 +325,18 @@ struct SQLiteCorpusRows: CorpusWriter {
         let e = record.entry
         try statement(
             """
-            INSERT INTO documents(id, digest, length, metadata, added, removed, chain_len, chain_bytes, base_bytes)
-            VALUES (?,?,?,?,?,?,?,?,?)
+            INSERT INTO documents(
+                id, digest, length, metadata, added, removed, chain_len, chain_bytes, base_bytes, text_revised)
+            VALUES (?,?,?,?,?,?,?,?,?,?)
             ON CONFLICT(id) DO UPDATE SET digest = excluded.digest, length = excluded.length,
                 metadata = excluded.metadata, added = excluded.added, removed = excluded.removed,
-                chain_len = excluded.chain_len, chain_bytes = excluded.chain_bytes, base_bytes = excluded.base_bytes
+                chain_len = excluded.chain_len, chain_bytes = excluded.chain_bytes, base_bytes = excluded.base_bytes,
+                text_revised = excluded.text_revised
             """
         ).execute(arguments: [
             e.document.id.rawValue, Data(e.document.digest.bytes), e.document.length,
             Data(MetadataCodec.encode(e.document.metadata)), e.addedAt, e.removedAt, record.chainLength,
-            record.chainBytes, record.baseBytes,
+            record.chainBytes, record.baseBytes, e.textRevisedAt,
         ])
         return try Int64.fetchOne(statement("SELECT key FROM documents WHERE id = ?"), arguments: [e.document.id.rawValue])!
     }
@@ -437,7 +450,9 @@ struct SQLiteCorpusRows: CorpusWriter {
             id: DocumentID(storedRawValue: row["id"]), digest: TextDigest(bytes: [UInt8](row["digest"] as Data))!,
             length: row["length"], metadata: MetadataCodec.decode([UInt8](row["metadata"] as Data)))
         return DocumentRecord(
-            key: row["key"], entry: DocumentEntry(document: doc, addedAt: row["added"], removedAt: row["removed"]),
+            key: row["key"],
+            entry: DocumentEntry(
+                document: doc, addedAt: row["added"], removedAt: row["removed"], textRevisedAt: row["text_revised"]),
             chainLength: row["chain_len"], chainBytes: row["chain_bytes"], baseBytes: row["base_bytes"])
     }
 
@@ -656,7 +671,9 @@ extension SQLiteCorpusRows: CorpusAuditReader {
             length: integer(row["length"]) ?? -1, metadata: MetadataCodec.decode(bytes(row["metadata"])))
         return DocumentRecord(
             key: Int64.fromDatabaseValue(row["key"]) ?? -1,
-            entry: DocumentEntry(document: doc, addedAt: integer(row["added"]) ?? -1, removedAt: integer(row["removed"])),
+            entry: DocumentEntry(
+                document: doc, addedAt: integer(row["added"]) ?? -1, removedAt: integer(row["removed"]),
+                textRevisedAt: integer(row["text_revised"])),
             chainLength: integer(row["chain_len"]) ?? -1, chainBytes: integer(row["chain_bytes"]) ?? -1,
             baseBytes: integer(row["base_bytes"]) ?? -1)
     }

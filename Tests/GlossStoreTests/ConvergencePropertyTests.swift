@@ -63,3 +63,51 @@ func replicasConvergeThroughOneStore(seed: UInt64) throws {
     let fallbacks = replicas.map(\.fallbacks).reduce(0, +)
     #expect(fallbacks * 2 <= conflicts, "seed \(seed): most resolutions failed validation")
 }
+
+/// Property (a) with texts that change: replicas also revise documents' texts (typo fixes,
+/// insertions, deletions, re-tokenised spaces, added CRLF lines) while others annotate the old
+/// texts offline. At the end every replica equals the store: the same texts, the same
+/// annotations with the same (re-anchored or flagged) ranges, and the store checks clean.
+@Test(arguments: Array(1...24) as [UInt64])
+func replicasConvergeWithTextRevisions(seed: UInt64) throws {
+    var rng = SplitMix64(seed: seed &+ 1000)
+    let dir = try TemporaryDirectory("converge-text")
+    defer { dir.remove() }
+    let store = try CorpusStore.sqlite(path: dir.path("corpus.sqlite"), snapshotPolicy: SnapshotPolicy(maxChainLength: 4))
+    let owner = Minter("owner", replica: 1)
+    let federation = try SharedData.federation()
+    let setup = owner.documents(base: 0, [("fed/1923", String(federation.prefix(600))), ("b", SampleTexts.news)])
+    #expect(try store.append(setup) == .accepted(revision: 1))
+
+    var replicas = (0..<3).map { SimulatedReplica("user\($0)", replica: UInt64(100 + $0), revisesTexts: true) }
+    for i in replicas.indices { try replicas[i].pull(from: store, using: &rng) }
+    for _ in 0..<160 {
+        let i = rng.int(below: replicas.count)
+        switch rng.int(below: 10) {
+        case 0...4: try replicas[i].edit(using: &rng)
+        case 5: try replicas[i].pull(from: store, using: &rng)
+        case 6:
+            _ = try replicas[i].push(to: store)
+            _ = try replicas[i].push(to: store)
+        default: try replicas[i].sync(with: store, using: &rng)
+        }
+    }
+    for _ in 0..<3 { for i in replicas.indices { try replicas[i].sync(with: store, using: &rng) } }
+
+    let head = try store.headRevision()
+    let revisions = try store.revisions()
+    #expect(Set(revisions.map(\.changeset)).count == head, "seed \(seed): a changeset became two revisions")
+    for r in replicas {
+        #expect(r.pending.isEmpty, "seed \(seed): \(r.minter.user) still has pending changes")
+        #expect(r.base.revision == head)
+        for (id, revision) in r.accepted { #expect(revisions[revision - 1].changeset == id, "seed \(seed): lost") }
+        for doc in ["fed/1923", "b"] as [DocumentID] {
+            #expect(r.base.document(doc)?.document == (try store.document(doc))?.document, "seed \(seed), \(doc)")
+            #expect(r.base.liveAnnotations(in: doc) == (try store.headAnnotations(of: doc)), "seed \(seed), \(doc)")
+        }
+    }
+    // The run must have revised texts under other replicas' offline work.
+    #expect(replicas.map(\.textRevisionsMade).reduce(0, +) > 0, "seed \(seed) revised no text")
+    let report = try store.checkIntegrity(corpus: "converge")
+    #expect(report.problems.isEmpty, "seed \(seed): \(report.problems.prefix(3))")
+}

@@ -14,8 +14,18 @@ public struct SimulatedReplica {
     public private(set) var duplicatesSeen = 0
     /// Rounds where the random resolutions failed validation and "theirs" was used instead.
     public private(set) var fallbacks = 0
+    /// Whether ``edit(using:)`` sometimes revises a document's text (typos fixed, words added
+    /// or removed) rather than annotating it.
+    public var revisesTexts = false
+    /// Text revisions this replica made.
+    public private(set) var textRevisionsMade = 0
+    /// Every text this replica has seen, by digest: the texts it revises.
+    private var texts: [TextDigest: String] = [:]
 
-    public init(_ user: String, replica: UInt64) { minter = Minter(user, replica: replica) }
+    public init(_ user: String, replica: UInt64, revisesTexts: Bool = false) {
+        minter = Minter(user, replica: replica)
+        self.revisesTexts = revisesTexts
+    }
 
     /// Base plus pending: what the annotator sees.
     public func localView() throws -> HeadState {
@@ -33,7 +43,21 @@ public struct SimulatedReplica {
         let view = try localView()
         let docs = base.liveDocuments
         guard !docs.isEmpty else { return }
-        let doc = rng.pick(docs).document
+        // The document as the annotator sees it: after their own pending text revisions.
+        guard let doc = view.document(rng.pick(docs).document.id)?.document else { return }
+        if revisesTexts, rng.chance(12), let text = texts[doc.digest] {
+            let revised = Self.revised(text, using: &rng)
+            guard revised != text else { return }
+            let change = TextRevision(from: text, to: revised)
+            texts[change.to] = revised
+            let cs = minter.changeset(base: base.revision, [.reviseText(doc.id, change)], texts: [change.to: revised])
+            let outcome = try AcceptanceCheck.check(cs, against: view, as: base.revision + pending.count + 1)
+            precondition(outcome.conflicts.isEmpty)
+            pending.append(cs)
+            textRevisionsMade += 1
+            return
+        }
+        guard doc.length > 1 else { return }
         let live = try liveAnnotations(in: doc.id, view: view)
         let spans = live.filter { $0.kind == .span }
         var ops: [Op] = []
@@ -69,6 +93,25 @@ public struct SimulatedReplica {
         pending.append(cs)
     }
 
+    /// `text` with one to three random edits: a word inserted, a stretch deleted, a letter
+    /// changed, spaces doubled (a re-tokenisation), a line added.
+    static func revised(_ text: String, using rng: inout SplitMix64) -> String {
+        var scalars = Array(text.unicodeScalars)
+        for _ in 0...rng.int(below: 3) {
+            let at = rng.int(below: scalars.count + 1)
+            switch rng.int(below: 5) {
+            case 0: scalars.insert(contentsOf: rng.pick(["new ", "typo ", "é ", "😀 "]).unicodeScalars, at: at)
+            case 1:
+                let end = min(scalars.count, at + 1 + rng.int(below: 20))
+                if at < end { scalars.removeSubrange(at..<end) }
+            case 2: if at < scalars.count { scalars[at] = rng.pick(["x", "ü", "\n"]).unicodeScalars.first! }
+            case 3: if let space = scalars[at...].firstIndex(of: " ") { scalars.insert(" ", at: space) }
+            default: scalars.insert(contentsOf: "\r\nA new line.\r\n".unicodeScalars, at: at)
+            }
+        }
+        return String(String.UnicodeScalarView(scalars))
+    }
+
     private func liveAnnotations(in doc: DocumentID, view: HeadState) throws -> [Annotation] {
         // The base lists its own annotations; pending ones live only in the layer.
         var ids = Set(base.liveAnnotations(in: doc).map(\.id))
@@ -88,7 +131,11 @@ public struct SimulatedReplica {
         for rev in revisions {
             let ops = byRevision[rev.number] ?? []
             var texts: [TextDigest: String] = [:]
-            for op in ops { if case .addDocument(let d) = op { texts[d.digest] = try store.text(d.digest) } }
+            for op in ops {
+                if case .addDocument(let d) = op { texts[d.digest] = try store.text(d.digest) }
+                if case .reviseText(_, let change) = op { texts[change.to] = try store.text(change.to) }
+            }
+            self.texts.merge(texts) { a, _ in a }
             let cs = Changeset(
                 id: rev.changeset, author: rev.author, replica: rev.replica, base: rev.number - 1, ops: ops, texts: texts)
             let outcome = try base.apply(cs, as: rev.number)
@@ -135,7 +182,8 @@ public struct SimulatedReplica {
         switch conflict.kind {
         case .field(.label) where rng.chance(30):
             return try conflict.ops(resolving: .value(.string("CURATED")))
-        case .documentRemoved:
+        case .documentRemoved, .textRevised:
+            // A text revised on both sides is revised again by a person, against the new text.
             return try conflict.ops(resolving: .theirs)
         default:
             return try conflict.ops(resolving: rng.chance(50) ? .mine : .theirs)
