@@ -270,8 +270,7 @@ public struct SyncEngine: Sendable {
             storedDeltas[stored.document] = stored
         }
         var needed: [TextDigest: String] = [:]
-        for case .addDocument(let d) in ops { needed[d.digest] = texts[d.digest] }
-        for case .reviseText(_, let change) in ops { needed[change.to] = texts[change.to] }
+        for digest in ops.compactMap(\.namedText) { needed[digest] = texts[digest] }
         return CorpusStore.PulledRevision(revision: revision, ops: ops, texts: needed, storedDeltas: storedDeltas)
     }
 

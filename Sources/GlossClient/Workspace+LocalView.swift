@@ -59,13 +59,17 @@ extension Workspace {
     }
 
     /// The documents of the local view given the pending work: all of it, or at least every
-    /// changeset that adds or removes documents.
+    /// changeset that adds, removes or revises documents.
     private func localDocuments(pending: [Changeset]) throws -> [Document] {
         var live = Dictionary(uniqueKeysWithValues: try replica.documents().filter(\.isLive).map { ($0.document.id, $0.document) })
         for changeset in pending {
             for op in changeset.ops {
                 if case .addDocument(let d) = op { live[d.id] = d }
                 if case .removeDocument(let id) = op { live[id] = nil }
+                if case .reviseText(let id, let change) = op, var d = live[id] {
+                    (d.digest, d.length) = (change.to, change.toLength)
+                    live[id] = d
+                }
             }
         }
         return live.values.sorted { $0.id < $1.id }

@@ -187,7 +187,7 @@ private struct CheckRun<Head: HeadView> {
         var a = given
         var op = op
         if a.kind == .span, !a.ranges.isEmpty {
-            switch offsetsNow(a.ranges, in: doc) {
+            switch try offsetsNow(a.ranges, in: doc) {
             case .unchanged: break
             case .moved(let ranges):
                 a.ranges = ranges
@@ -214,7 +214,7 @@ private struct CheckRun<Head: HeadView> {
         // Ranges placed in the text mine's base had, in the text there is now.
         var lostAnchor: TextAnchor?
         if field == .ranges, case .ranges(let ranges) = given, !ranges.isEmpty {
-            switch offsetsNow(ranges, in: doc) {
+            switch try offsetsNow(ranges, in: doc) {
             case .unchanged: break
             case .moved(let now):
                 value = .ranges(now)
@@ -427,7 +427,7 @@ private struct CheckRun<Head: HeadView> {
 
     /// Carries `ranges` through every text revision of the document since mine's base that
     /// mine has not seen (revisions by mine's own replica are its past: it wrote after them).
-    func offsetsNow(_ ranges: [TextRange], in doc: DocumentEntry) -> OffsetsNow {
+    func offsetsNow(_ ranges: [TextRange], in doc: DocumentEntry) throws(ValidationError) -> OffsetsNow {
         guard let revisedAt = doc.textRevisedAt, revisedAt > base, revisedAt != revision else { return .unchanged }
         guard let revisions = head.textRevisions(of: doc.document.id, after: base) else {
             return isForeign(revisedAt) ? .unknown(revisedAt: revisedAt) : .unchanged
@@ -435,6 +435,9 @@ private struct CheckRun<Head: HeadView> {
         var now = ranges
         var anchor: TextAnchor?
         for recorded in revisions where isForeign(recorded.revision) {
+            // Offsets are checked against the text they were written for before they are mapped.
+            try Validator(schema: .open).validateRanges(now, documentLength: recorded.change.fromLength)
+            try recorded.change.check()
             switch recorded.change.diff().map(now) {
             case .moved(let moved):
                 now = moved

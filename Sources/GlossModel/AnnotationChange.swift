@@ -25,17 +25,37 @@ public struct DocumentChange: Hashable, Sendable {
         case replaced
         /// Same text; annotations changed.
         case annotations
+        /// The same document with a revised text: its annotations moved, were flagged, or changed.
+        case textRevised = "text revised"
     }
 
     public var document: DocumentID
     public var kind: Kind
     /// Annotation changes in text order (by first range start, then id).
     public var changes: [AnnotationChange]
+    /// The texts before and after, when the kind is ``Kind/textRevised``.
+    public var texts: (before: TextDigest, after: TextDigest)?
 
-    public init(document: DocumentID, kind: Kind, changes: [AnnotationChange]) {
+    public init(
+        document: DocumentID, kind: Kind, changes: [AnnotationChange], texts: (before: TextDigest, after: TextDigest)? = nil
+    ) {
         self.document = document
         self.kind = kind
         self.changes = changes
+        self.texts = texts
+    }
+
+    public static func == (a: DocumentChange, b: DocumentChange) -> Bool {
+        a.document == b.document && a.kind == b.kind && a.changes == b.changes && a.texts?.before == b.texts?.before
+            && a.texts?.after == b.texts?.after
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(document)
+        hasher.combine(kind)
+        hasher.combine(changes)
+        hasher.combine(texts?.before)
+        hasher.combine(texts?.after)
     }
 }
 
@@ -48,7 +68,14 @@ extension DocumentState {
         case (nil, nil): return nil
         case (nil, _): kind = .added
         case (_, nil): kind = .removed
-        case (let a?, let b?): kind = a.digest == b.digest ? .annotations : .replaced
+        case (let a?, let b?):
+            // A revision keeps the annotations (re-anchored); a removal and a new addition makes
+            // them all new, with new ids: any annotation in both says which it was.
+            if a.digest == b.digest {
+                kind = .annotations
+            } else {
+                kind = annotations.keys.contains { later.annotations[$0] != nil } ? .textRevised : .replaced
+            }
         }
         // A new or replaced text makes every annotation new: compare against nothing.
         let before = kind == .replaced || kind == .added ? [:] : annotations
@@ -68,6 +95,7 @@ extension DocumentState {
         changes.sort { x, y in
             (x.annotation.ranges.first?.start ?? .max, x.annotation.id) < (y.annotation.ranges.first?.start ?? .max, y.annotation.id)
         }
-        return DocumentChange(document: id, kind: kind, changes: changes)
+        let texts = kind == .textRevised ? (document!.digest, later.document!.digest) : nil
+        return DocumentChange(document: id, kind: kind, changes: changes, texts: texts)
     }
 }

@@ -64,7 +64,12 @@ public struct Conflict: Hashable, Sendable, CustomStringConvertible {
         var key = "\(kindName)|\(document?.rawValue ?? "")|\(annotation?.description ?? "")|\(theirRevision)"
         if case .field(let f) = kind { key += "|\(f)" }
         if let reference { key += "|\(reference)" }
-        return SHA256.hash(data: Array(key.utf8)).prefix(10).map { String(format2: $0) }.joined()
+        return Self.stableID(key)
+    }
+
+    /// The first 10 bytes of the key's SHA-256, in hex.
+    static func stableID(_ key: String) -> String {
+        SHA256.hash(data: Array(key.utf8)).prefix(10).map { String(format2: $0) }.joined()
     }
 
     public var kindName: String {

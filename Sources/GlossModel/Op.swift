@@ -25,6 +25,15 @@ public enum Op: Hashable, Sendable {
         }
     }
 
+    /// The text the op brings in, which must travel with it: an added document's, or a revised one's new text.
+    public var namedText: TextDigest? {
+        switch self {
+        case .addDocument(let d): d.digest
+        case .reviseText(_, let change): change.to
+        default: nil
+        }
+    }
+
     /// The annotation the op touches, if any.
     public var annotation: AnnotationID? {
         switch self {

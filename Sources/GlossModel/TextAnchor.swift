@@ -4,6 +4,12 @@
 /// or delete (`gloss conflicts`, `gloss resolve`). Clearing the field (`set anchor none`)
 /// confirms the current ranges.
 public struct TextAnchor: Hashable, Sendable, CustomStringConvertible {
+    /// A stable id (hex) for the anchor problem of annotation `id` in `document`, the same on
+    /// every machine, in the form of a ``Conflict/id``: `gloss conflicts` lists both kinds.
+    public func problemID(annotation id: AnnotationID, in document: DocumentID) -> String {
+        Conflict.stableID("anchor|\(document)|\(id)|\(text)|\(ranges.map(\.description).joined(separator: ","))")
+    }
+
     /// The text the ranges are offsets into.
     public var text: TextDigest
     /// The span's ranges in that text, as they were.

@@ -33,9 +33,54 @@ public struct TextRevision: Hashable, Sendable {
             edits: diff.hunks.filter { $0.kind == .replace }.map { TextEdit(old: $0.old, newLength: $0.new.length) })
     }
 
-    /// The revision from `old` to `new`, with the edits of their ``TextDiff``.
+    /// The revision from `old` to `new`: the edits of their ``TextDiff``, widened to whole words.
+    ///
+    /// Annotations cover words, so an edit that touches a word changes that word: a letter
+    /// added at the end of `Federativ` makes `Federative`, and a span over `Federativ` must be
+    /// flagged, not left covering the first nine letters of another word. An edit whose side
+    /// next to unchanged text is a letter or digit, beside a letter or digit there, takes in
+    /// the rest of that word; edits that then touch are one.
     public init(from old: String, to new: String) {
-        self.init(from: TextDigest(of: old), to: TextDigest(of: new), diff: TextDiff(from: old, to: new))
+        let diff = TextDiff(from: old, to: new)
+        var change = TextRevision(from: TextDigest(of: old), to: TextDigest(of: new), diff: diff)
+        change.edits = Self.wordAligned(diff, old: Array(old.unicodeScalars), new: Array(new.unicodeScalars))
+        self = change
+    }
+
+    /// The diff's replaced hunks, each widened to the words it touches.
+    static func wordAligned(_ diff: TextDiff, old: [Unicode.Scalar], new: [Unicode.Scalar]) -> [TextEdit] {
+        func isWord(_ s: Unicode.Scalar) -> Bool {
+            s.properties.isAlphabetic || s.properties.numericType != nil || s.properties.generalCategory == .nonspacingMark
+                || s.properties.generalCategory == .spacingMark
+        }
+        var edits: [(old: TextRange, new: TextRange)] = []
+        for hunk in diff.hunks where hunk.kind == .replace {
+            var (o, n) = (hunk.old, hunk.new)
+            // Leftwards: the unchanged scalar before the edit is the same on both sides.
+            let firstChanged = [o.length > 0 ? old[o.start] : nil, n.length > 0 ? new[n.start] : nil].compactMap { $0 }
+            if o.start > 0, isWord(old[o.start - 1]), firstChanged.contains(where: isWord) {
+                while o.start > 0, n.start > 0, isWord(old[o.start - 1]) {
+                    o.start -= 1
+                    n.start -= 1
+                }
+            }
+            let lastChanged = [o.length > 0 ? old[o.end - 1] : nil, n.length > 0 ? new[n.end - 1] : nil].compactMap { $0 }
+            if o.end < old.count, isWord(old[o.end]), lastChanged.contains(where: isWord) {
+                while o.end < old.count, n.end < new.count, isWord(old[o.end]) {
+                    o.end += 1
+                    n.end += 1
+                }
+            }
+            if let last = edits.last, o.start <= last.old.end {
+                // Widened into the previous edit: one edit from its start to this one's end.
+                edits[edits.count - 1] = (
+                    TextRange(last.old.start, max(last.old.end, o.end)), TextRange(last.new.start, max(last.new.end, n.end))
+                )
+            } else {
+                edits.append((o, n))
+            }
+        }
+        return edits.map { TextEdit(old: $0.old, newLength: $0.new.length) }
     }
 
     /// Checks that the edits fit the old text and make one of ``toLength`` scalars: ascending,
@@ -106,6 +151,13 @@ public struct TextRevision: Hashable, Sendable {
     public func reanchor(_ annotation: Annotation, through diff: TextDiff) -> (annotation: Annotation, lost: Bool) {
         guard annotation.kind == .span, !annotation.ranges.isEmpty else { return (annotation, false) }
         var a = annotation
+        // Ranges outside the old text (a damaged store; the check never accepts them) have no
+        // place to map from: flagged, with nothing proposed.
+        guard annotation.ranges.allSatisfy({ $0.start >= 0 && $0.start <= $0.end && $0.end <= fromLength }) else {
+            a.ranges = []
+            if a.anchor == nil { a.anchor = TextAnchor(text: from, ranges: annotation.ranges) }
+            return (a, true)
+        }
         switch diff.map(annotation.ranges) {
         case .moved(let ranges):
             a.ranges = ranges

@@ -102,25 +102,24 @@ public struct RequestRouter: Sendable {
             guard let first = plan.firstDelta[document] else { return false }  // removed since
             return blob.revision >= first
         } before: { revision in
-            for doc in plan.textsDue[revision] ?? [] where sentTexts.insert(doc.document.digest).inserted {
-                let digest = doc.document.digest
+            for digest in plan.textsDue[revision] ?? [] where sentTexts.insert(digest).inserted {
                 try await sink.stream(try await offload { try textItem(store, digest) })
             }
         }
         return .with { $0.streamEnd = .with { $0.headRevision = UInt64(head) } }
     }
 
-    /// Where each live document's history starts, and the revision before which its text goes out.
+    /// Where each live document's history starts, and the revision before which its texts go out.
     struct ClonePlan: Sendable {
         var firstDelta: [DocumentID: Int] = [:]
-        var textsDue: [Int: [DocumentEntry]] = [:]
+        var textsDue: [Int: [TextDigest]] = [:]
     }
 
     static func clonePlan(_ store: CorpusStore, head: Int) throws -> ClonePlan {
         var plan = ClonePlan()
-        for (doc, first) in try store.historyStarts(through: head) {
+        for (doc, first, texts) in try store.historyStarts(through: head) {
             plan.firstDelta[doc.document.id] = first
-            plan.textsDue[first, default: []].append(doc)
+            plan.textsDue[first, default: []] += texts
         }
         return plan
     }

@@ -25,10 +25,10 @@ struct DocumentInstall: Sendable {
 
     private func place(_ i: Int) -> String { "\(document) at revision \(deltas[i].blob.revision)" }
 
-    /// Decodes every delta; returns the digests of the texts its ops add.
+    /// Decodes every delta; returns the digests of the texts its ops add or revise to.
     mutating func decode() throws -> [TextDigest] {
         ops = try deltas.indices.map { i in try deltas[i].blob.ops() }
-        return ops.flatMap { $0.compactMap { op in if case .addDocument(let d) = op { d.digest } else { nil } } }
+        return ops.flatMap { $0.compactMap(\.namedText) }
     }
 
     /// Replays the deltas through the same check as every push, as the revision each came in
@@ -48,20 +48,18 @@ struct DocumentInstall: Sendable {
             }
             let documentOps = self.ops[i]
             ops += documentOps
-            // An added document's text goes with it, as in a push: the check verifies it.
+            // An added or revised document's text goes with it, as in a push: the check verifies it.
             var texts: [TextDigest: String] = [:]
-            var isBase = false
-            for case .addDocument(let added) in documentOps {
-                isBase = true
-                guard let stored = self.texts[added.digest] else {
-                    throw StoreError(.corrupt, "the server sent no text for the document", context: place(i))
+            let isBase = documentOps.contains { if case .addDocument = $0 { true } else { false } }
+            for digest in documentOps.compactMap(\.namedText) {
+                guard let stored = self.texts[digest] else {
+                    throw StoreError(.corrupt, "the server sent no text \(digest) for the document", context: place(i))
                 }
-                let raw = try BlobCompression.decompress(
-                    stored.data, expectedLength: stored.rawLength, what: "text \(added.digest)")
+                let raw = try BlobCompression.decompress(stored.data, expectedLength: stored.rawLength, what: "text \(digest)")
                 guard let text = String(validating: raw, as: UTF8.self) else {
                     throw StoreError(.corrupt, "the server sent a text that is not UTF-8", context: place(i))
                 }
-                texts[added.digest] = text
+                texts[digest] = text
             }
             let changeset = Changeset(
                 id: revision.changeset, author: revision.author, replica: revision.replica, base: delta.revision - 1,

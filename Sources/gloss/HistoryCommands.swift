@@ -150,7 +150,30 @@ struct Diff: AsyncParsableCommand {
     struct DocumentJSON: Encodable {
         var document: String
         var kind: String
+        /// For a revised text: each replaced stretch.
+        var textEdits: [TextEditJSON]?
         var changes: [ChangeJSON]
+    }
+
+    /// One replaced stretch of a revised text: where it was, what it said, what it says now.
+    struct TextEditJSON: Encodable {
+        var old: [Int]
+        var new: [Int]
+        var before: String
+        var after: String
+    }
+
+    /// The replaced stretches between two texts of a document, from the texts themselves.
+    static func textEdits(_ w: Workspace, _ change: DocumentChange) -> [TextEditJSON]? {
+        guard let (before, after) = change.texts else { return nil }
+        let read = { (digest: TextDigest) in try? w.text(of: Document(id: change.document, digest: digest, length: 0)) }
+        guard let old = read(before), let new = read(after) else { return nil }
+        let (oldIndex, newIndex) = (TextIndex(old), TextIndex(new))
+        return TextDiff(from: old, to: new).hunks.filter { $0.kind == .replace }.map { h in
+            TextEditJSON(
+                old: [h.old.start, h.old.end], new: [h.new.start, h.new.end],
+                before: (try? oldIndex.text(in: h.old)) ?? "", after: (try? newIndex.text(in: h.new)) ?? "")
+        }
     }
 
     @Flag(help: "Print straight to the terminal, without a pager.") var noPager = false
@@ -189,10 +212,11 @@ struct Diff: AsyncParsableCommand {
             for change in changes {
                 let index = documents[change.document].flatMap { try? w.text(of: $0) }.map(TextIndex.init)
                 let covered = { (a: Annotation) in index.map { AnnotationJSON.covered(a, in: $0) } ?? "" }
+                let edits = Self.textEdits(w, change)
                 if json {
                     try printJSON(
                         DocumentJSON(
-                            document: change.document.rawValue, kind: change.kind.rawValue,
+                            document: change.document.rawValue, kind: change.kind.rawValue, textEdits: edits,
                             changes: change.changes.map { c in
                                 switch c {
                                 case .added(let a):
@@ -210,6 +234,10 @@ struct Diff: AsyncParsableCommand {
                 }
                 say("--- \(change.document) (\(labels.0))")
                 say("+++ \(change.document) (\(labels.1))" + (change.kind == .annotations ? "" : "  [document \(change.kind.rawValue)]"))
+                for edit in edits ?? [] {
+                    let line = "~ text \(edit.old[0])-\(edit.old[1]) \(quoted(edit.before)) → \(edit.new[0])-\(edit.new[1]) \(quoted(edit.after))"
+                    say(colors ? LabelColors.paint(line, "36") : line)
+                }
                 let short = abbreviations(change.changes.map(\.annotation.id))
                 let name = { (id: AnnotationID) in short[id] ?? String(id.description.prefix(7)) }
                 for c in change.changes {

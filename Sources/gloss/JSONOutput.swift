@@ -1,4 +1,5 @@
 import Foundation
+import GlossClient
 import GlossModel
 
 /// Prints one value as a line of JSON (keys sorted, so output is stable for scripts and tests).
@@ -61,6 +62,20 @@ struct ConflictJSON: Encodable {
     var theirs: FieldValueJSON?
     var theirRevision: Int
     var description: String
+
+    /// An anchor problem, as `gloss conflicts --json` lists it beside merge conflicts: kind
+    /// `anchor`, mine the anchor (where the span was), theirs the proposed ranges.
+    init(_ p: AnchorProblem) {
+        id = p.id
+        kind = "anchor"
+        document = p.annotation.document.rawValue
+        annotation = p.annotation.id.description
+        field = "ranges"
+        mine = FieldValueJSON(.anchor(p.anchor))
+        theirs = FieldValueJSON(.ranges(p.annotation.ranges))
+        theirRevision = 0
+        description = p.description
+    }
 
     init(_ c: Conflict) {
         id = c.id

@@ -46,15 +46,53 @@ func parseAttributes(_ pairs: [String]) throws -> [String: String] {
 
 struct DocCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "doc", abstract: "Add documents (corpus owners).",
+        commandName: "doc", abstract: "Add documents, or give one a new text (corpus owners).",
         discussion: HelpText.reflow(
                 """
                 Examples:
                   gloss doc add federation-1923.txt
                   gloss doc add texts/*.txt
                   gloss doc add draft.txt --id news-2026-11
+                  gloss doc update federation-1923 federation-1923-fixed.txt
                 """),
-        subcommands: [Add.self])
+        subcommands: [Add.self, Update.self])
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "update",
+            abstract: "Record a new text for a document, keeping its annotations and history.",
+            discussion: HelpText.reflow(
+                """
+                Gloss diffs the old and new text code point by code point. Annotations wholly in unchanged text move with it; one whose text changed or vanished keeps a proposed place and is flagged as an anchor problem: `gloss conflicts` lists them and `gloss resolve ID --mine|--value S-E|--delete` settles each. Nothing is ever silently shifted. Annotators who worked on the old text offline get their work carried over when they sync. `gloss show DOC --at REV` shows any earlier text. Only corpus owners change texts.
+
+                Examples:
+                  gloss doc update federation-1923 federation-1923-fixed.txt
+                  gloss doc update news/1 news-1.txt && gloss conflicts
+                """))
+
+        @Argument(help: "The document id.") var document: String
+        @Argument(help: "The new text: a UTF-8 file.") var file: String
+
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            output.apply()
+            try await Gloss.guarded {
+                let w = try currentWorkspace()
+                let id = try DocumentID(validating: document)
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw WorkspaceError(.io, "cannot read \(file)")
+                }
+                let text = try Document.text(fromUTF8: data, document: id)
+                let summary = try w.reviseText(of: id, to: text)
+                let edits = summary.change.edits.count
+                say(
+                    "revised the text of \(id): \(edits) edit(s); \(summary.moved) span(s) kept their text"
+                        + (summary.flagged > 0 ? ", \(summary.flagged) flagged (`gloss conflicts` lists them)" : "")
+                        + "; `gloss sync` to share")
+            }
+        }
+    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -359,7 +397,9 @@ struct Conflicts: AsyncParsableCommand {
     func run() async throws {
         output.apply()
         try await Gloss.guarded {
-            let conflicts = try currentWorkspace().conflicts()
+            let w = try currentWorkspace()
+            let conflicts = try w.conflicts()
+            let anchors = try w.anchorProblems()
             for c in conflicts {
                 if json {
                     try printJSON(ConflictJSON(c))
@@ -367,11 +407,33 @@ struct Conflicts: AsyncParsableCommand {
                     say("\(c.id.prefix(8))\t\(c.description)")
                 }
             }
-            if !conflicts.isEmpty {
-                if !json { warn("resolve each with `gloss resolve ID --mine|--theirs|--value V`, then `gloss sync`") }
+            for p in anchors {
+                if json {
+                    try printJSON(ConflictJSON(p))
+                } else {
+                    say("\(p.id.prefix(8))\t\(p.description)")
+                }
+            }
+            if !conflicts.isEmpty || !anchors.isEmpty {
+                if !json {
+                    if !conflicts.isEmpty { warn("resolve each with `gloss resolve ID --mine|--theirs|--value V`, then `gloss sync`") }
+                    if !anchors.isEmpty {
+                        warn("settle each anchor with `gloss resolve ID --mine` (keep the proposal), `--value S-E` or `--delete`")
+                    }
+                }
                 throw ExitCode(Failure.conflicts)
             }
         }
+    }
+}
+
+extension Resolve {
+    /// --mine keeps the proposal, --value S-E places the span, --delete removes it.
+    func anchorResolution() throws -> AnchorProblem.Resolution {
+        if mine { return .keep }
+        if delete { return .delete }
+        if let value, let ranges = RangeList.parse(value) { return .ranges(ranges) }
+        throw ValidationError("an anchor problem takes --mine (keep the proposal), --value S-E[,S-E] or --delete")
     }
 }
 
@@ -389,6 +451,7 @@ struct Resolve: AsyncParsableCommand {
                   gloss resolve 33ee --value ORG
                   gloss resolve 91ab --value 1-35
                   gloss resolve --all --theirs
+                  gloss resolve 5c20 --delete          (an anchor problem: the span no longer applies)
                 """))
     @Argument(help: "The conflict id or a unique prefix.") var id: String?
     @Flag(help: "Every open conflict (with --mine or --theirs).") var all = false
@@ -396,10 +459,11 @@ struct Resolve: AsyncParsableCommand {
     @Flag(help: "Keep theirs: the server's.") var theirs = false
     @Option(help: "A label or attribute value; S-E[,S-E] for ranges; an annotation id for a dangling reference.")
     var value: String?
+    @Flag(help: "An anchor problem: delete the span, whose text changed.") var delete = false
 
     func validate() throws {
-        guard [mine, theirs, value != nil].filter({ $0 }).count == 1 else {
-            throw ValidationError("give exactly one of --mine, --theirs, --value V")
+        guard [mine, theirs, value != nil, delete].filter({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --mine, --theirs, --value V, --delete")
         }
         guard (id == nil) == all else { throw ValidationError("give a conflict id or --all (`gloss conflicts` lists them)") }
         if all && value != nil { throw ValidationError("--all takes --mine or --theirs; a --value fits one conflict") }
@@ -423,12 +487,27 @@ struct Resolve: AsyncParsableCommand {
             } else {
                 resolution = .value(.string(value ?? ""))
             }
-            let ids = all ? try w.conflicts().map(\.id) : [id!]
-            for id in ids {
-                let conflict = try w.resolve(id, with: resolution)
-                say("resolved \(conflict.id.prefix(8))")
+            let anchors = try w.anchorProblems()
+            if let id, anchors.contains(where: { $0.id.hasPrefix(id.lowercased()) }) {
+                let settled = try w.resolveAnchor(id, with: try anchorResolution())
+                say("resolved \(settled.id.prefix(8))")
+            } else {
+                guard !delete else {
+                    throw ValidationError("--delete settles an anchor problem; \(id ?? "--all") names merge conflicts")
+                }
+                let ids = all ? try w.conflicts().map(\.id) : [id!]
+                for id in ids {
+                    let conflict = try w.resolve(id, with: resolution)
+                    say("resolved \(conflict.id.prefix(8))")
+                }
+                if all && mine {
+                    for problem in anchors where !problem.annotation.ranges.isEmpty {
+                        try w.resolveAnchor(problem.id, with: .keep)
+                        say("resolved \(problem.id.prefix(8))")
+                    }
+                }
             }
-            let left = try w.conflicts().count
+            let left = try w.conflicts().count + w.anchorProblems().count
             note(left == 0 ? "`gloss sync` to push" : "\(left) left")
         }
     }

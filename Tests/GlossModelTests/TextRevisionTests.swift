@@ -65,7 +65,8 @@ struct TextRevisionTests {
         }
         // The typo is next to the added sentence: one replacement, proposed whole.
         #expect(Self.text(Self.new, now("Teh").ranges[0]) == "A note. The")
-        #expect(Self.text(Self.new, now("Zurich").ranges[0]) == "Zürich")
+        // Edits are widened to whole words, so the accent and the word added after it are one.
+        #expect(Self.text(Self.new, now("Zurich").ranges[0]) == "Zürich today")
         // A move is not an edit of the span; a flag is.
         let moved = head.entry(AnnotationKey(Self.doc, f.spans["Bob"]!.id))!
         #expect(moved.fieldRevisions[.ranges] == nil)
@@ -151,6 +152,21 @@ struct TextRevisionTests {
         #expect(try f.head.apply(rebased, as: 4).conflicts.isEmpty)
     }
 
+    /// Offsets past the old text, pushed from before a revision, are refused with a typed
+    /// error naming the range: they are never mapped (the mapping would trap on them).
+    @Test func offsetsOutsideTheOldTextAreRefused() throws {
+        var f = try Self.fixture()
+        _ = try Self.revise(&f)
+        for ranges in [[TextRange(40, 60)], [TextRange(9, 3)], [TextRange(-2, 3)]] {
+            var span = f.bob.span(Self.doc, 0, 1, "X")
+            span.ranges = ranges
+            let cs = f.bob.changeset(base: 2, [.create(span)])
+            #expect(throws: ValidationError.self) { try AcceptanceCheck.check(cs, against: f.head, as: 4) }
+            let set = f.bob.changeset(base: 2, [.set(Self.doc, f.spans["cat"]!.id, .ranges, .ranges(ranges))])
+            #expect(throws: ValidationError.self) { try AcceptanceCheck.check(set, against: f.head, as: 4) }
+        }
+    }
+
     @Test func twoRevisionsOfOneTextConflict() throws {
         var f = try Self.fixture()
         _ = try Self.revise(&f)
@@ -207,6 +223,32 @@ struct TextRevisionTests {
         let change = TextRevision(
             from: TextDigest(of: Self.old), fromLength: oldLength, to: TextDigest(of: "x"), toLength: newLength, edits: edits)
         #expect(throws: ValidationError.self) { try change.check() }
+    }
+
+    /// A letter added at the end of a word changes that word: the span over it is flagged, not
+    /// left covering the first letters of the longer word. Words beside an edit stay untouched.
+    @Test func editsAreWidenedToWholeWords() throws {
+        let old = "the Federativ Congress met in Moskow today"
+        let new = "the Federative Congress met in Moscow today"
+        let change = TextRevision(from: old, to: new)
+        #expect(change.edits == [TextEdit(old: TextRange(4, 13), newLength: 10), TextEdit(old: TextRange(30, 36), newLength: 6)])
+        let diff = change.diff()
+        let federativ = Annotation.span(AnnotationID(replica: ReplicaID(1), counter: 1), in: Self.doc, [TextRange(4, 13)], label: "X", owner: "a")
+        let congress = Annotation.span(AnnotationID(replica: ReplicaID(1), counter: 2), in: Self.doc, [TextRange(14, 22)], label: "X", owner: "a")
+        #expect(change.reanchor(federativ, through: diff).lost)
+        let moved = change.reanchor(congress, through: diff)
+        #expect(!moved.lost)
+        #expect(Self.text(new, moved.annotation.ranges[0]) == "Congress")
+        // A word inserted between words is not part of either.
+        let inserted = TextRevision(from: "the Congress met", to: "the grand Congress met")
+        #expect(inserted.edits == [TextEdit(old: TextRange(4, 4), newLength: 6)])
+        var shortCongress = congress
+        shortCongress.ranges = [TextRange(4, 12)]
+        let carried = inserted.reanchor(shortCongress, through: inserted.diff())
+        #expect(!carried.lost)
+        #expect(carried.annotation.ranges == [TextRange(10, 18)])
+        // Ranges past the old text (only a damaged store has them) are flagged, never trapped on.
+        #expect(inserted.reanchor(congress, through: inserted.diff()).lost)
     }
 
     @Test func theOpAndAnchorsSurviveTheCodec() throws {

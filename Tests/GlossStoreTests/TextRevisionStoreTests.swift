@@ -44,7 +44,8 @@ struct TextRevisionStoreTests {
         #expect(Self.covered(Self.new, head[cat.id]!) == "cat")
         #expect(head[cat.id]?.anchor == nil)
         #expect(head[zurich.id]?.anchor == TextAnchor(text: change.from, ranges: zurich.ranges))
-        #expect(Self.covered(Self.new, head[zurich.id]!) == "Zürich")
+        // The accent and the words added after it touch: one edit, proposed whole.
+        #expect(Self.covered(Self.new, head[zurich.id]!) == "Zürich today")
 
         // History: the text and the annotations as they were, and as they are.
         let before = try store.reconstruct(Self.doc, at: 2)

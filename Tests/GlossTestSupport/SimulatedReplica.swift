@@ -131,10 +131,7 @@ public struct SimulatedReplica {
         for rev in revisions {
             let ops = byRevision[rev.number] ?? []
             var texts: [TextDigest: String] = [:]
-            for op in ops {
-                if case .addDocument(let d) = op { texts[d.digest] = try store.text(d.digest) }
-                if case .reviseText(_, let change) = op { texts[change.to] = try store.text(change.to) }
-            }
+            for digest in ops.compactMap(\.namedText) { texts[digest] = try store.text(digest) }
             self.texts.merge(texts) { a, _ in a }
             let cs = Changeset(
                 id: rev.changeset, author: rev.author, replica: rev.replica, base: rev.number - 1, ops: ops, texts: texts)
