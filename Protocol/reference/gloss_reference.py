@@ -11,7 +11,7 @@ has a bug. Standard library only (Python 3.8+).
     python3 gloss_reference.py delta FILE decode a .hex delta and print its ops
 
 Covers: annotation id text form (storage-encoding.md), the delta codec with its running
-counter and start (storage-encoding.md), certificate pins (wire.md section 0), conflict ids
+counter and start, text revisions and anchors (storage-encoding.md), certificate pins (wire.md section 0), conflict ids
 (data-model.md).
 """
 
@@ -102,17 +102,26 @@ def conflict_id(kind, document, annotation, their_revision, field=None, referenc
 # Deltas: storage-encoding.md
 #
 # Ops are tuples:
-#   ("create", ann)  ann: dict id, kind, owner, layer, label, ranges, from, to, target, text, attributes
-#   ("set", id, field, value)   field: "label" | "ranges" | "from" | "to" | "text" | ("attribute", key)
+#   ("create", ann)  ann: dict id, kind, owner, layer, label, ranges, from, to, target, text, attributes,
+#                    and "anchor" only when the annotation has one (kind byte bit 0x80)
+#   ("set", id, field, value)   field: "label" | "ranges" | "from" | "to" | "text" | ("attribute", key) | "anchor"
 #                               value: ("string", s) | ("ranges", [(start, end)]) | ("reference", id) | ("none",)
+#                                      | ("anchor", anchor)
 #   ("delete", id)
 #   ("addDocument", digest_bytes, length, metadata_dict)
 #   ("removeDocument",)
 #   ("setSchema", json_text)
-# An id is a tuple (replica, counter).
+#   ("reviseText", from_digest, from_length, to_digest, to_length, [(old_start, old_end, new_length)])
+# An id is a tuple (replica, counter); an anchor a tuple (digest_bytes, [(start, end)]).
 
 KINDS = ["span", "relation", "documentLabel", "note"]
-FIELDS = ["label", "ranges", "from", "to", "text", "attribute"]
+ANCHORED = 0x80  # the kind byte's bit: an anchor follows the annotation's other parts
+FIELDS = ["label", "ranges", "from", "to", "text", "attribute", "anchor"]
+VALUES = ["string", "ranges", "reference", "none", "anchor"]
+
+
+def _newer(what):
+    return ValueError("%s, written by a newer version of Gloss: upgrade gloss" % what)
 F_LABEL, F_RANGES, F_FROM, F_TO, F_TARGET, F_TEXT, F_ATTRS, F_LAYER = 1, 2, 4, 8, 16, 32, 64, 128
 
 
@@ -183,6 +192,20 @@ class Reader:
             m[k] = self.strref()
         return m
 
+    def anchor(self):
+        digest = self.raw(32)
+        return (digest, self.ranges())
+
+    def edits(self):
+        # Gap after the previous edit's end, old length, new length; not the running start.
+        out, previous_end = [], 0
+        for _ in range(self.varint()):
+            start = previous_end + self.zigzag()
+            end = start + self.zigzag()
+            out.append((start, end, self.zigzag()))
+            previous_end = end
+        return out
+
 
 def decode_delta(data):
     """(document or None, ops) of an uncompressed delta."""
@@ -201,7 +224,11 @@ def decode_delta(data):
         if document is None:
             raise ValueError("op %d in a delta without a document" % tag)
         if tag == 0:
-            ann = {"id": r.id(), "kind": KINDS[r.u8()]}
+            ident = r.id()
+            kind = r.u8()
+            if kind & ~ANCHORED >= len(KINDS):
+                raise _newer("unknown annotation kind %d" % kind)
+            ann = {"id": ident, "kind": KINDS[kind & ~ANCHORED]}
             flags = r.u8()
             ann["owner"] = r.strref()
             ann["layer"] = r.strref() if flags & F_LAYER else ann["owner"]
@@ -212,10 +239,15 @@ def decode_delta(data):
             ann["target"] = r.id() if flags & F_TARGET else None
             ann["text"] = r.string() if flags & F_TEXT else ""
             ann["attributes"] = r.string_map() if flags & F_ATTRS else {}
+            if kind & ANCHORED:
+                ann["anchor"] = r.anchor()
             ops.append(("create", ann))
         elif tag == 1:
             target = r.id()
-            field = FIELDS[r.u8()]
+            ftag = r.u8()
+            if ftag >= len(FIELDS):
+                raise _newer("unknown field tag %d" % ftag)
+            field = FIELDS[ftag]
             if field == "attribute":
                 field = ("attribute", r.strref())
             vtag = r.u8()
@@ -227,8 +259,10 @@ def decode_delta(data):
                 value = ("reference", r.id())
             elif vtag == 3:
                 value = ("none",)
+            elif vtag == 4:
+                value = ("anchor", r.anchor())
             else:
-                raise ValueError("unknown value tag %d" % vtag)
+                raise _newer("unknown value tag %d" % vtag)
             ops.append(("set", target, field, value))
         elif tag == 2:
             ops.append(("delete", r.id()))
@@ -236,8 +270,10 @@ def decode_delta(data):
             ops.append(("addDocument", r.raw(32), r.varint(), r.string_map()))
         elif tag == 4:
             ops.append(("removeDocument",))
+        elif tag == 6:
+            ops.append(("reviseText", r.raw(32), r.varint(), r.raw(32), r.varint(), r.edits()))
         else:
-            raise ValueError("unknown op tag %d" % tag)
+            raise _newer("unknown op tag %d" % tag)
     if r.pos != len(r.data):
         raise ValueError("%d bytes after the last op" % (len(r.data) - r.pos))
     return document, ops
@@ -301,6 +337,11 @@ def encode_delta(ops, document):
             strref(k)
             strref(m[k])
 
+    def anchor(a):
+        digest, rs = a
+        body.extend(digest)
+        ranges(rs)
+
     for op in ops:
         if op[0] == "create":
             a = op[1]
@@ -311,7 +352,7 @@ def encode_delta(ops, document):
                      | (F_LAYER if a.get("layer", a["owner"]) != a["owner"] else 0))
             body.append(0)
             ident(a["id"])
-            body.append(KINDS.index(a["kind"]))
+            body.append(KINDS.index(a["kind"]) | (ANCHORED if a.get("anchor") is not None else 0))
             body.append(flags)
             strref(a["owner"])
             if flags & F_LAYER:
@@ -327,6 +368,8 @@ def encode_delta(ops, document):
                 body.extend(_string(a["text"]))
             if flags & F_ATTRS:
                 string_map(a["attributes"])
+            if a.get("anchor") is not None:
+                anchor(a["anchor"])
         elif op[0] == "set":
             _, target, field, value = op
             body.append(1)
@@ -336,13 +379,15 @@ def encode_delta(ops, document):
                 strref(field[1])
             else:
                 body.append(FIELDS.index(field))
-            body.append(["string", "ranges", "reference", "none"].index(value[0]))
+            body.append(VALUES.index(value[0]))
             if value[0] == "string":
                 body.extend(_string(value[1]))
             elif value[0] == "ranges":
                 ranges(value[1])
             elif value[0] == "reference":
                 ident(value[1])
+            elif value[0] == "anchor":
+                anchor(value[1])
         elif op[0] == "delete":
             body.append(2)
             ident(op[1])
@@ -356,6 +401,20 @@ def encode_delta(ops, document):
         elif op[0] == "setSchema":
             body.append(5)
             body.extend(_string(op[1]))
+        elif op[0] == "reviseText":
+            _, from_digest, from_length, to_digest, to_length, edits = op
+            body.append(6)
+            body.extend(from_digest)
+            body.extend(_varint(from_length))
+            body.extend(to_digest)
+            body.extend(_varint(to_length))
+            body.extend(_varint(len(edits)))
+            previous_end = 0
+            for start, end, new_length in edits:
+                body.extend(_zigzag(start - previous_end))
+                body.extend(_zigzag(end - start))
+                body.extend(_zigzag(new_length))
+                previous_end = end
     out = bytearray([1])
     out += (b"\x01" + _string(document)) if document is not None else b"\x00"
     out += _varint(len(strings)) + b"".join(_string(s) for s in strings)
@@ -422,6 +481,22 @@ def check_vectors():
         document, ops = decode_delta(data)
         expect(document == want_document and len(ops) == want_count, "%s decodes to %d ops" % (name, want_count))
         expect(encode_delta(ops, document) == data, "%s re-encodes to the same bytes" % name)
+    # delta-text-revision.hex: reviseText, anchored creates, set anchor (see its header).
+    data = hex_file("delta-text-revision.hex")
+    document, ops = decode_delta(data)
+    expect(document == "news/3" and ops == TEXT_REVISION_OPS, "delta-text-revision.hex decodes to its ops")
+    expect(encode_delta(ops, document) == data, "delta-text-revision.hex re-encodes to the same bytes")
+    expect(apply_edits_lengths(16, ops[0][5]) == 17, "delta-text-revision.hex: the edits' lengths add up")
+    for bad, what in ((bytes([7]), "op tag 7"), (bytes([1, 0, 1, 7]), "field tag 7"),
+                      (bytes([1, 0, 1, 6, 5]), "value tag 5"), (bytes([0, 0, 1, 0x84]), "kind 0x84")):
+        delta = b"\x01\x01\x01x\x00\x01" + (1).to_bytes(8, "little") + b"\x01" + bad + b"\x00" * 8
+        try:
+            decode_delta(delta)
+            refused = False
+        except ValueError as e:
+            refused = "newer version of Gloss" in str(e)
+        expect(refused, "an unknown %s is refused as written by a newer Gloss" % what)
+
     snapshot_ops = decode_delta(hex_file("snapshot.hex"))[1]
     creates = [op[1] for op in snapshot_ops[1:]]
     spans = [a for a in creates if a["kind"] == "span"]
@@ -449,6 +524,34 @@ RUNNING_STATE_OPS = [
     ("set", C, "to", ("reference", A)),
     ("set", C, "from", ("reference", B)),
     ("set", C, ("attribute", "certain"), ("none",)),
+]
+
+
+def apply_edits_lengths(from_length, edits):
+    """The new text's length that `edits` make of a text of `from_length`, or None when they
+    break the rules of data-model.md, "Text revisions"."""
+    previous_end, length = -1, from_length
+    for start, end, new_length in edits:
+        if not (0 <= start <= end <= from_length and new_length >= 0) or (start == end and new_length == 0):
+            return None
+        if start <= previous_end:
+            return None
+        previous_end = end
+        length += new_length - (end - start)
+    return length
+
+
+OLD_TEXT, NEW_TEXT = hashlib.sha256(b"The big cat sat.").digest(), hashlib.sha256(b"The cat sat down.").digest()
+TEXT_REVISION_OPS = [
+    ("reviseText", OLD_TEXT, 16, NEW_TEXT, 17, [(4, 8, 0), (15, 15, 5)]),
+    ("create", {"id": (R1, 1), "kind": "span", "owner": "ann", "layer": "ann", "label": "NP", "ranges": [(0, 7)],
+                "from": None, "to": None, "target": None, "text": "", "attributes": {"checked": "no"},
+                "anchor": (OLD_TEXT, [(0, 11)])}),
+    ("create", {"id": (R1, 2), "kind": "span", "owner": "ann", "layer": "ann", "label": "ADJ", "ranges": [],
+                "from": None, "to": None, "target": None, "text": "", "attributes": {},
+                "anchor": (OLD_TEXT, [(4, 7)])}),
+    ("set", (R1, 1), "anchor", ("anchor", (OLD_TEXT, [(0, 3), (8, 11)]))),
+    ("set", (R1, 1), "anchor", ("none",)),
 ]
 
 

@@ -145,3 +145,55 @@ struct DeltaVector {
     let decoded = try DeltaCodec.decode(bytes)
     #expect(decoded.ops == [.addDocument(Document(id: doc, text: "Alice met Bob.")), .create(bobSpan), .create(annSpan), .create(note), .create(relation)])
 }
+
+/// `delta-text-revision.hex`: a text revision and the anchor parts it brought (op tag 6, field
+/// tag 6, value tag 4, the kind byte's bit 0x80), as storage-encoding.md lays them out.
+enum TextRevisionVector {
+    static let doc: DocumentID = "news/3"
+    static let old = "The big cat sat.", new = "The cat sat down."
+    static let r1 = ReplicaID(0x0102_0304_0506_0708)
+    static let np = AnnotationID(replica: r1, counter: 1), adj = AnnotationID(replica: r1, counter: 2)
+    static let revision = TextRevision(
+        from: TextDigest(of: old), fromLength: 16, to: TextDigest(of: new), toLength: 17,
+        edits: [TextEdit(old: TextRange(4, 8), newLength: 0), TextEdit(old: TextRange(15, 15), newLength: 5)])
+    /// "The big cat" re-anchored: a proposal ("The cat") flagged with where it was.
+    static let nounPhrase = Annotation(
+        id: np, document: doc, kind: .span, layer: "ann", owner: "ann", label: "NP", ranges: [TextRange(0, 7)],
+        attributes: ["checked": "no"], anchor: TextAnchor(text: TextDigest(of: old), ranges: [TextRange(0, 11)]))
+    /// "big" deleted: no ranges left, only the anchor.
+    static let adjective = Annotation(
+        id: adj, document: doc, kind: .span, layer: "ann", owner: "ann", label: "ADJ",
+        anchor: TextAnchor(text: TextDigest(of: old), ranges: [TextRange(4, 7)]))
+    static let ops: [Op] = [
+        .reviseText(doc, revision),
+        .create(nounPhrase),
+        .create(adjective),
+        .set(doc, np, .anchor, .anchor(TextAnchor(text: TextDigest(of: old), ranges: [TextRange(0, 3), TextRange(8, 11)]))),
+        .set(doc, np, .anchor, .none),
+    ]
+}
+
+@Test func textRevisionVectorDecodesToItsDocumentedOpsAndReencodes() throws {
+    let bytes = try DeltaVector.bytes("delta-text-revision.hex")
+    let decoded = try DeltaCodec.decode(bytes)
+    #expect(decoded.document == TextRevisionVector.doc)
+    #expect(decoded.ops == TextRevisionVector.ops)
+    #expect(DeltaCodec.encode(TextRevisionVector.ops, document: TextRevisionVector.doc) == bytes)
+}
+
+/// The vector is a real revision: its edits are the diff of its two texts, and re-anchoring
+/// "The big cat" and "big" through them gives the two anchored creates of the vector.
+@Test func textRevisionVectorIsTheRevisionOfItsTexts() throws {
+    let v = TextRevisionVector.self
+    #expect(TextRevision(from: v.old, to: v.new) == v.revision)
+    try v.revision.check()
+    var state = DocumentState(document: Document(id: v.doc, text: v.old))
+    var np = v.nounPhrase, adj = v.adjective
+    (np.ranges, np.anchor) = ([TextRange(0, 11)], nil)
+    (adj.ranges, adj.anchor) = ([TextRange(4, 7)], nil)
+    for a in [np, adj] { state.annotations[a.id] = a }
+    try state.apply(.reviseText(v.doc, v.revision))
+    #expect(state.document?.digest == TextDigest(of: v.new) && state.document?.length == 17)
+    #expect(state.annotations[v.np] == v.nounPhrase)
+    #expect(state.annotations[v.adj] == v.adjective)
+}
