@@ -81,6 +81,9 @@ struct BratHistory {
             case .removeDocument(let d):
                 files[d]?.live = false
                 files[d]?.spans = [:]
+            case .reviseText(let d, _):
+                // The generator never revises texts; a history that does has no git twin here.
+                throw BenchError("\(d): the git side does not model text revisions")
             case .create(let a):
                 guard a.kind == .span, let first = a.ranges.first,
                     a.attributes.keys.allSatisfy({ $0 == Labels.attributeKey })
