@@ -224,8 +224,13 @@ private struct CheckRun<Head: HeadView> {
                 op = .set(key.document, key.id, field, value)
                 lostAnchor = anchor
             case .unknown(let revisedAt):
-                blockedFields[FieldKey(key: key, field: field)] = textRevisedConflict(
-                    doc, at: revisedAt, annotation: key.id, op)
+                // Held back, with the field's earlier ops if a conflict holds them already.
+                let fieldKey = FieldKey(key: key, field: field)
+                if let c = blockedFields[fieldKey] {
+                    outcome.conflicts[c].ops.append(op)
+                } else {
+                    blockedFields[fieldKey] = textRevisedConflict(doc, at: revisedAt, annotation: key.id, op)
+                }
                 return
             }
         }

@@ -139,6 +139,14 @@ struct IndependentClientTests {
         // Pull: gloss changes more; the replica saved by the clone catches up to the same state.
         try await f.ok(["span", "set", fedSpan, "--label", "PER"])
         try await f.ok(["span", "rm", created[1]])
+        // And gives fed a new text: a sentence before it and a word changed inside a span, so
+        // that the client re-anchors from the op (spans move, one is flagged) as gloss does.
+        let sample = try String(contentsOf: GlossProcesses.sampleDocument, encoding: .utf8)
+        var revised = Array(sample.unicodeScalars)
+        revised.replaceSubrange(41..<43, with: "XY".unicodeScalars)
+        let newText = work.appendingPathComponent("fed-revised.txt")
+        try Data(("A note. " + String(String.UnicodeScalarView(revised))).utf8).write(to: newText)
+        try await f.ok(["doc", "update", "fed", newText.path])
         try await f.ok(["sync"])
         let pulled = try await Self.py(["pull", "--pin", f.daemon.pin, "--state", state], f, in: work)
         #expect(pulled.status == 0, "pull: \(pulled.out) \(pulled.err)")

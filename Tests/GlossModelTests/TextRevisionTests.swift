@@ -192,6 +192,16 @@ struct TextRevisionTests {
         #expect(outcome.conflicts.map(\.kind) == [.textRevised])
         // What has no offsets goes through.
         #expect(outcome.accepted == [.set(Self.doc, f.spans["cat"]!.id, .label, .string("ANIMAL"))])
+        // Two placements of one span are one conflict: the second joins the first.
+        let twice = f.bob.changeset(
+            base: 2,
+            [
+                .set(Self.doc, f.spans["cat"]!.id, .ranges, .ranges([TextRange(4, 6)])),
+                .set(Self.doc, f.spans["cat"]!.id, .ranges, .ranges([TextRange(4, 7)])),
+            ])
+        let held = try AcceptanceCheck.check(twice, against: forgetful, as: 4)
+        #expect(held.conflicts.count == 1)
+        #expect(held.conflicts.first?.ops.count == 2)
     }
 
     @Test func theRevisionNeedsItsTextAndConsistentEdits() throws {

@@ -571,6 +571,8 @@ class Replica:
         elif kind == "delete":
             doc["annotations"].pop(op[1], None)
             doc["deleted"].add(op[1])
+        elif kind == "reviseText":
+            self.revise_text(document, doc, op)
         elif kind == "set":
             _, target, field, value = op
             ann = doc["annotations"].get(target)
@@ -589,6 +591,62 @@ class Replica:
                 ann[field] = None
             else:
                 ann[field] = value[1]
+
+    @staticmethod
+    def revise_text(document, doc, op):
+        """A text revision (data-model.md): spans wholly inside unchanged text move with it; any
+        other span gets the proposal (start and end carried over, an end inside replaced text
+        widened to the whole replacement) and an anchor naming where it was."""
+        _, from_digest, from_length, to_digest, to_length, edits = op
+        if doc["digest"] != from_digest.hex() or doc["length"] != from_length:
+            raise ProtocolError("bad-stream", "a text revision of %r names a text it does not have" % document)
+        hunks, old, new = [], 0, 0  # (equal?, old_start, old_end, new_start, new_end)
+        for start, end, new_length in edits:
+            if start > old:
+                hunks.append((True, old, start, new, new + start - old))
+                new += start - old
+            hunks.append((False, start, end, new, new + new_length))
+            old, new = end, new + new_length
+        if from_length > old:
+            hunks.append((True, old, from_length, new, new + from_length - old))
+        starts = [h[1] for h in hunks]
+
+        def holding(offset):  # the last hunk starting at or before offset (an insertion there comes first)
+            low, high = 0, len(starts)
+            while low < high:
+                middle = (low + high) // 2
+                if starts[middle] <= offset:
+                    low = middle + 1
+                else:
+                    high = middle
+            return hunks[low - 1]
+
+        def carry(r):
+            head, tail = holding(r[0]), holding(r[1] - 1)
+            if head is tail and head[0]:
+                return True, (head[3] + r[0] - head[1], head[3] + r[1] - head[1])
+            start = head[3] + r[0] - head[1] if head[0] else head[3]
+            end = tail[3] + r[1] - tail[1] if tail[0] else tail[4]
+            return False, ((start, end) if start < end else None)
+
+        for ann in doc["annotations"].values():
+            ranges = ann.get("ranges") or []
+            if ann["kind"] != "span" or not ranges:
+                continue
+            carried = [carry(r) for r in ranges]
+            if all(moved for moved, _ in carried):
+                ann["ranges"] = [r for _, r in carried]
+                continue
+            merged = []
+            for r in sorted(r for _, r in carried if r is not None):
+                if merged and r[0] < merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(merged[-1][1], r[1]))
+                else:
+                    merged.append(r)
+            if ann.get("anchor") is None:
+                ann["anchor"] = (from_digest, list(ranges))
+            ann["ranges"] = merged
+        doc["digest"], doc["length"] = to_digest.hex(), to_length
 
     # Views ---------------------------------------------------------------------------------
 
@@ -631,7 +689,9 @@ class Replica:
 
     def save(self, path, server):
         def ann_json(a):
+            anchor = a.get("anchor")
             return dict(a, id=list(a["id"]), ranges=[list(r) for r in a["ranges"]],
+                        anchor=[anchor[0].hex(), [list(r) for r in anchor[1]]] if anchor else None,
                         **{k: list(a[k]) if a.get(k) else None for k in ("from", "to", "target")})
         state = {"server": server, "corpus": self.corpus, "head": self.head, "schema": self.schema,
                  "schema_revision": self.schema_revision, "texts": self.texts,
@@ -652,7 +712,9 @@ class Replica:
         r.texts = state["texts"]
 
         def ann_of(a):
+            anchor = a.get("anchor")
             return dict(a, id=tuple(a["id"]), ranges=[tuple(x) for x in a["ranges"]],
+                        anchor=(bytes.fromhex(anchor[0]), [tuple(r) for r in anchor[1]]) if anchor else None,
                         **{k: tuple(a[k]) if a.get(k) else None for k in ("from", "to", "target")})
         for d, doc in state["documents"].items():
             r.documents[d] = dict(doc, deleted={tuple(i) for i in doc["deleted"]},

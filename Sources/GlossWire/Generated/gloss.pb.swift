@@ -750,7 +750,7 @@ public nonisolated struct Gloss_V1_Changeset: Sendable {
   /// Per document, the storage encoding of the ops on it (uncompressed; frames compress).
   public var ops: [Gloss_V1_EncodedOps] = []
 
-  /// Texts of the documents the ops add.
+  /// Texts of the documents the ops add, and the new texts of those they revise.
   public var texts: [Gloss_V1_DocumentText] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -861,7 +861,7 @@ public nonisolated struct Gloss_V1_ConflictInfo: Sendable {
   /// stable, as `gloss conflicts` shows it
   public var id: String = String()
 
-  /// field, edit/delete, delete/edit, dangling-reference, schema, document-removed
+  /// field, edit/delete, delete/edit, dangling-reference, schema, document-removed, text-revised
   public var kind: String = String()
 
   public var document: String = String()
