@@ -48,7 +48,10 @@ struct Import: AsyncParsableCommand {
             of layer, label and ranges); changed fields are set, and annotations the files no
             longer hold are deleted, in the layers the import covers and only in your own layer
             unless you are a curator. Importing the same files twice changes nothing. --dry-run
-            shows what an import would do; --add-only adds every annotation as new.
+            shows what an import would do; --add-only adds every annotation as new. A document that
+            exists with another text is skipped, unless --update-text (corpus owners): then the
+            file's text is recorded first (as `gloss doc update` does, re-anchoring what the
+            document holds) and its annotations update the result.
             Examples:
               gloss import brat corpus/ann/
               gloss import jsonl novels.jsonl              (one layer per doccano user)
@@ -65,6 +68,9 @@ struct Import: AsyncParsableCommand {
     @Flag(help: "Make any problem fatal: nothing is imported.") var strict = false
     @Flag(help: "Show what the import would create, change and delete; record nothing.") var dryRun = false
     @Flag(help: "Add every annotation as new, even in documents that hold them already.") var addOnly = false
+    @Flag(
+        help: "A document that exists with another text gets the file's text first (owners): what it holds is re-anchored, then updated."
+    ) var updateText = false
     @Option(help: "The document id, for a single-document file (CoNLL, inline).") var document: String?
     @Option(help: "CoNLL: the document text to align the tokens to (default: rebuilt from the tokens).")
     var text: String?
@@ -86,7 +92,8 @@ struct Import: AsyncParsableCommand {
                 note("offsets counted in \(FormatIO.describe(unit)) in \(list.count) document(s)")
             }
             let summary = try FormatIO.commit(
-                imported, format: format, options: options, mode: addOnly ? .addOnly : .update, dryRun: dryRun, into: w)
+                imported, format: format, options: options, mode: addOnly ? .addOnly : .update, updateText: updateText,
+                dryRun: dryRun, into: w)
             let t = summary.tally
             note(
                 (dryRun ? "would import: " : "imported: ")
@@ -97,6 +104,11 @@ struct Import: AsyncParsableCommand {
                     + (summary.layers.isEmpty ? "" : " in layer(s) \(summary.layers.joined(separator: ", "))")
                     + (imported.problems.isEmpty ? "" : "; \(imported.problems.count) problem(s) reported above")
                     + (dryRun ? "; nothing recorded" : t.isEmpty && summary.newDocuments == 0 ? "; nothing to record" : "; `gloss sync` to share"))
+            if summary.revisedTexts > 0 {
+                note(
+                    "\(dryRun ? "would give" : "gave") \(summary.revisedTexts) document(s) the files' text; "
+                        + "\(summary.flaggedSpans) span(s) whose text changed are anchor problems (`gloss conflicts`)")
+            }
             if !summary.protectedLayers.isEmpty {
                 note(
                     "kept annotations the files no longer hold in layer(s) \(summary.protectedLayers.joined(separator: ", ")): "

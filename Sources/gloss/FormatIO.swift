@@ -74,6 +74,9 @@ enum FormatIO {
         var protectedLayers: [String] = []
         /// Documents whose missing annotations were kept because their files had problems.
         var documentsWithProblems = 0
+        /// Documents given the files' text (`--update-text`), and the spans that became anchor problems.
+        var revisedTexts = 0
+        var flaggedSpans = 0
         /// Documents not imported, with why.
         var skipped: [String] = []
     }
@@ -92,7 +95,7 @@ enum FormatIO {
     /// ops so that none is too big to push. A dry run plans the same and records nothing.
     static func commit(
         _ imported: FormatImport, format: FormatName, options: ImportOptions, mode: ImportMode = .update,
-        dryRun: Bool = false, into w: Workspace
+        updateText: Bool = false, dryRun: Bool = false, into w: Workspace
     ) throws -> CommitSummary {
         var summary = CommitSummary()
         let ids = Set(imported.documents.map(\.id))
@@ -113,11 +116,23 @@ enum FormatIO {
         for document in imported.documents {
             var ops: [Op] = []
             var texts: [TextDigest: String] = [:]
-            if let current = existing[document.id] {
-                guard current.document?.digest == TextDigest(of: document.text) else {
-                    summary.skipped.append(
-                        "\(document.source): document \(document.id) exists with another text; its annotations were not imported")
-                    continue
+            if var current = existing[document.id], let stored = current.document {
+                if stored.digest != TextDigest(of: document.text) {
+                    guard updateText else {
+                        summary.skipped.append(
+                            "\(document.source): document \(document.id) exists with another text; its annotations were not "
+                                + "imported (--update-text records the file's text first, re-anchoring what the document holds)")
+                        continue
+                    }
+                    // The file's text first: what the document holds is re-anchored to it, and
+                    // the file's annotations (offsets into that text) then update the result.
+                    let change = TextRevision(from: try w.text(of: stored), to: document.text)
+                    let before = current.annotations.values.filter { $0.anchor == nil && $0.kind == .span }.count
+                    try current.apply(.reviseText(document.id, change))
+                    summary.flaggedSpans += before - current.annotations.values.filter { $0.anchor == nil && $0.kind == .span }.count
+                    ops.append(.reviseText(document.id, change))
+                    texts[change.to] = document.text
+                    summary.revisedTexts += 1
                 }
                 switch mode {
                 case .addOnly:

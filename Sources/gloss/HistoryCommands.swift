@@ -169,7 +169,8 @@ struct Diff: AsyncParsableCommand {
         let read = { (digest: TextDigest) in try? w.text(of: Document(id: change.document, digest: digest, length: 0)) }
         guard let old = read(before), let new = read(after) else { return nil }
         let (oldIndex, newIndex) = (TextIndex(old), TextIndex(new))
-        return TextDiff(from: old, to: new).hunks.filter { $0.kind == .replace }.map { h in
+        // Whole words, as a revision records its edits.
+        return TextRevision(from: old, to: new).diff().hunks.filter { $0.kind == .replace }.map { h in
             TextEditJSON(
                 old: [h.old.start, h.old.end], new: [h.new.start, h.new.end],
                 before: (try? oldIndex.text(in: h.old)) ?? "", after: (try? newIndex.text(in: h.new)) ?? "")
