@@ -317,6 +317,12 @@ struct Blame: AsyncParsableCommand {
                         + "in r\(gap.knownThrough + 1)...r\(gap.caughtUpAt) is not in it: annotations last changed there show "
                         + "r\(gap.knownThrough + 1)-\(gap.caughtUpAt) and no author (the server keeps the whole history)")
             }
+            // The text has a history of its own: who last revised it, and when.
+            if !json, let revised = try w.replica.document(id)?.textRevisedAt,
+                let r = try w.replica.revisions(after: revised - 1, through: revised).first
+            {
+                say("r\(revised)\t\(r.author)\t\(formatTime(r.timestamp))\ttext revised (`gloss diff \(revised) \(id)` shows how)")
+            }
             for e in entries {
                 if json {
                     try printJSON(

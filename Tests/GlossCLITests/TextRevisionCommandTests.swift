@@ -133,6 +133,9 @@ struct TextRevisionCommandTests {
         let diff = try await f.ok(["diff", "\(revision)", "fed", "--no-pager"]).out
         #expect(diff.contains("[document text revised]"))
         #expect(diff.contains("~ text") && diff.contains("\"independant\"") && diff.contains("\"independent\""), "\(diff)")
+        let blame = try await f.ok(["blame", "fed", "--no-pager"]).out
+        #expect(blame.hasPrefix("r\(revision)\tadmin\t"), "\(blame.prefix(200))")
+        #expect(blame.split(separator: "\n").first?.contains("text revised") == true)
 
         // A fresh clone carries every text: it shows the old one too.
         let carol = try await f.annotator("carol", role: "viewer")
