@@ -24,16 +24,23 @@ public struct RequestRouter: Sendable {
     }
 
     /// Handles one request and returns its final response; request-level failures throw a
-    /// ``WireError`` (any other error becomes `internal`).
-    public func handle(_ request: Gloss_V1_Request, user: String, sink: any ResponseSink) async throws
-        -> Gloss_V1_Response
-    {
+    /// ``WireError`` (any other error becomes `internal`). `readsTextRevisions`: whether the
+    /// client announced the `text-revisions` capability; one that did not is refused a clone or
+    /// pull whose stream would hold a text revision (`upgrade-required`), never sent ops it
+    /// cannot read.
+    public func handle(
+        _ request: Gloss_V1_Request, user: String, sink: any ResponseSink, readsTextRevisions: Bool = true
+    ) async throws -> Gloss_V1_Response {
         do {
             switch request.body {
             case .listCorpora: return try await offload { try listCorpora(user: user) }
             case .listDocuments(let r): return try await offload { try listDocuments(r, user: user) }
-            case .clone(let r): return try await clone(r, user: user, sink: sink)
-            case .pull(let r): return try await pull(r, user: user, sink: sink)
+            case .clone(let r):
+                if !readsTextRevisions { try await refuseTextRevisions(r.corpus, after: 0, user: user) }
+                return try await clone(r, user: user, sink: sink)
+            case .pull(let r):
+                if !readsTextRevisions { try await refuseTextRevisions(r.corpus, after: Int(clamping: r.sinceRevision), user: user) }
+                return try await pull(r, user: user, sink: sink)
             case .push(let r): return try await push(r, user: user)
             case .subscribe(let r): return try await subscribe(r, user: user, sink: sink)
             case .createCorpus(let r): return try await createCorpus(r, user: user)
@@ -122,6 +129,18 @@ public struct RequestRouter: Sendable {
             plan.textsDue[first, default: []] += texts
         }
         return plan
+    }
+
+    /// Refuses a client that does not read text revisions the revisions after `after` of a corpus
+    /// whose documents have some there.
+    private func refuseTextRevisions(_ corpus: String, after: Int, user: String) async throws {
+        let (handle, _) = try await offload { try open(corpus, user: user, needs: .viewer) }
+        let store = handle.store
+        guard let revised = try await offload({ try store.documentsRevised(after: after) }).first else { return }
+        throw WireError(
+            .upgradeRequired,
+            "corpus \(corpus) has text revisions (the text of \(revised.document.id) changed in revision "
+                + "\(revised.textRevisedAt ?? 0)), which this client cannot read: upgrade gloss")
     }
 
     /// The revisions after `since`, with the texts their new documents need.

@@ -7,7 +7,8 @@ import Synchronization
 /// Runs one authenticated request to its final response: ``RequestRouter`` in glossd, a
 /// stand-in in tests of the connection itself.
 protocol RequestHandling: Sendable {
-    func handle(_ request: Gloss_V1_Request, user: String, sink: any ResponseSink) async throws -> Gloss_V1_Response
+    func handle(_ request: Gloss_V1_Request, user: String, sink: any ResponseSink, readsTextRevisions: Bool) async throws
+        -> Gloss_V1_Response
 }
 
 extension RequestRouter: RequestHandling {}
@@ -173,7 +174,11 @@ final class ServerConnection: Sendable {
         case .sendWelcome(let version, let compress):
             let welcome = Gloss_V1_Welcome.with {
                 $0.version = version
-                $0.capabilities = compress ? ["deflate"] : []
+                // What both sides have: deflate when agreed, text-revisions when announced.
+                let announced = machine.withLock { $0.clientCapabilities }
+                $0.capabilities =
+                    (compress ? [WireCapability.deflate] : [])
+                    + (announced.contains(WireCapability.textRevisions) ? [WireCapability.textRevisions] : [])
                 $0.serverName = "glossd"
                 $0.limits = .with {
                     $0.maxFramePayload = UInt32(configuration.limits.maxFramePayload)
@@ -213,7 +218,10 @@ final class ServerConnection: Sendable {
                 do {
                     if let refused = self.budgets?.admitRequest(user: user, address: self.address) { throw refused }
                     defer { self.budgets?.finishRequest(user: user, address: self.address) }
-                    final = .response(requestID, try await self.router.handle(request, user: user, sink: sink))
+                    let readsTextRevisions = self.machine.withLock { $0.clientCapabilities.contains(WireCapability.textRevisions) }
+                    final = .response(
+                        requestID,
+                        try await self.router.handle(request, user: user, sink: sink, readsTextRevisions: readsTextRevisions))
                 } catch let error as WireError {
                     final = .error(requestID, error.errorBody)
                 } catch is CancellationError {

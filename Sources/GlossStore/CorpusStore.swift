@@ -347,6 +347,11 @@ public final class CorpusStore: Sendable {
         }
     }
 
+    /// Documents whose text was last revised after `after`, by id.
+    public func documentsRevised(after: Int) throws -> [DocumentEntry] {
+        try backend.read { try $0.documents(textRevisedAfter: after).map(\.entry) }
+    }
+
     public func schema() throws -> Schema {
         try backend.read { rows in try rows.meta(MetaKey.schema).map(Self.decodeSchema) ?? .open }
     }

@@ -181,7 +181,8 @@ public struct ClientConnectionStateMachine: Sendable {
             .with {
                 $0.minVersion = versions.lowerBound
                 $0.maxVersion = versions.upperBound
-                $0.capabilities = ["deflate"]
+                // text-revisions: this client reads reviseText ops and anchors (storage-encoding.md).
+                $0.capabilities = ["deflate", WireCapability.textRevisions]
                 $0.clientName = clientName
             })
     }

@@ -59,6 +59,8 @@ public struct ServerConnectionStateMachine: Sendable {
     /// Whether the client announced `deflate` in HELLO: the server may then compress what it
     /// sends (wire.md section 2, "Compression").
     public private(set) var compression = false
+    /// What the client announced in HELLO (`deflate`, `text-revisions`, …).
+    public private(set) var clientCapabilities: Set<String> = []
     /// When the connection was accepted: the handshake timeout runs from here.
     public let acceptedAt: ContinuousClock.Instant
     /// The last frame in either direction: the idle timeout runs from here.
@@ -154,6 +156,7 @@ public struct ServerConnectionStateMachine: Sendable {
         }
         negotiatedVersion = high
         compression = hello.capabilities.contains("deflate")
+        clientCapabilities = Set(hello.capabilities)
         state = .awaitingAuth
         return .sendWelcome(version: high, compression: compression)
     }

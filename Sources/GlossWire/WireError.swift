@@ -34,6 +34,9 @@ extension ErrorCode where Domain == WireError {
     public static let rateLimited = Self(rawValue: "rate-limited")
     public static let permissionDenied = Self(rawValue: "permission-denied")
     public static let notFound = Self(rawValue: "not-found")
+    /// What the request reads holds something this client did not say it understands (a text
+    /// revision, for a client without the `text-revisions` capability): upgrade the client.
+    public static let upgradeRequired = Self(rawValue: "upgrade-required")
     public static let alreadyExists = Self(rawValue: "already-exists")
     public static let tooManyRequests = Self(rawValue: "too-many-requests")
     public static let serverBusy = Self(rawValue: "server-busy")

@@ -72,9 +72,13 @@ struct IndependentClientTests {
         try await f.ok(["sync"])
 
         // Handshake: TLS with the pin, preface, HELLO/WELCOME, AUTH.
+        // Such an older client still clones a corpus without text revisions.
+        let oldClone = try Self.object(try await Self.py(["clone"] + server + ["news", "--without", "text-revisions"], f, in: work))
+        #expect(oldClone["head_revision"] as? Int != nil, "\(oldClone)")
         let hello = try Self.object(try await Self.py(["handshake"] + server, f, in: work))
         #expect(hello["user"] as? String == "admin")
         #expect(hello["version"] as? Int == 1)
+        #expect(hello["capabilities"] as? [String] == ["deflate", "text-revisions"])
         #expect(hello["alpn"] as? String == "gloss/1")
         #expect(hello["pin"] as? String == f.daemon.pin)
         // A wrong pin is refused before anything is sent; a wrong token gets auth-failed.
@@ -148,6 +152,13 @@ struct IndependentClientTests {
         try Data(("A note. " + String(String.UnicodeScalarView(revised))).utf8).write(to: newText)
         try await f.ok(["doc", "update", "fed", newText.path])
         try await f.ok(["sync"])
+        // A client older than text revisions (no `text-revisions` in HELLO) is refused what it
+        // could not read, in words, instead of being sent ops it would fail on.
+        for command in [["pull", "--pin", f.daemon.pin, "--state", state], ["clone"] + server + ["news"]] {
+            let old = try Self.object(try await Self.py(command + ["--without", "text-revisions"], f, in: work))
+            #expect(old["error"] as? String == "upgrade-required", "\(command[0]): \(old)")
+            #expect((old["message"] as? String)?.contains("upgrade gloss") == true)
+        }
         let pulled = try await Self.py(["pull", "--pin", f.daemon.pin, "--state", state], f, in: work)
         #expect(pulled.status == 0, "pull: \(pulled.out) \(pulled.err)")
         let pull = try Self.object(pulled)

@@ -327,7 +327,9 @@ struct ServerPromiseTests {
     struct Hanging: RequestHandling {
         let started: AsyncStream<UInt32>.Continuation
 
-        func handle(_ request: Gloss_V1_Request, user: String, sink: any ResponseSink) async throws -> Gloss_V1_Response {
+        func handle(_ request: Gloss_V1_Request, user: String, sink: any ResponseSink, readsTextRevisions: Bool) async throws
+            -> Gloss_V1_Response
+        {
             started.yield(0)
             try await Task.sleep(for: .seconds(3600))
             return .init()

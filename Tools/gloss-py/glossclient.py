@@ -366,7 +366,8 @@ def is_ip(host):
 
 
 class Connection:
-    def __init__(self, server, pin, token, timeout=120.0, client_name="gloss-py/0.1"):
+    def __init__(self, server, pin, token, timeout=120.0, client_name="gloss-py/0.1",
+                 capabilities=("deflate", "text-revisions")):
         want = ref.parse_pin(pin)
         if want is None:
             raise ValueError("not a pin: %r" % pin)
@@ -392,7 +393,8 @@ class Connection:
         self.goaway = None
         # Preface and HELLO without waiting; then the server's preface comes first.
         self.sock.sendall(PREFACE + encode_frames(HELLO, 0, pb_encode("Hello", {
-            "min_version": 1, "max_version": 1, "capabilities": ["deflate"], "client_name": client_name})))
+            "min_version": 1, "max_version": 1, "capabilities": list(capabilities),
+            "client_name": client_name})))
         if self.read_exact(8) != PREFACE:
             raise ProtocolError("bad-preface", "the server did not send the Gloss preface")
         ftype, _, payload = self.next_message()
@@ -892,7 +894,9 @@ def emit(obj):
 
 def connect(args):
     token = args.token or os.environ.get("GLOSS_TOKEN", "")
-    return Connection(args.server, args.pin, token, timeout=args.timeout_connect)
+    # --without text-revisions: announce what a client older than text revisions announces.
+    capabilities = [c for c in ("deflate", "text-revisions") if c not in (args.without or [])]
+    return Connection(args.server, args.pin, token, timeout=args.timeout_connect, capabilities=capabilities)
 
 
 def main(argv=None):
@@ -905,6 +909,8 @@ def main(argv=None):
         sp.add_argument("--pin", required=True, help="sha256:... of the server's leaf certificate")
         sp.add_argument("--token", help="bearer token (default: $GLOSS_TOKEN)")
         sp.add_argument("--timeout-connect", type=float, default=120.0, help="socket timeout, seconds")
+        sp.add_argument("--without", action="append", metavar="CAPABILITY",
+                        help="leave a capability out of HELLO (to act as an older client)")
         return sp
 
     with_server(sub.add_parser("handshake", help="TLS, pin, preface, HELLO/WELCOME, AUTH"))
@@ -916,6 +922,7 @@ def main(argv=None):
     sp.add_argument("--pin", required=True)
     sp.add_argument("--token")
     sp.add_argument("--timeout-connect", type=float, default=120.0)
+    sp.add_argument("--without", action="append", metavar="CAPABILITY")
     sp = with_server(sub.add_parser("push", help="push a changeset encoded here"))
     sp.add_argument("corpus")
     sp.add_argument("--base", type=int, required=True, help="the last revision the replica has")
