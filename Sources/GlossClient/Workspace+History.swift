@@ -14,6 +14,8 @@ public struct LogEntry: Sendable {
     public var opCount: Int
     /// The documents it changed, sorted (empty for schema-only changes).
     public var documents: [DocumentID]
+    /// The documents whose text it revised, sorted.
+    public var revisedTexts: [DocumentID] = []
 }
 
 /// Who last changed an annotation, for `gloss blame`.
@@ -53,10 +55,12 @@ extension Workspace {
             guard author == nil || changeset.author == author, document == nil || documents.contains(document!) else {
                 continue
             }
+            let revised = changeset.ops.compactMap { op in if case .reviseText(let d, _) = op { d } else { nil } }
             try body(
                 LogEntry(
                     revision: nil, changeset: changeset.id, author: changeset.author, message: changeset.message,
-                    timestamp: changeset.timestamp, opCount: changeset.ops.count, documents: documents.sorted()))
+                    timestamp: changeset.timestamp, opCount: changeset.ops.count, documents: documents.sorted(),
+                    revisedTexts: Array(Set(revised)).sorted()))
             count += 1
             if count == limit { return }
         }
@@ -64,6 +68,7 @@ extension Workspace {
         // rows, `-n 10000` reads ten thousand in a few pages. A filter that matches rarely
         // widens the window as it goes, so a sparse history costs few reads too.
         var through = try replica.headRevision()
+        let textRevisions = try replica.textRevisions()
         var window = 256
         while through > 0 && count < limit {
             if document == nil && author == nil { window = min(max(limit - count, 1), Self.logPage) }
@@ -77,7 +82,7 @@ extension Workspace {
                     LogEntry(
                         revision: revision.number, changeset: revision.changeset, author: revision.author,
                         message: revision.message, timestamp: revision.timestamp, opCount: revision.opCount,
-                        documents: summary.documents))
+                        documents: summary.documents, revisedTexts: (textRevisions[revision.number] ?? []).sorted()))
                 listed += 1
                 count += 1
                 if count == limit { return }

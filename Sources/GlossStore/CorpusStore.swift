@@ -347,6 +347,22 @@ public final class CorpusStore: Sendable {
         }
     }
 
+    /// Every revision that revised a text, with the documents it revised: read from the deltas of
+    /// the documents whose rows say they were ever revised (few), not from the whole history.
+    public func textRevisions() throws -> [Int: [DocumentID]] {
+        try backend.read { rows in
+            var found: [Int: [DocumentID]] = [:]
+            for record in try rows.documents(textRevisedAfter: 0) {
+                for blob in try rows.deltas(document: record.key, after: 0, through: record.entry.textRevisedAt ?? 0) {
+                    if try blob.ops().contains(where: { if case .reviseText = $0 { true } else { false } }) {
+                        found[blob.revision, default: []].append(record.entry.document.id)
+                    }
+                }
+            }
+            return found
+        }
+    }
+
     /// Documents whose text was last revised after `after`, by id.
     public func documentsRevised(after: Int) throws -> [DocumentEntry] {
         try backend.read { try $0.documents(textRevisedAfter: after).map(\.entry) }

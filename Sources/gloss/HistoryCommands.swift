@@ -84,8 +84,9 @@ struct Log: AsyncParsableCommand {
                     let number = e.revision.map { "r\($0)" } ?? "pending"
                     let docs = e.documents.count > 3
                         ? "\(e.documents.count) documents" : e.documents.map(\.rawValue).joined(separator: ",")
+                    let revised = e.revisedTexts.isEmpty ? "" : "text revised: " + e.revisedTexts.map(\.rawValue).joined(separator: ",")
                     out.line(
-                        [number, e.author, formatTime(e.timestamp), "\(e.opCount) op(s)", docs, e.message]
+                        [number, e.author, formatTime(e.timestamp), "\(e.opCount) op(s)", docs, revised, e.message]
                             .filter { !$0.isEmpty }.joined(separator: "\t"))
                 }
             }
@@ -93,7 +94,8 @@ struct Log: AsyncParsableCommand {
     }
 
     /// One entry as a JSON object: `author`, `changeset`, `documents`, `message`, `ops`,
-    /// `pending`, `revision` (left out when pending) and `timestamp`, keys sorted, as
+    /// `pending`, `revision` (left out when pending), `textRevised` (the documents whose text it
+    /// revised) and `timestamp`, keys sorted, as
     /// `printJSON` writes objects.
     static func write(_ e: LogEntry, to json: inout JSONWriter) {
         json.beginObject()
@@ -115,6 +117,10 @@ struct Log: AsyncParsableCommand {
             json.key("revision")
             json.int(revision)
         }
+        json.key("textRevised")
+        json.beginArray()
+        for document in e.revisedTexts { json.string(document.rawValue) }
+        json.endArray()
         json.key("timestamp")
         json.int(e.timestamp)
         json.endObject()

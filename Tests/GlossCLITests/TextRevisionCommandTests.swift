@@ -126,6 +126,8 @@ struct TextRevisionCommandTests {
         // History: the old text at its revision, the revision in log and diff.
         let log = try await f.ok(["log", "--json"]).jsonLines()
         let revision = try #require(log.first { ($0["message"] as? String)?.hasPrefix("revise the text") == true }?["revision"] as? Int)
+        #expect(log.filter { ($0["textRevised"] as? [String]) == ["fed"] }.map { $0["revision"] as? Int } == [revision])
+        #expect(try await f.ok(["log", "--no-pager"]).out.contains("text revised: fed"))
         let then = try await f.ok(["show", "fed", "--at", "\(revision - 1)", "--json"]).jsonLines()
         #expect((then.first?["text"] as? String) == old)
         let now = try await f.ok(["show", "fed", "--json"]).jsonLines()
