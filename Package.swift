@@ -184,7 +184,7 @@ let package = Package(
             path: "Tools/GlossPushMemory"
         ),
         // Re-anchoring on a 10 MB text: TextDiff and range mapping against git diff in the same run.
-        .executableTarget(name: "GlossTextBench", dependencies: ["GlossModel"], path: "Tools/GlossTextBench"),
+        .executableTarget(name: "GlossTextBench", dependencies: ["GlossModel", "GlossBenchCorpus"], path: "Tools/GlossTextBench"),
         .testTarget(name: "GlossModelTests", dependencies: ["GlossModel", "GlossTestSupport"]),
         .testTarget(name: "GlossFormatsTests", dependencies: ["GlossFormats", "GlossModel", "GlossTestSupport"]),
         .testTarget(

@@ -4,6 +4,26 @@ import GlossStore
 @testable import GlossStoreSQLite
 import GlossTestSupport
 
+/// 160 random steps by random replicas (edit, pull, push twice, sync), then everyone syncs until
+/// nobody has anything left.
+func churn(_ replicas: inout [SimulatedReplica], through store: CorpusStore, using rng: inout SplitMix64) throws {
+    for i in replicas.indices { try replicas[i].pull(from: store, using: &rng) }
+    for _ in 0..<160 {
+        let i = rng.int(below: replicas.count)
+        switch rng.int(below: 10) {
+        case 0...4: try replicas[i].edit(using: &rng)
+        case 5: try replicas[i].pull(from: store, using: &rng)
+        case 6:
+            // Push, then push again as a client does when the acknowledgement was lost; either
+            // may be refused, to be pulled, merged and retried later.
+            _ = try replicas[i].push(to: store)
+            _ = try replicas[i].push(to: store)
+        default: try replicas[i].sync(with: store, using: &rng)
+        }
+    }
+    for _ in 0..<3 { for i in replicas.indices { try replicas[i].sync(with: store, using: &rng) } }
+}
+
 /// Property (a): N replicas make random edits, including conflicting ones, and sync in random
 /// orders through one store; conflicts are resolved by a random policy. At the end every
 /// replica equals the store's head, and no acknowledged changeset is lost or duplicated.
@@ -23,23 +43,7 @@ func replicasConvergeThroughOneStore(seed: UInt64) throws {
 
     let count = 3 + rng.int(below: 2)
     var replicas = (0..<count).map { SimulatedReplica("user\($0)", replica: UInt64(100 + $0)) }
-    for i in replicas.indices { try replicas[i].pull(from: store, using: &rng) }
-
-    for _ in 0..<160 {
-        let i = rng.int(below: replicas.count)
-        switch rng.int(below: 10) {
-        case 0...4: try replicas[i].edit(using: &rng)
-        case 5: try replicas[i].pull(from: store, using: &rng)
-        case 6:
-            // Push, then push again as a client does when the acknowledgement was lost; either
-            // may be refused, to be pulled, merged and retried later.
-            _ = try replicas[i].push(to: store)
-            _ = try replicas[i].push(to: store)
-        default: try replicas[i].sync(with: store, using: &rng)
-        }
-    }
-    // Quiesce: everyone syncs until nobody has anything left.
-    for _ in 0..<3 { for i in replicas.indices { try replicas[i].sync(with: store, using: &rng) } }
+    try churn(&replicas, through: store, using: &rng)
 
     let head = try store.headRevision()
     let revisions = try store.revisions()
@@ -80,19 +84,7 @@ func replicasConvergeWithTextRevisions(seed: UInt64) throws {
     #expect(try store.append(setup) == .accepted(revision: 1))
 
     var replicas = (0..<3).map { SimulatedReplica("user\($0)", replica: UInt64(100 + $0), revisesTexts: true) }
-    for i in replicas.indices { try replicas[i].pull(from: store, using: &rng) }
-    for _ in 0..<160 {
-        let i = rng.int(below: replicas.count)
-        switch rng.int(below: 10) {
-        case 0...4: try replicas[i].edit(using: &rng)
-        case 5: try replicas[i].pull(from: store, using: &rng)
-        case 6:
-            _ = try replicas[i].push(to: store)
-            _ = try replicas[i].push(to: store)
-        default: try replicas[i].sync(with: store, using: &rng)
-        }
-    }
-    for _ in 0..<3 { for i in replicas.indices { try replicas[i].sync(with: store, using: &rng) } }
+    try churn(&replicas, through: store, using: &rng)
 
     let head = try store.headRevision()
     let revisions = try store.revisions()

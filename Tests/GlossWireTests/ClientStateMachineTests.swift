@@ -83,7 +83,10 @@ private func finalOutcomes(_ action: Machine.Action) -> [UInt32] {
     var machine = Machine(token: "tok", clientName: "test/1", serverAddress: address)
     #expect(machine.state == .idle)
     #expect(machine.isHandshaking)
-    let hello = Gloss_V1_Hello.with { $0.minVersion = 1; $0.maxVersion = 1; $0.capabilities = ["deflate"]; $0.clientName = "test/1" }
+    // deflate, and text revisions: this client reads them (a server refuses them to one that does not say so).
+    let hello = Gloss_V1_Hello.with {
+        $0.minVersion = 1; $0.maxVersion = 1; $0.capabilities = ["deflate", "text-revisions"]; $0.clientName = "test/1"
+    }
     #expect(machine.connected() == .sendPrefaceAndHello(hello))
     #expect(machine.state == .awaitingWelcome)
     // Only once.

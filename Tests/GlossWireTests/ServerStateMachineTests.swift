@@ -117,6 +117,17 @@ private func draining() -> Machine {
     #expect(none.received(hello(capabilities: [])) == .sendWelcome(version: 1, compression: false))
 }
 
+/// What the client announced is kept for the requests that depend on it (a text revision is
+/// only sent to a client that reads them).
+@Test func theClientsCapabilitiesAreKept() {
+    var new = Machine()
+    _ = new.received(hello(capabilities: ["deflate", "text-revisions"]))
+    #expect(new.clientCapabilities == ["deflate", "text-revisions"])
+    var old = Machine()
+    _ = old.received(hello(capabilities: ["deflate"]))
+    #expect(!old.clientCapabilities.contains("text-revisions"))
+}
+
 // MARK: - Version negotiation
 
 @Test(arguments: [

@@ -21,6 +21,12 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return Int(next().multipliedFullWidth(by: UInt64(n)).high)
     }
 
+    /// `next() % bound`: slightly biased, but the sequence gloss-text-bench's texts were made with.
+    public mutating func int(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
+
+    /// One of `items`, by ``int(below:)``.
+    public mutating func pick<T>(_ items: [T]) -> T { items[int(below: items.count)] }
+
     /// Uniform in `range`.
     public mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + below(range.count) }
 

@@ -1,22 +1,9 @@
 // The benchmark's texts: seeded, so every run and every machine diffs the same bytes.
 
-/// SplitMix64 (the test suite's generator, copied: the bench does not link the test support).
-struct Generator {
-    var state: UInt64
+import GlossBenchCorpus
 
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func int(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    mutating func pick<T>(_ items: [T]) -> T { items[int(below: items.count)] }
-}
+/// The benches' seeded generator.
+typealias Generator = SplitMix64
 
 enum TextCorpus {
     /// Words of the sample document and a few that are not ASCII (accents, a combining mark,
