@@ -392,6 +392,9 @@ private struct CheckRun<Head: HeadView> {
             throw ValidationError(.invalidField, "digest or length does not match the new text of \(id)")
         }
         try change.check()
+        // Where the head has the old text, the edits must be true to both texts: what they say
+        // is unchanged is, so no span is moved onto other words by a wrong revision.
+        if let old = head.text(change.from) { try change.verify(old: old, new: text) }
         guard let entries = currentEntries(of: doc) else {
             throw ValidationError(.unsupported, "this store cannot revise the text of a document yet")
         }

@@ -21,11 +21,15 @@ public protocol HeadView {
     /// does not keep them (an op with offsets made before such a revision is then a
     /// `text-revised` conflict, for the client to rebase).
     func textRevisions(of document: DocumentID, after base: Int) -> [RecordedTextRevision]?
+    /// A document's text by digest, when this head has it at hand: a text revision's edits are
+    /// then checked against the text they revise.
+    func text(_ digest: TextDigest) -> String?
 }
 
 extension HeadView {
     public func entries(of document: DocumentID) -> [HeadEntry]? { nil }
     public func textRevisions(of document: DocumentID, after base: Int) -> [RecordedTextRevision]? { nil }
+    public func text(_ digest: TextDigest) -> String? { nil }
 }
 
 /// A text revision as a head keeps it: the revision that made it, and what it did.

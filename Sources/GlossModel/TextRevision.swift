@@ -115,6 +115,22 @@ public struct TextRevision: Hashable, Sendable {
         }
     }
 
+    /// Checks the edits against the texts themselves: every stretch they leave unchanged is the
+    /// same in both. O(length).
+    public func verify(old: String, new: String) throws(ValidationError) {
+        let (a, b) = (Array(old.unicodeScalars), Array(new.unicodeScalars))
+        guard a.count == fromLength, b.count == toLength else {
+            throw ValidationError(.invalidField, "the texts are not \(fromLength) and \(toLength) scalars long, as the revision says")
+        }
+        for hunk in diff().hunks where hunk.kind == .equal {
+            guard a[hunk.old.start..<hunk.old.end] == b[hunk.new.start..<hunk.new.end] else {
+                throw ValidationError(
+                    .invalidField,
+                    "the revision says the text at \(hunk.old) is unchanged (at \(hunk.new) in the new text), but it differs")
+            }
+        }
+    }
+
     /// The diff the edits describe.
     ///
     /// - Precondition: ``check()`` passes.

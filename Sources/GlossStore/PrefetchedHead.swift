@@ -20,6 +20,8 @@ struct PrefetchedHead: HeadView, Sendable {
     var wholeDocuments: Set<DocumentID> = []
     /// The text revisions of each document after the base, read from its deltas.
     var revisedTexts: [DocumentID: [RecordedTextRevision]] = [:]
+    /// The current texts of documents the ops revise, to check the revisions against.
+    var texts: [TextDigest: String] = [:]
 
     func document(_ id: DocumentID) -> DocumentEntry? { documents[id] }
     func entry(_ key: AnnotationKey) -> HeadEntry? { entries[key] }
@@ -30,6 +32,8 @@ struct PrefetchedHead: HeadView, Sendable {
         guard wholeDocuments.contains(document) else { return nil }
         return entries.filter { $0.key.document == document }.map(\.value)
     }
+
+    func text(_ digest: TextDigest) -> String? { texts[digest] }
 
     func textRevisions(of document: DocumentID, after base: Int) -> [RecordedTextRevision]? {
         guard let revised = documents[document]?.textRevisedAt, revised > base else { return [] }
@@ -91,6 +95,11 @@ struct PrefetchedHead: HeadView, Sendable {
                 : try DocumentHead.entries(ids, key: record.key, document: d, rows, cache: cache)
             for (id, entry) in entries { head.entries[AnnotationKey(d, id)] = entry }
             if whole { head.wholeDocuments.insert(d) }
+            if revising.contains(d), let stored = try rows.text(record.entry.document.digest) {
+                let digest = record.entry.document.digest
+                let raw = try BlobCompression.decompress(stored.data, expectedLength: stored.rawLength, what: "text \(digest)")
+                head.texts[digest] = String(decoding: raw, as: UTF8.self)
+            }
             // Offsets written before a text revision are carried over through it: its edits are
             // in the document's deltas since the base (rare, and read only then).
             if let revised = record.entry.textRevisedAt, revised > base {

@@ -261,6 +261,15 @@ struct TextRevisionTests {
         #expect(inserted.reanchor(congress, through: inserted.diff()).lost)
     }
 
+    @Test func editsAreVerifiedAgainstTheTexts() throws {
+        let change = Self.revision()
+        try change.verify(old: Self.old, new: Self.new)
+        var lie = change
+        lie.edits = [TextEdit(old: TextRange(0, 0), newLength: change.toLength - change.fromLength)]
+        try lie.check()  // the lengths add up …
+        #expect(throws: ValidationError.self) { try lie.verify(old: Self.old, new: Self.new) }  // … the texts do not
+    }
+
     @Test func theOpAndAnchorsSurviveTheCodec() throws {
         let change = Self.revision()
         var flagged = Annotation.span(

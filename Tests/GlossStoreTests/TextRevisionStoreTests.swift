@@ -30,6 +30,17 @@ struct TextRevisionStoreTests {
         #expect(try store.append(alice.changeset(base: 1, [.create(cat), .create(zurich)])) == .accepted(revision: 2))
 
         let change = TextRevision(from: Self.old, to: Self.new)
+        // Edits that lengthen the text at its start and call the rest unchanged add up, but lie:
+        // the store, which has the old text, refuses them before anything moves.
+        let growth = change.toLength - change.fromLength
+        var lie = change
+        lie.edits = [TextEdit(old: TextRange(0, 0), newLength: growth)]
+        guard case .invalid(let refusal) = try store.append(alice.changeset(base: 2, [.reviseText(Self.doc, lie)], texts: [change.to: Self.new]))
+        else {
+            Issue.record("a revision whose edits do not match the texts was accepted")
+            return
+        }
+        #expect(refusal.message.contains("unchanged"), "\(refusal)")
         let revise = alice.changeset(base: 2, [.reviseText(Self.doc, change)], texts: [change.to: Self.new])
         #expect(try store.append(revise) == .accepted(revision: 3))
 
