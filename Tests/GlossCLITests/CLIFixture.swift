@@ -33,6 +33,17 @@ final class CLIFixture {
         try await ok(["sync"])
     }
 
+    /// The sample with a TITLE span and a PER span (with an attribute), exported as W3C
+    /// JSON-LD into a directory, which it returns.
+    func sampleExportedAsW3C() async throws -> URL {
+        try await addSample()
+        try await ok(["span", "add", "fed", "1", "35", "TITLE"])
+        try await ok(["span", "add", "fed", "86", "95", "PER", "--attr", "role=author"])
+        let w3c = directory.url.appendingPathComponent("w3c")
+        try await ok(["export", "w3c", w3c.path])
+        return w3c
+    }
+
     /// Adds a user with a role on `news` and clones a workspace for them; returns its directory.
     func annotator(_ name: String, role: String = "annotator") async throws -> URL {
         let token = try await daemon.addUser(name)

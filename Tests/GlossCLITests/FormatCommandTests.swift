@@ -142,11 +142,7 @@ struct FormatCommandTests {
 
     @Test func w3cAndInlineRoundTrip() async throws {
         let f = try await CLIFixture("w3c")
-        try await f.addSample()
-        try await f.ok(["span", "add", "fed", "1", "35", "TITLE"])
-        try await f.ok(["span", "add", "fed", "86", "95", "PER", "--attr", "role=author"])
-        let w3c = f.directory.url.appendingPathComponent("w3c")
-        try await f.ok(["export", "w3c", w3c.path])
+        let w3c = try await f.sampleExportedAsW3C()
         let json = try Self.files(w3c, suffixes: [".json", ".jsonld"])
         let text = String(decoding: try #require(json.values.first), as: UTF8.self)
         #expect(text.contains("TextPositionSelector") && text.contains("TextQuoteSelector"))

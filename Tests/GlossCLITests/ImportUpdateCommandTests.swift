@@ -91,11 +91,7 @@ struct ImportUpdateCommandTests {
 
     @Test func w3cIdsCarryIdentityThroughALabelChange() async throws {
         let f = try await CLIFixture("w3c-update")
-        try await f.addSample()
-        try await f.ok(["span", "add", "fed", "1", "35", "TITLE"])
-        try await f.ok(["span", "add", "fed", "86", "95", "PER", "--attr", "role=author"])
-        let dir = f.directory.url.appendingPathComponent("w3c")
-        try await f.ok(["export", "w3c", dir.path])
+        let dir = try await f.sampleExportedAsW3C()
         let file = try #require(FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil).first)
         let json = try String(contentsOf: file, encoding: .utf8)
         #expect(json.contains("\"PER\""))
