@@ -34,10 +34,11 @@ extension Workspace {
         return summary
     }
 
-    /// Spans of the local view whose text a revision changed, by document then id.
-    public func anchorProblems() throws -> [AnchorProblem] {
+    /// Spans of the local view whose text a revision changed, by document then id: in every
+    /// document, or only in `documents`.
+    public func anchorProblems(in documents: Set<DocumentID>? = nil) throws -> [AnchorProblem] {
         var problems: [AnchorProblem] = []
-        for (doc, state) in try localView() {
+        for (doc, state) in try documents.map(localView(of:)) ?? localView() {
             let flagged = state.sortedAnnotations.filter { $0.anchor != nil }
             guard !flagged.isEmpty else { continue }
             let index = TextIndex(try text(of: doc))
@@ -52,6 +53,13 @@ extension Workspace {
             }
         }
         return problems
+    }
+
+    /// The anchor problems in documents whose text a pulled revision after `revision` revised:
+    /// what a sync or pull says it brought (read for those documents only).
+    public func anchorProblems(revisedAfter revision: Int) throws -> [AnchorProblem] {
+        let revised = Set(try replica.documentsRevised(after: revision).map(\.document.id))
+        return revised.isEmpty ? [] : try anchorProblems(in: revised)
     }
 
     /// Settles the anchor problem named by a unique prefix of its id; returns it.

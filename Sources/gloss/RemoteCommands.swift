@@ -166,6 +166,15 @@ struct CorpusCommand: AsyncParsableCommand {
 }
 
 /// Opens the workspace around the current directory and connects to its server.
+/// Says, after a pull, how many spans the texts it revised left for a person to settle.
+func noteAnchorProblems(_ w: Workspace, revisedAfter revision: Int) throws {
+    let problems = try w.anchorProblems(revisedAfter: revision)
+    guard !problems.isEmpty else { return }
+    warn(
+        "texts changed: \(problems.count) span(s) whose words changed wait in `gloss conflicts` "
+            + "(`gloss resolve ID --mine|--value S-E|--delete`)")
+}
+
 struct WorkspaceSession {
     let workspace: Workspace
     let client: ClientConnection
@@ -211,9 +220,11 @@ struct Pull: AsyncParsableCommand {
             let session = try await WorkspaceSession.open(connection)
             defer { session.client.close() }
             let progress = ProgressReporter("pull")
+            let before = try session.workspace.replica.headRevision()
             let summary = try await session.engine.pull(progress: { progress.update($0.revisions, of: $0.total, bytes: $0.bytes) })
             progress.finish()
             note("pulled \(summary.revisions) revision(s); now at revision \(summary.head)")
+            try noteAnchorProblems(session.workspace, revisedAfter: before)
             let conflicts = try session.workspace.conflicts()
             if !conflicts.isEmpty {
                 warn("\(conflicts.count) conflict(s) with your pending changes: see `gloss conflicts`")
@@ -274,8 +285,10 @@ struct Sync: AsyncParsableCommand {
         try await Gloss.guarded {
             let session = try await WorkspaceSession.open(connection)
             defer { session.client.close() }
+            let before = try session.workspace.replica.headRevision()
             let summary = try await session.engine.sync()
             note("pulled \(summary.pulled), pushed \(summary.pushed); at revision \(summary.head)")
+            try noteAnchorProblems(session.workspace, revisedAfter: before)
             if !summary.conflicts.isEmpty {
                 warn("\(summary.conflicts.count) conflict(s) need resolving: `gloss conflicts`, then `gloss resolve ID --mine|--theirs|--value V`, then `gloss sync`")
                 throw ExitCode(Failure.conflicts)

@@ -115,7 +115,8 @@ struct TextRevisionCommandTests {
 
         // bob syncs: his offline spans are carried to the new text; the one on a fixed word is
         // flagged for him, the other covers "Moscow" still.
-        try await f.ok(["sync"], in: bob)
+        let bobSync = try await f.ok(["sync"], in: bob)
+        #expect(bobSync.err.contains("texts changed: 1 span(s) whose words changed wait in `gloss conflicts`"), "\(bobSync.err)")
         let bobs = try await Self.annotations(f, "fed", in: bob)
         #expect(bobs.count == count + 1)  // one deleted, two of bob's added
         #expect(bobs.values.contains { $0["label"] as? String == "LOC" && $0["text"] as? String == "Moscow" })
