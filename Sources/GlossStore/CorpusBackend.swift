@@ -255,6 +255,19 @@ extension CorpusReader {
         try numbers.compactMap { try revision($0) }
     }
 
+    /// The text revisions in a document's deltas of `(after, through]`, oldest first: what a
+    /// push's check carries old offsets through, a pull sends texts for and `gloss log` marks.
+    /// Read only for documents whose row says they were revised (few).
+    public func textRevisions(of record: DocumentRecord, after: Int, through: Int) throws -> [RecordedTextRevision] {
+        var found: [RecordedTextRevision] = []
+        for blob in try deltas(document: record.key, after: after, through: through) {
+            for case .reviseText(_, let change) in try blob.ops() {
+                found.append(RecordedTextRevision(revision: blob.revision, change: change))
+            }
+        }
+        return found
+    }
+
     /// Every document read, for backends where that costs no round trip.
     public func documents(textRevisedAfter after: Int) throws -> [DocumentRecord] {
         try documents().filter { ($0.entry.textRevisedAt ?? 0) > after }

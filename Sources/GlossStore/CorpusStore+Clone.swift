@@ -19,9 +19,8 @@ extension CorpusStore {
                 if record.entry.textRevisedAt != nil {
                     texts = []
                     for blob in try rows.deltas(document: record.key, after: base - 1, through: head) {
-                        for op in try blob.ops() {
-                            if case .addDocument(let d) = op, !texts.contains(d.digest) { texts.append(d.digest) }
-                            if case .reviseText(_, let c) = op, !texts.contains(c.to) { texts.append(c.to) }
+                        for digest in try blob.ops().compactMap(\.namedText) where !texts.contains(digest) {
+                            texts.append(digest)
                         }
                     }
                 }

@@ -336,10 +336,8 @@ public final class CorpusStore: Sendable {
             }
             // Revised texts: rare, so their documents' deltas in the range are read for them.
             for record in try rows.documents(textRevisedAfter: after) {
-                for blob in try rows.deltas(document: record.key, after: after, through: through) {
-                    for case .reviseText(_, let change) in try blob.ops() {
-                        digests.append((record.entry.document.id, blob.revision, change.to))
-                    }
+                for recorded in try rows.textRevisions(of: record, after: after, through: through) {
+                    digests.append((record.entry.document.id, recorded.revision, recorded.change.to))
                 }
             }
             var seen: Set<TextDigest> = []
@@ -353,11 +351,9 @@ public final class CorpusStore: Sendable {
         try backend.read { rows in
             var found: [Int: [DocumentID]] = [:]
             for record in try rows.documents(textRevisedAfter: 0) {
-                for blob in try rows.deltas(document: record.key, after: 0, through: record.entry.textRevisedAt ?? 0) {
-                    if try blob.ops().contains(where: { if case .reviseText = $0 { true } else { false } }) {
-                        found[blob.revision, default: []].append(record.entry.document.id)
-                    }
-                }
+                let revisions = try rows.textRevisions(of: record, after: 0, through: record.entry.textRevisedAt ?? 0)
+                // One revision may revise a text twice; it revised the document once.
+                for revision in Set(revisions.map(\.revision)) { found[revision, default: []].append(record.entry.document.id) }
             }
             return found
         }

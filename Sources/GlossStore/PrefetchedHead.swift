@@ -103,13 +103,7 @@ struct PrefetchedHead: HeadView, Sendable {
             // Offsets written before a text revision are carried over through it: its edits are
             // in the document's deltas since the base (rare, and read only then).
             if let revised = record.entry.textRevisedAt, revised > base {
-                var recorded: [RecordedTextRevision] = []
-                for blob in try rows.deltas(document: record.key, after: base, through: revised) {
-                    for case .reviseText(_, let change) in try blob.ops() {
-                        recorded.append(RecordedTextRevision(revision: blob.revision, change: change))
-                    }
-                }
-                head.revisedTexts[d] = recorded
+                head.revisedTexts[d] = try rows.textRevisions(of: record, after: base, through: revised)
             }
         }
         // Which replica made each revision that matters: only those after the base can conflict.
