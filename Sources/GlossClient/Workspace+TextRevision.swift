@@ -38,7 +38,9 @@ extension Workspace {
     /// document, or only in `documents`.
     public func anchorProblems(in documents: Set<DocumentID>? = nil) throws -> [AnchorProblem] {
         var problems: [AnchorProblem] = []
-        for (doc, state) in try documents.map(localView(of:)) ?? localView() {
+        let wanted = try documents ?? documentsThatCanHoldAnchors()
+        guard !wanted.isEmpty else { return [] }
+        for (doc, state) in try localView(of: wanted) {
             let flagged = state.sortedAnnotations.filter { $0.anchor != nil }
             guard !flagged.isEmpty else { continue }
             let index = TextIndex(try text(of: doc))
@@ -53,6 +55,25 @@ extension Workspace {
             }
         }
         return problems
+    }
+
+    /// The only documents where a span can have an anchor: those whose text was ever revised,
+    /// those caught up from a snapshot (which does not say whether it was), and those the pending
+    /// work revises or anchors in (its rebase flags what fell in revised text). `gloss conflicts`
+    /// reads these, not the whole corpus.
+    func documentsThatCanHoldAnchors() throws -> Set<DocumentID> {
+        var documents = Set(try replica.documentsRevised(after: 0).map(\.document.id))
+        documents.formUnion(try replica.historyGaps().keys)
+        for changeset in try rebased().changesets {
+            for op in changeset.ops {
+                switch op {
+                case .reviseText(let d, _), .set(let d, _, .anchor, _): documents.insert(d)
+                case .create(let a) where a.anchor != nil: documents.insert(a.document)
+                default: break
+                }
+            }
+        }
+        return documents
     }
 
     /// The anchor problems in documents whose text a pulled revision after `revision` revised:
