@@ -104,4 +104,12 @@ public final class ServerStorage: Sendable {
         rightsWatch?.cancel()
         database?.shutdown()
     }
+
+    /// ``close()``, then waits until the database's connections have closed (an in-process
+    /// node stopping while the process goes on).
+    public func closeAndWait() async {
+        rightsWatch?.cancel()
+        await rightsWatch?.value
+        await database?.shutdownAndWait()
+    }
 }

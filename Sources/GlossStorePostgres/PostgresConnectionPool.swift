@@ -72,6 +72,14 @@ public final class PostgresConnectionPool: Sendable {
         await task?.value
     }
 
+    /// Whether ``shutdown()`` was called: nothing leased from the pool works any more.
+    public var isShutDown: Bool {
+        state.withLock { state in
+            if case .shutDown = state { return true }
+            return false
+        }
+    }
+
     private func requireRunning() throws {
         let running = state.withLock { state -> Bool in
             if case .running = state { return true }

@@ -50,7 +50,7 @@ final class PostgresRightsWatch: Sendable {
         }
     }
 
-    /// Listens until cancelled, on one connection of `database`'s pool, listening again after
+    /// Listens until cancelled or the pool shuts down, on one connection of `database`'s pool, listening again after
     /// `retryDelay` when the connection is lost.
     func run(database: PostgresConnectionPool, logger: Logger, retryDelay: Duration) async {
         while !Task.isCancelled {
@@ -63,10 +63,13 @@ final class PostgresRightsWatch: Sendable {
             } catch is CancellationError {
                 break
             } catch {
-                if Task.isCancelled { break }
+                // The pool shutting down ends the watch as cancelling it does: no warning.
+                if Task.isCancelled || database.isShutDown { break }
                 logger.warning(
                     "lost the database's rights notifications; reading the rights generation each time until listening again",
-                    metadata: ["error": "\(error)", "database": "\(database.configuration.location)"])
+                    metadata: [
+                        "error": "\(PostgresStorageError.translating(error, context: "listening for rights changes"))",
+                        "database": "\(database.configuration.location)"])
             }
             moved(listening: false)
             try? await Task.sleep(for: retryDelay)

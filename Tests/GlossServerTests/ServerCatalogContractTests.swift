@@ -491,6 +491,55 @@ struct PostgresRightsWatchTests {
     }
 }
 
+extension PostgresRightsWatchTests {
+    /// A node stopping shuts its pool down: the watch then ends by itself, without warning of
+    /// a lost connection and trying again every second while the process goes on.
+    @Test func theWatchEndsQuietlyWhenThePoolShutsDown() async throws {
+        try await withCatalog(.postgres) { f in
+            let watching = try #require(f.catalog as? PostgresServerCatalog)
+            let warnings = RecordedWarnings()
+            let task = watching.watchRights(
+                logger: Logger(label: "rights-watch-test") { _ in warnings.handler() }, retryDelay: .milliseconds(50))
+            defer { task.cancel() }
+            #expect(try await eventually { watching.isWatchingRights })
+
+            watching.database.shutdown()
+            let ended = Mutex(false)
+            let waiter = Task {
+                await task.value
+                ended.withLock { $0 = true }
+            }
+            defer { waiter.cancel() }
+            #expect(try await eventually { ended.withLock { $0 } }, "the watch went on after its pool shut down")
+            #expect(!watching.isWatchingRights)
+            let logged = warnings.messages
+            #expect(logged.isEmpty, "warned \(logged.count) times: \(logged.first ?? "")")
+        }
+    }
+}
+
+/// Collects the messages logged at warning level or above.
+private final class RecordedWarnings: Sendable {
+    private let recorded = Mutex<[String]>([])
+    var messages: [String] { recorded.withLock { $0 } }
+
+    func handler() -> some LogHandler { Handler(warnings: self) }
+
+    private struct Handler: LogHandler {
+        let warnings: RecordedWarnings
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            guard event.level >= .warning else { return }
+            warnings.recorded.withLock { $0.append("\(event.message)") }
+        }
+    }
+}
+
 /// Runs `body`, expecting an ``AccountError`` with `code` (and `context`, when given).
 private func expectAccountError(
     _ code: AccountError.Code, context: String? = nil, sourceLocation: SourceLocation = #_sourceLocation,

@@ -89,7 +89,7 @@ final class BenchNode: Sendable {
         await server.shutdown()
         _ = try? await serverTask.value
         relay?.cancel()
-        await storage.database?.shutdownAndWait()
+        await storage.closeAndWait()
         try? await executor.shutdown()
     }
 }
