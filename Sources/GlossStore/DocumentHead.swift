@@ -7,11 +7,18 @@ import GlossModel
 /// are few next to the block, so that a small push costs a few row inserts; once the rows
 /// outnumber an eighth of the block (or ``minimumRows``), the next write folds them into a new
 /// block. So at rest the head is mostly blocks, about a tenth of a row per annotation's size.
-enum DocumentHead {
+public enum DocumentHead {
     /// Rows a document may gather before they are folded, however small its block.
     static let minimumRows = 16
     /// Rows are folded once there are more than the block's entries divided by this.
     static let rowShare = 8
+
+    /// Whether a write that leaves a document with `rows` head rows beside a block of
+    /// `blockEntries` folds them into a new block (and so reads all of the document's rows).
+    /// A backend that prefetches a batch's rows uses it to fetch such documents' rows whole.
+    public static func folds(rows: Int, blockEntries: Int) -> Bool {
+        rows > max(minimumRows, blockEntries / rowShare)
+    }
 
     /// Every entry of a document's head, live and tombstones, by id.
     static func entries(
@@ -95,7 +102,7 @@ enum DocumentHead {
     ) throws {
         guard !changed.isEmpty else { return }
         let layout = try rows.headLayout(document: key)
-        if layout.rows + changed.count <= max(minimumRows, layout.blockEntries / rowShare) {
+        if !folds(rows: layout.rows + changed.count, blockEntries: layout.blockEntries) {
             try rows.putHeadRows(
                 document: key, changed.sorted { $0.id < $1.id }.map { ($0.id, HeadEntryCodec.encode($0.entry)) })
             return

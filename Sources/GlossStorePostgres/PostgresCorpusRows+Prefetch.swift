@@ -44,13 +44,22 @@ extension PostgresCorpusRows {
         }
         for id in ids where keys[id] == nil { known.documents[id] = .some(nil) }
 
-        // The rows of the annotations asked for, in every document found.
+        // The rows of the annotations asked for, in every document found; every row of a
+        // document that this batch may fold (a fold reads them all), so that it costs no read.
         var wanted: [(doc: Int64, id: AnnotationID)] = []
+        var whole: [Int64] = []
         for (document, ids) in annotations {
             guard let key = keys[document] else { continue }
-            for id in ids { wanted.append((key, id)) }
+            let head = known.heads[key]
+            if let rowCount = head?.rowCount,
+                DocumentHead.folds(rows: rowCount + ids.count, blockEntries: head?.block?.entries ?? 0)
+            {
+                whole.append(key)
+            } else {
+                for id in ids { wanted.append((key, id)) }
+            }
         }
-        guard !wanted.isEmpty else { return }
+        guard !wanted.isEmpty || !whole.isEmpty else { return }
         var found: [Int64: [AnnotationID: [UInt8]]] = [:]
         for row in try connection.query(
             """
@@ -59,13 +68,17 @@ extension PostgresCorpusRows {
                 \(wanted.map { Self.int($0.id.counter) })::bigint[]) AS w(doc, replica, counter)
                 ON h.doc = w.doc AND h.replica = w.replica AND h.counter = w.counter
             WHERE h.corpus = \(corpus)
+            UNION ALL
+            SELECT h.doc, h.replica, h.counter, h.body FROM head h WHERE h.corpus = \(corpus) AND h.doc = ANY(\(whole)::bigint[])
             """)
         {
             let (doc, replica, counter, body) = try row.decode((Int64, Int64, Int64, ByteBuffer).self)
             found[doc, default: [:]][Self.annotationID(replica, counter)] = Self.bytes(body)
         }
+        for key in whole { known.heads[key, default: .init()].learnedAll(found[key] ?? [:]) }
+        let wholeSet = Set(whole)
         for (document, ids) in annotations {
-            guard let key = keys[document] else { continue }
+            guard let key = keys[document], !wholeSet.contains(key) else { continue }
             known.learned(rows: found[key] ?? [:], asked: ids, document: key)
         }
     }

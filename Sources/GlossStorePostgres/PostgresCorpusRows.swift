@@ -143,20 +143,29 @@ struct PostgresCorpusRows: CorpusWriter {
         ).map(Self.bytes)
     }
 
+    /// In a write transaction: the rows as the database would have them once the waiting ones
+    /// went, without sending them (a fold reads every row of its document; the rows
+    /// waiting are upserts, so they simply win), and from what is known when every row is.
     func headRows(document: Int64) throws -> [(id: AnnotationID, body: [UInt8])] {
-        if pending?.headRows[document] != nil { try settle() }
-        let rows = try connection.query(
+        guard let pending else { return try storedHeadRows(document: document) }
+        var rows: [AnnotationID: [UInt8]]
+        if let head = pending.known.heads[document], head.complete {
+            rows = head.rows
+        } else {
+            rows = Dictionary(try storedHeadRows(document: document), uniquingKeysWith: { $1 })
+            pending.known.heads[document, default: .init()].learnedAll(rows)
+        }
+        rows.merge(pending.headRows[document] ?? [:]) { $1 }
+        return rows.sorted { $0.key < $1.key }.map { (id: $0.key, body: $0.value) }
+    }
+
+    private func storedHeadRows(document: Int64) throws -> [(id: AnnotationID, body: [UInt8])] {
+        try connection.query(
             "SELECT replica, counter, body FROM head WHERE corpus = \(corpus) AND doc = \(document) ORDER BY replica, counter"
         ).map { row in
             let (replica, counter, body) = try row.decode((Int64, Int64, ByteBuffer).self)
             return (id: Self.annotationID(replica, counter), body: Self.bytes(body))
         }
-        if let known = pending?.known {
-            var head = known.heads[document] ?? .init()
-            (head.rows, head.absent, head.complete, head.rowCount) = (Dictionary(rows, uniquingKeysWith: { $1 }), [], true, rows.count)
-            known.heads[document] = head
-        }
-        return rows
     }
 
     func referrers(document: Int64, target: AnnotationID) throws -> [AnnotationID] {
@@ -242,7 +251,8 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func latestSnapshot(document: Int64, atOrBefore revision: Int) throws -> StoredBlob? {
-        try connection.query(
+        if pending?.snapshots[document] != nil { try settle() }
+        return try connection.query(
             """
             SELECT s.rev, docs.id, s.raw_len, s.data FROM snapshots s LEFT JOIN documents docs ON docs.key = s.doc
             WHERE s.corpus = \(corpus) AND s.doc = \(document) AND s.rev <= \(revision) ORDER BY s.rev DESC LIMIT 1
@@ -376,7 +386,10 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func putHeadBlock(document: Int64, _ block: HeadBlock) throws {
-        try settle()
+        // The block replaces every row of its document, those still waiting too: they need not
+        // go first only to be deleted. The other waiting writes touch neither table for this
+        // document, so they stay waiting.
+        pending?.dropHeadRows(document: document)
         // Both in one statement: the block replaces the rows folded into it.
         try connection.execute(
             """
@@ -431,7 +444,10 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func insertSnapshot(document: Int64, revision: Int, rawLength: Int, data: [UInt8]) throws {
-        try settle()
+        if let pending {
+            pending.addSnapshot(document: document, revision: revision, .init(rawLength: rawLength, data: data))
+            return
+        }
         try connection.execute(
             """
             INSERT INTO snapshots(corpus, doc, rev, raw_len, data)

@@ -40,6 +40,11 @@ final class PostgresHeadKnowledge {
             KnownHead(block: block, blockKnown: true, rowCount: 0, complete: true)
         }
 
+        /// Every row the database has for the document, read whole.
+        mutating func learnedAll(_ stored: [AnnotationID: [UInt8]]) {
+            (rows, absent, complete, rowCount) = (stored, [], true, stored.count)
+        }
+
         /// Rows just written: each one new to the database adds to the count, and an id whose
         /// presence was unknown leaves the count unknown.
         mutating func wrote(_ written: [AnnotationID: [UInt8]]) {

@@ -7,16 +7,17 @@ import PostgresNIO
 ///
 /// On PostgreSQL every statement costs a round trip and a parse on both sides, and an append
 /// writes several small rows per changeset (its revision, its deltas, the head rows and
-/// referrers it changes, its document's chain bookkeeping): a group commit of 100 changesets
+/// referrers it changes, its document's chain bookkeeping, now and then a snapshot): a group commit of 100 changesets
 /// was some 1,800 statements. Those writes wait here instead, and ``flush(_:)`` inserts them
 /// all in one statement (one data-modifying CTE per table, arrays bound as parameters).
 ///
 /// Reads stay exact: ``PostgresCorpusRows`` answers the reads a check makes (a revision, a
 /// changeset's number, a document's row, head rows, referrers) from the database merged
 /// with what waits here, and flushes before any other read. A write that must see the
-/// database as it is (a head block replacing rows, a savepoint, a new document's key) flushes
-/// first too, so the statements reach the database in an order that gives the same rows as
-/// writing each at once.
+/// database as it is (a savepoint, a new document's key, a head cleared) flushes first too,
+/// so the statements reach the database in an order that gives the same rows as writing each
+/// at once. A head block, which replaces every row of its document, drops the rows waiting
+/// for that document instead of sending them first.
 final class PostgresPendingWrites {
     /// Inserted revisions by number (at most one per number and per changeset: the unique keys).
     private(set) var revisions: [Int: Revision] = [:]
@@ -28,6 +29,8 @@ final class PostgresPendingWrites {
     /// Referrer pairs to insert, by document key then target.
     private(set) var referrers: [Int64: [AnnotationID: Set<AnnotationID>]] = [:]
     private var deltas: [Delta] = []
+    /// Snapshots to upsert, by document key then revision: the last one wins.
+    private(set) var snapshots: [Int64: [Int: Snapshot]] = [:]
 
     /// What the transaction knows of the rows already in the database.
     let known = PostgresHeadKnowledge()
@@ -40,8 +43,14 @@ final class PostgresPendingWrites {
         var data: [UInt8]
     }
 
+    struct Snapshot {
+        var rawLength: Int
+        var data: [UInt8]
+    }
+
     var isEmpty: Bool {
         revisions.isEmpty && documents.isEmpty && headRows.isEmpty && referrers.isEmpty && deltas.isEmpty
+            && snapshots.isEmpty
     }
 
     /// The highest revision waiting here, if any.
@@ -60,11 +69,18 @@ final class PostgresPendingWrites {
         for entry in entries { headRows[document, default: [:]][entry.id] = entry.body }
     }
 
+    /// Forgets the head rows waiting for one document (a block that replaces them all is written).
+    func dropHeadRows(document: Int64) { headRows[document] = nil }
+
     func addReferrer(document: Int64, target: AnnotationID, source: AnnotationID) {
         referrers[document, default: [:]][target, default: []].insert(source)
     }
 
     func add(_ delta: Delta) { deltas.append(delta) }
+
+    func addSnapshot(document: Int64, revision: Int, _ snapshot: Snapshot) {
+        snapshots[document, default: [:]][revision] = snapshot
+    }
 
     /// Sends everything waiting in one statement and empties the buffers, whether it succeeds
     /// or not (a failed statement wrote nothing, and its transaction or savepoint is undone).
@@ -83,6 +99,10 @@ final class PostgresPendingWrites {
         var refs: [(doc: Int64, target: AnnotationID, source: AnnotationID)] = []
         for (doc, targets) in referrers {
             for (target, sources) in targets { for source in sources { refs.append((doc, target, source)) } }
+        }
+        var snapshotRows: [(doc: Int64, revision: Int, snapshot: Snapshot)] = []
+        for (doc, byRevision) in snapshots {
+            for (revision, snapshot) in byRevision { snapshotRows.append((doc, revision, snapshot)) }
         }
         let documentRemoved = documentRows.map { Int64($0.entry.removedAt ?? -1) }
         let documentRevised = documentRows.map { Int64($0.entry.textRevisedAt ?? -1) }
@@ -126,7 +146,13 @@ final class PostgresPendingWrites {
                 SELECT \(corpus), * FROM unnest(\(refs.map(\.doc))::bigint[],
                     \(refs.map { Rows.int($0.target.replica.rawValue) })::bigint[], \(refs.map { Rows.int($0.target.counter) })::bigint[],
                     \(refs.map { Rows.int($0.source.replica.rawValue) })::bigint[], \(refs.map { Rows.int($0.source.counter) })::bigint[])
-                ON CONFLICT DO NOTHING)
+                ON CONFLICT DO NOTHING),
+            s AS (
+                INSERT INTO snapshots(corpus, doc, rev, raw_len, data)
+                SELECT \(corpus), * FROM unnest(\(snapshotRows.map(\.doc))::bigint[],
+                    \(snapshotRows.map { Int64($0.revision) })::bigint[], \(snapshotRows.map { Int64($0.snapshot.rawLength) })::bigint[],
+                    \(snapshotRows.map { Rows.buffer($0.snapshot.data) })::bytea[])
+                ON CONFLICT (corpus, doc, rev) DO UPDATE SET raw_len = excluded.raw_len, data = excluded.data)
             INSERT INTO deltas(corpus, rev, doc, base, raw_len, data)
             SELECT \(corpus), * FROM unnest(\(deltas.map { Int64($0.revision) })::bigint[], \(deltas.map(\.document))::bigint[],
                 \(deltas.map(\.isBase))::boolean[], \(deltas.map { Int64($0.rawLength) })::bigint[],
@@ -142,5 +168,6 @@ final class PostgresPendingWrites {
         headRows = [:]
         referrers = [:]
         deltas = []
+        snapshots = [:]
     }
 }

@@ -169,6 +169,45 @@ struct PostgresBackendTests {
         #expect(try store.headAnnotations(of: docs[0]).map(\.label) == ["L80"])
     }
 
+    /// A batch that fills documents' head rows past the fold point and their delta chains past
+    /// the snapshot point: each fold is the one statement that writes its block. Its document's
+    /// rows come with the batch's prefetch, the rows the batch wrote before it need not go
+    /// first only to be replaced, and the snapshots wait with the other rows.
+    @Test func aFoldInAGroupCommitIsOneStatement() async throws {
+        let backend = try await PostgresTestStores.shared().newBackend()
+        let store = CorpusStore(backend: backend)
+        var alice = Minter("alice", replica: 10)
+        var bob = Minter("bob", replica: 20)
+        let docs = (0..<3).map { DocumentID(stringLiteral: "doc/\($0)") }
+        let author = alice
+        let text = String(repeating: "Alice founded Acme in Paris. ", count: 4)
+        let setUp = docs.flatMap { doc in (0..<40).map { i in Op.create(alice.span(doc, i, i + 2, "PER")) } }
+        // 20 one-span pushes a document: rows pass max(16, 40 / 8) at the 17th, which folds.
+        var batch: [Changeset] = []
+        for i in 0..<20 {
+            for doc in docs { batch.append(bob.changeset(base: 2, [.create(bob.span(doc, i, i + 3, "LOC"))])) }
+        }
+        let pushes = batch
+        let measured = try await GlossProcesses.onOwnThread { () throws -> Int in
+            #expect(try store.append(author.documents(base: 0, docs.map { ($0, text) })) == .accepted(revision: 1))
+            #expect(try store.append(author.changeset(base: 1, setUp)) == .accepted(revision: 2))
+            let snapshots = try store.storageSummary().snapshotCount
+            let before = backend.statements.value
+            let outcomes = try store.append(batch: pushes)
+            #expect(outcomes == pushes.indices.map { .accepted(revision: 3 + $0) })
+            let measured = backend.statements.value - before
+            #expect(try store.storageSummary().snapshotCount >= snapshots + docs.count)
+            return measured
+        }
+        // BEGIN, the lock, the head, the duplicates, two of prefetch, the schema, a block per
+        // document, the rows (snapshots with them), COMMIT.
+        #expect(measured <= 9 + docs.count, "\(measured) statements for \(docs.count) folds")
+        for doc in docs {
+            #expect(try store.headAnnotations(of: doc).count == 60)
+            #expect(try store.headAnnotations(of: doc).count(where: { $0.label == "LOC" }) == 20)
+        }
+    }
+
     @Test func storedBlobsReadBackByteIdentical() async throws {
         let stores = try await PostgresTestStores.shared()
         let backend = try await stores.newBackend()
