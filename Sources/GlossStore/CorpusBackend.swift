@@ -126,6 +126,14 @@ public protocol CorpusReader {
     /// a round trip may load their rows, head blocks and head rows now, in a few statements,
     /// and answer those reads from memory; every read stays exact. Does nothing by default.
     func prefetch(_ annotations: [DocumentID: Set<AnnotationID>]) throws
+    /// What a group commit reads before it checks anything: the head revision and the
+    /// revisions of those of `changesets` the corpus has (``revisionNumbers(of:)``). Hints as
+    /// well, for a backend where each read is a round trip: it may ``prefetch(_:)`` `annotations`
+    /// and read the meta values of `metaKeys` in the same round trips, and answer those reads
+    /// from memory later. By default, the reads one after the other.
+    func startBatch(
+        of changesets: [ChangesetID], prefetching annotations: [DocumentID: Set<AnnotationID>], metaKeys: [String]
+    ) throws -> (head: Int, known: [ChangesetID: Int])
 }
 
 /// Writes, inside one transaction.
@@ -289,6 +297,15 @@ extension CorpusReader {
 
     /// Nothing to gain where a read costs no round trip.
     public func prefetch(_ annotations: [DocumentID: Set<AnnotationID>]) throws {}
+
+    public func startBatch(
+        of changesets: [ChangesetID], prefetching annotations: [DocumentID: Set<AnnotationID>], metaKeys: [String]
+    ) throws -> (head: Int, known: [ChangesetID: Int]) {
+        let head = try headRevision()
+        let known = try revisionNumbers(of: changesets)
+        try prefetch(annotations)
+        return (head, known)
+    }
 
     /// From the rows themselves, for backends without a cheaper read.
     public func liveDocumentCount() throws -> Int { try documents().filter(\.entry.isLive).count }

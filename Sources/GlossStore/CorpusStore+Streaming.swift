@@ -18,18 +18,20 @@ extension CorpusStore {
     /// - Returns: per changeset, its outcome, or the ``CodecError`` of a run of its ops that
     ///   does not decode (nothing of it is written).
     public func append(encoded batch: [EncodedChangeset]) throws -> [Result<AppendOutcome, CodecError>] {
-        try backend.write { rows in
-            var head = try rows.headRevision()
+        // Small changesets are decoded once, up front (outside the transaction, so outside the
+        // corpus's lock), so that the backend can load what the whole batch will read in a few
+        // statements (``CorpusReader/startBatch(of:prefetching:metaKeys:)``). A retry's
+        // duplicate is decoded for nothing: retries are rare.
+        let decoded = batch.map { changeset -> Result<Changeset, CodecError>? in
+            guard !streams(changeset) else { return nil }
+            do throws(CodecError) { return .success(try changeset.decoded()) } catch { return .failure(error) }
+        }
+        let wanted = PrefetchedHead.wanted(by: decoded.lazy.compactMap { try? $0?.get() }.flatMap(\.ops))
+        return try backend.write { rows in
             // One read for the whole batch's duplicates, and the schema once until one sets it:
             // on a networked database each read is a round trip, paid per changeset otherwise.
-            var known = try rows.revisionNumbers(of: batch.map(\.id))
-            // Small changesets are decoded once, up front, so that the backend can load what the
-            // whole batch will read in a few statements (``CorpusReader/prefetch(_:)``).
-            let decoded = batch.map { changeset -> Result<Changeset, CodecError>? in
-                guard known[changeset.id] == nil, !streams(changeset) else { return nil }
-                do throws(CodecError) { return .success(try changeset.decoded()) } catch { return .failure(error) }
-            }
-            try rows.prefetch(PrefetchedHead.wanted(by: decoded.lazy.compactMap { try? $0?.get() }.flatMap(\.ops)))
+            var (head, known) = try rows.startBatch(
+                of: batch.map(\.id), prefetching: wanted, metaKeys: PrefetchedHead.schemaMetaKeys)
             var schema: (schema: Schema, revision: Int)?
             var results: [Result<AppendOutcome, CodecError>] = []
             results.reserveCapacity(batch.count)

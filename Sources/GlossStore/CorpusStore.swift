@@ -80,10 +80,10 @@ public final class CorpusStore: Sendable {
     /// `recording`: for a replica applying pulled revisions, the server's revision rows to keep
     /// (its base and metadata) in place of the ones derived from the changesets.
     func append(batch: [Changeset], recording: [Recording]?) throws -> [AppendOutcome] {
-        try backend.write { rows in
-            var head = try rows.headRevision()
-            var known = try rows.revisionNumbers(of: batch.map(\.id))
-            try rows.prefetch(PrefetchedHead.wanted(by: batch.lazy.filter { known[$0.id] == nil }.flatMap(\.ops)))
+        let wanted = PrefetchedHead.wanted(by: batch.lazy.flatMap(\.ops))
+        return try backend.write { rows in
+            var (head, known) = try rows.startBatch(
+                of: batch.map(\.id), prefetching: wanted, metaKeys: PrefetchedHead.schemaMetaKeys)
             var schema: (schema: Schema, revision: Int)?
             var outcomes: [AppendOutcome] = []
             outcomes.reserveCapacity(batch.count)

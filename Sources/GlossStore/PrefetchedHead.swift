@@ -50,6 +50,9 @@ struct PrefetchedHead: HeadView, Sendable {
     }
 
     /// The corpus's schema and the revision that last set it.
+    /// The meta keys ``schema(in:)`` reads.
+    static let schemaMetaKeys = [CorpusStore.MetaKey.schema, CorpusStore.MetaKey.schemaRevision]
+
     static func schema(in rows: any CorpusReader) throws -> (schema: Schema, revision: Int) {
         guard let json = try rows.meta(CorpusStore.MetaKey.schema) else { return (.open, 0) }
         return (

@@ -37,9 +37,30 @@ public final class BlockingPostgresConnection {
         _ = try? connection.close().wait()
     }
 
+    /// Statements waiting to go with the next one (``sendWithNext(_:)``).
+    private var ahead: [PostgresQuery] = []
+
+    /// Sends `q` with the next statement, and waits for both at once: a statement whose result
+    /// nothing reads (`BEGIN`, a lock, the last writes before `COMMIT`) then costs this thread no
+    /// wait of its own. postgres-nio queues statements on a connection and sends each as the one
+    /// before completes, on the connection's event loop. A failure of `q` is the next call's.
+    public func sendWithNext(_ q: PostgresQuery) {
+        ahead.append(q)
+    }
+
     /// Runs one statement (values interpolated into `q` travel as bound parameters) and returns
     /// all its rows. One round trip. Blocking: never call it on an event loop or in async code.
     public func query(_ q: PostgresQuery) throws -> [PostgresRow] {
+        try queries([q])[0]
+    }
+
+    /// Runs statements in order, queued on the connection together, and waits once for all of
+    /// their rows: one wait for statements whose inputs do not depend on each other's results.
+    /// The first failure, in order, is thrown (a later statement of a transaction then fails
+    /// or does nothing, as PostgreSQL aborts the transaction).
+    public func queries(_ statements: [PostgresQuery]) throws -> [[PostgresRow]] {
+        let all = ahead + statements
+        ahead = []
         // postgres-nio leaves a statement written to a connection that has already closed (the
         // server ended the session, the network dropped) unanswered for good: such a statement
         // is not sent, and the result races the connection's close, so that a dropped
@@ -49,23 +70,35 @@ public final class BlockingPostgresConnection {
             throw closed()
         }
         let started = counter.map { _ in ContinuousClock.now }
-        defer { if let counter, let started { counter.add(waited: ContinuousClock.now - started) } }
-        let outcome = Mutex<Result<[PostgresRow], any Error>?>(nil)
+        defer { if let counter, let started { counter.add(statements: all.count, waited: ContinuousClock.now - started) } }
+        let outcomes = Mutex<[Result<[PostgresRow], any Error>?]>(Array(repeating: nil, count: all.count))
+        let remaining = Mutex(all.count)
         let done = DispatchSemaphore(value: 0)
-        let finish = { @Sendable (result: Result<[PostgresRow], any Error>) in
-            let first = outcome.withLock { outcome -> Bool in
-                guard outcome == nil else { return false }
-                outcome = result
-                return true
+        let finish = { @Sendable (index: Int?, result: Result<[PostgresRow], any Error>) in
+            let settled = outcomes.withLock { outcomes -> Int in
+                var newly = 0
+                for i in index.map({ [$0] }) ?? Array(outcomes.indices) where outcomes[i] == nil {
+                    outcomes[i] = result
+                    newly += 1
+                }
+                return newly
             }
-            if first { done.signal() }
+            guard settled > 0 else { return }
+            let left = remaining.withLock { remaining -> Int in
+                remaining -= settled
+                return remaining
+            }
+            if left == 0 { done.signal() }
         }
-        connection.query(q, logger: logger).whenComplete { finish($0.map(\.rows)) }
+        for (index, statement) in all.enumerated() {
+            connection.query(statement, logger: logger).whenComplete { finish(index, $0.map(\.rows)) }
+        }
         let location = self.location
-        connection.closeFuture.whenComplete { _ in finish(.failure(Self.closed(location))) }
+        connection.closeFuture.whenComplete { _ in finish(nil, .failure(Self.closed(location))) }
         done.wait()
         do {
-            return try outcome.withLock { $0! }.get()
+            let results = try outcomes.withLock { outcomes in try outcomes.map { try $0!.get() } }
+            return Array(results.suffix(statements.count))
         } catch {
             let translated = PostgresStorageError.translating(error, context: location)
             if (translated as? PostgresStorageError)?.code == .unavailable { broken.withLock { $0 = true } }

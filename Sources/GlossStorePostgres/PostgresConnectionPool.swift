@@ -33,11 +33,19 @@ public final class PostgresConnectionPool: Sendable {
         public static let corpusWrites: Int32 = 0x476C_7301  // "Gls\1"
     }
 
+    /// The event loops of every pool's connections: threads of their own, apart from the
+    /// process's shared ones that serve Gloss clients. On those, a statement's answer waited
+    /// behind the TLS and protocol work of every client whose frames arrived with it, and a
+    /// group commit makes several statements one after the other while holding its corpus's
+    /// lock. Each thread is idle but for the answers it reads.
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount / 2))
+
     /// A database at `configuration`; nothing connects before ``start()``.
     public init(configuration: PostgresStorageConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        self.client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+        self.client = PostgresClient(
+            configuration: configuration.clientConfiguration, eventLoopGroup: Self.eventLoops, backgroundLogger: logger)
     }
 
     /// Begins running the pool (in a task of its own, on a thread outside the cooperative pool);
@@ -175,7 +183,8 @@ public final class PostgresConnectionPool: Sendable {
         _ body: (BlockingPostgresConnection) throws -> T
     ) throws -> T {
         try withConnection(counting: counter) { connection in
-            try connection.execute(
+            // With the body's first statement: BEGIN answers nothing worth a wait of its own.
+            connection.sendWithNext(
                 PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.rawValue)" + (readOnly ? " READ ONLY" : "")))
             let result: T
             do {

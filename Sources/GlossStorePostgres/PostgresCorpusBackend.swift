@@ -82,10 +82,13 @@ public final class PostgresCorpusBackend: AuditableCorpusBackend {
     public func write<T>(_ body: (any CorpusWriter) throws -> T) throws -> T {
         try database.transaction(counting: statements) { connection in
             // Held to the commit: the body may read the head and write head + 1 on any node.
-            try connection.execute("SELECT pg_advisory_xact_lock(\(PostgresConnectionPool.LockClass.corpusWrites), \(corpusKey))")
+            // Sent with the body's first statement, which PostgreSQL runs once the lock is held.
+            connection.sendWithNext("SELECT pg_advisory_xact_lock(\(PostgresConnectionPool.LockClass.corpusWrites), \(corpusKey))")
             let rows = PostgresCorpusRows(connection: connection, corpus: corpusKey, name: corpus, pending: PostgresPendingWrites())
             let result = try body(rows)
-            try rows.settle()
+            // The last writes go with COMMIT: if they fail, PostgreSQL ends the transaction
+            // rolled back, and their error is COMMIT's.
+            try rows.settle(withNextStatement: true)
             return result
         }
     }

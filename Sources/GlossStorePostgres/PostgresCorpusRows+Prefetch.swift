@@ -3,9 +3,10 @@ import GlossStore
 import NIOCore
 import PostgresNIO
 
-/// A group commit's reads, made for all its changesets at once: two statements for the whole
-/// batch (documents with their head blocks and row counts, then the head rows of the
-/// annotations asked for) instead of some four per changeset. What they find goes into
+/// A group commit's reads, made for all its changesets at once: the head revision, the batch's
+/// duplicates, the schema's meta values and its documents (with their head blocks and row
+/// counts) queued together for one wait, then the head rows of the annotations asked for;
+/// instead of some four statements per changeset. What they find goes into
 /// ``PostgresPendingWrites/known``, from which the check's reads are answered.
 extension PostgresCorpusRows {
     /// ``documentColumns`` of the table aliased `d`.
@@ -14,19 +15,66 @@ extension PostgresCorpusRows {
     /// How many columns ``documentColumns`` names.
     static let documentColumnCount = documentColumns.split(separator: ",").count
 
+    func startBatch(
+        of changesets: [ChangesetID], prefetching annotations: [DocumentID: Set<AnnotationID>], metaKeys: [String]
+    ) throws -> (head: Int, known: [ChangesetID: Int]) {
+        guard let pending else {
+            return (try headRevision(), try revisionNumbers(of: changesets))
+        }
+        try settle()
+        let ids = annotations.keys.sorted()
+        var statements: [PostgresQuery] = [
+            "SELECT COALESCE(MAX(rev), 0) FROM revisions WHERE corpus = \(corpus)",
+            """
+            SELECT changeset, rev FROM revisions
+            WHERE corpus = \(corpus) AND changeset = ANY(\(changesets.map { Self.buffer($0.bytes) })::bytea[])
+            """,
+            "SELECT key, value FROM meta WHERE corpus = \(corpus) AND key = ANY(\(metaKeys)::text[])",
+        ]
+        if !ids.isEmpty { statements.append(Self.documentsWithHeads(corpus: corpus, ids: ids)) }
+        let results = try connection.queries(statements)
+
+        let head = max(try results[0].first?.decode(Int.self) ?? 0, pending.highestRevision ?? 0)
+        var known = pending.revisionByChangeset.filter { Set(changesets).contains($0.key) }
+        for row in results[1] {
+            let (changeset, revision) = try row.decode((ByteBuffer, Int).self)
+            if let id = ChangesetID(bytes: Self.bytes(changeset)) { known[id] = revision }
+        }
+        for key in metaKeys { pending.known.meta[key] = .some(nil) }
+        for row in results[2] {
+            let (key, value) = try row.decode((String, ByteBuffer).self)
+            pending.known.meta[key] = .some(Self.bytes(value))
+        }
+        if !ids.isEmpty { try learnDocuments(results[3], ids: ids, annotations: annotations, into: pending.known) }
+        return (head, known)
+    }
+
     func prefetch(_ annotations: [DocumentID: Set<AnnotationID>]) throws {
         guard let known = pending?.known, !annotations.isEmpty else { return }
         try settle()
         let ids = annotations.keys.sorted()
+        try learnDocuments(
+            try connection.query(Self.documentsWithHeads(corpus: corpus, ids: ids)), ids: ids, annotations: annotations,
+            into: known)
+    }
+
+    /// Documents by id, each with its head block and its number of head rows.
+    private static func documentsWithHeads(corpus: Int32, ids: [DocumentID]) -> PostgresQuery {
+        """
+        SELECT \(unescaped: Self.qualifiedDocumentColumns),
+            b.entries, b.raw_len, b.data, (SELECT COUNT(*) FROM head h WHERE h.corpus = d.corpus AND h.doc = d.key)
+        FROM documents d LEFT JOIN head_blocks b ON b.corpus = d.corpus AND b.doc = d.key
+        WHERE d.corpus = \(corpus) AND d.id = ANY(\(ids.map(\.rawValue))::text[])
+        """
+    }
+
+    /// Keeps what ``documentsWithHeads(corpus:ids:)`` found, then reads the head rows asked for.
+    private func learnDocuments(
+        _ documentRows: [PostgresRow], ids: [DocumentID], annotations: [DocumentID: Set<AnnotationID>],
+        into known: PostgresHeadKnowledge
+    ) throws {
         var keys: [DocumentID: Int64] = [:]
-        for row in try connection.query(
-            """
-            SELECT \(unescaped: Self.qualifiedDocumentColumns),
-                b.entries, b.raw_len, b.data, (SELECT COUNT(*) FROM head h WHERE h.corpus = d.corpus AND h.doc = d.key)
-            FROM documents d LEFT JOIN head_blocks b ON b.corpus = d.corpus AND b.doc = d.key
-            WHERE d.corpus = \(corpus) AND d.id = ANY(\(ids.map(\.rawValue))::text[])
-            """)
-        {
+        for row in documentRows {
             let record = try Self.document(row)
             let columns = row.makeRandomAccess()
             // The head block's columns follow the document's.

@@ -24,10 +24,12 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     /// Sends the writes held back, so that the database holds everything this transaction wrote.
-    func settle() throws {
+    /// `withNextStatement`: they go with the connection's next statement (``BlockingPostgresConnection/sendWithNext(_:)``),
+    /// which must be the transaction's `COMMIT`.
+    func settle(withNextStatement: Bool = false) throws {
         guard let pending, !pending.isEmpty else { return }
         let (documents, headRows) = (pending.documents, pending.headRows)
-        try pending.flush(corpus: corpus, connection)
+        try pending.flush(corpus: corpus, connection, withNextStatement: withNextStatement)
         pending.known.absorb(documents: documents, headRows: headRows)
     }
 
@@ -265,7 +267,8 @@ struct PostgresCorpusRows: CorpusWriter {
     }
 
     func meta(_ key: String) throws -> [UInt8]? {
-        try single(ByteBuffer.self, "SELECT value FROM meta WHERE corpus = \(corpus) AND key = \(key)").map(Self.bytes)
+        if let known = pending?.known.meta[key] { return known }
+        return try single(ByteBuffer.self, "SELECT value FROM meta WHERE corpus = \(corpus) AND key = \(key)").map(Self.bytes)
     }
 
     /// Sizes from the rows themselves (`octet_length` of the stored bytes), in one statement.
@@ -472,6 +475,7 @@ struct PostgresCorpusRows: CorpusWriter {
             INSERT INTO meta(corpus, key, value) VALUES (\(corpus), \(key), \(Self.buffer(value)))
             ON CONFLICT (corpus, key) DO UPDATE SET value = excluded.value
             """)
+        pending?.known.meta[key] = .some(value)
     }
 
     /// A savepoint. Savepoints of one name shadow each other, so nesting needs no counter:

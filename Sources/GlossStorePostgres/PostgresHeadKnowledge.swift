@@ -13,6 +13,8 @@ final class PostgresHeadKnowledge {
     var documents: [DocumentID: DocumentRecord?] = [:]
     /// Heads by document key.
     var heads: [Int64: KnownHead] = [:]
+    /// Meta values by key (nil: known to have none).
+    var meta: [String: [UInt8]?] = [:]
 
     /// What is known of one document's head rows and block in the database.
     struct KnownHead {
@@ -84,5 +86,6 @@ final class PostgresHeadKnowledge {
     func forget() {
         documents = [:]
         heads = [:]
+        meta = [:]
     }
 }

@@ -84,8 +84,9 @@ final class PostgresPendingWrites {
 
     /// Sends everything waiting in one statement and empties the buffers, whether it succeeds
     /// or not (a failed statement wrote nothing, and its transaction or savepoint is undone).
-    /// Blocking; one round trip, none when nothing waits.
-    func flush(corpus: Int32, _ connection: BlockingPostgresConnection) throws {
+    /// Blocking; one round trip, none when nothing waits. `withNextStatement`: it goes with the
+    /// connection's next statement instead (``BlockingPostgresConnection/sendWithNext(_:)``).
+    func flush(corpus: Int32, _ connection: BlockingPostgresConnection, withNextStatement: Bool = false) throws {
         guard !isEmpty else { return }
         defer { discardRows() }
         typealias Rows = PostgresCorpusRows
@@ -106,8 +107,7 @@ final class PostgresPendingWrites {
         }
         let documentRemoved = documentRows.map { Int64($0.entry.removedAt ?? -1) }
         let documentRevised = documentRows.map { Int64($0.entry.textRevisedAt ?? -1) }
-        try connection.execute(
-            """
+        let statement: PostgresQuery = """
             WITH r AS (
                 INSERT INTO revisions(corpus, rev, changeset, replica, author, base, message, time, ops, content)
                 SELECT \(corpus), u.rev, u.changeset, u.replica, u.author, u.base, u.message, u.time, u.ops,
@@ -157,7 +157,12 @@ final class PostgresPendingWrites {
             SELECT \(corpus), * FROM unnest(\(deltas.map { Int64($0.revision) })::bigint[], \(deltas.map(\.document))::bigint[],
                 \(deltas.map(\.isBase))::boolean[], \(deltas.map { Int64($0.rawLength) })::bigint[],
                 \(deltas.map { Rows.buffer($0.data) })::bytea[])
-            """)
+            """
+        if withNextStatement {
+            connection.sendWithNext(statement)
+        } else {
+            try connection.execute(statement)
+        }
     }
 
     /// Forgets the rows waiting here.

@@ -188,20 +188,23 @@ struct PostgresBackendTests {
             for doc in docs { batch.append(bob.changeset(base: 2, [.create(bob.span(doc, i, i + 3, "LOC"))])) }
         }
         let pushes = batch
-        let measured = try await GlossProcesses.onOwnThread { () throws -> Int in
+        let (measured, waits) = try await GlossProcesses.onOwnThread { () throws -> (Int, Int) in
             #expect(try store.append(author.documents(base: 0, docs.map { ($0, text) })) == .accepted(revision: 1))
             #expect(try store.append(author.changeset(base: 1, setUp)) == .accepted(revision: 2))
             let snapshots = try store.storageSummary().snapshotCount
-            let before = backend.statements.value
+            let (before, waitsBefore) = (backend.statements.value, backend.statements.waits)
             let outcomes = try store.append(batch: pushes)
             #expect(outcomes == pushes.indices.map { .accepted(revision: 3 + $0) })
-            let measured = backend.statements.value - before
+            let measured = (backend.statements.value - before, backend.statements.waits - waitsBefore)
             #expect(try store.storageSummary().snapshotCount >= snapshots + docs.count)
             return measured
         }
-        // BEGIN, the lock, the head, the duplicates, two of prefetch, the schema, a block per
-        // document, the rows (snapshots with them), COMMIT.
+        // BEGIN, the lock, the head, the duplicates, the schema, the documents, their rows, a
+        // block per document, the rows (snapshots with them), COMMIT.
         #expect(measured <= 9 + docs.count, "\(measured) statements for \(docs.count) folds")
+        // Waits: from BEGIN to the documents (queued together), the rows, each block, the
+        // writes with COMMIT.
+        #expect(waits <= 3 + docs.count, "\(waits) waits for \(docs.count) folds")
         for doc in docs {
             #expect(try store.headAnnotations(of: doc).count == 60)
             #expect(try store.headAnnotations(of: doc).count(where: { $0.label == "LOC" }) == 20)
@@ -327,6 +330,34 @@ struct PostgresBackendTests {
             #expect(error?.code == .unavailable)
             #expect(error?.isRetryable == true)
             // The pool replaces the connection: the retry succeeds.
+            #expect(try database.transaction { try $0.query("SELECT 1").count } == 1)
+        }
+    }
+
+    /// Statements queued together are answered in order with one wait; the first failure is
+    /// thrown, and a failing write queued with COMMIT leaves nothing committed.
+    @Test func statementsQueuedTogetherAnswerInOrderAndFailAsOne() async throws {
+        let url = try await TestPostgres.shared().freshDatabase()
+        let database = try PostgresTestStores.startedDatabase(url: url, poolSize: 1)
+        defer { database.shutdown() }
+        try await GlossProcesses.onOwnThread { () throws in
+            try database.withConnection { connection in
+                #expect(try connection.queries(["SELECT 1", "SELECT 2", "SELECT 3"]).map { try $0[0].decode(Int.self) } == [1, 2, 3])
+                let error = #expect(throws: PostgresStorageError.self) {
+                    try connection.queries(["SELECT 1", "SELECT 1 / 0", "SELECT no_such_column"])
+                }
+                #expect(error?.sqlState == "22012", "the first failure, division by zero: \(String(describing: error))")
+                try connection.execute("CREATE TABLE queued(x int PRIMARY KEY)")
+            }
+            let error = #expect(throws: PostgresStorageError.self) {
+                try database.transaction { connection in
+                    try connection.execute("INSERT INTO queued VALUES (1)")
+                    connection.sendWithNext("INSERT INTO queued VALUES (1)")
+                }
+            }
+            #expect(error?.code == .uniqueViolation)
+            #expect(try database.withConnection { try $0.query("SELECT COUNT(*) FROM queued")[0].decode(Int.self) } == 0)
+            // The connection went back to the pool usable.
             #expect(try database.transaction { try $0.query("SELECT 1").count } == 1)
         }
     }
