@@ -15,7 +15,10 @@ import GlossModel
 /// never on an event loop or Swift's cooperative pool. The async side of the server awaits that
 /// executor. Because a call may cost a round trip, the reads a push's check makes for many
 /// annotations come in batches (``CorpusReader/headRows(document:ids:)``,
-/// ``CorpusReader/referrers(document:targets:)``, ``CorpusReader/revisions(_:)``).
+/// ``CorpusReader/referrers(document:targets:)``, ``CorpusReader/revisions(_:)``), and a group
+/// commit announces what it will read first (``CorpusReader/startBatch(of:prefetching:metaKeys:)``).
+/// PostgreSQL's own I/O runs on event loops of its own, apart from those serving clients, so
+/// that a waiting storage thread is answered as soon as the database answers.
 ///
 /// ## Concurrency contract
 /// Every backend keeps it, and `CorpusBackendContractTests` checks it on each:
