@@ -9,14 +9,13 @@ import GlossModel
 /// block. So at rest the head is mostly blocks, about a tenth of a row per annotation's size.
 public enum DocumentHead {
     /// Rows a document may gather before they are folded, however small its block.
-    public static let minimumRows = 16
+    static let minimumRows = 16
     /// Rows are folded once there are more than the block's entries divided by this.
-    public static let rowShare = 8
+    static let rowShare = 8
 
     /// Whether a write that leaves a document with `rows` head rows beside a block of
     /// `blockEntries` folds them into a new block (and so reads all of the document's rows).
-    /// A backend that prefetches a batch's rows fetches such documents' rows whole (PostgreSQL
-    /// applies this rule in SQL, with these constants).
+    /// A backend that prefetches a batch's rows uses it to fetch such documents' rows whole.
     public static func folds(rows: Int, blockEntries: Int) -> Bool {
         rows > max(minimumRows, blockEntries / rowShare)
     }

@@ -202,9 +202,9 @@ struct PostgresBackendTests {
         // BEGIN, the lock, the head, the duplicates, the schema, the documents, their rows, a
         // block per document, the rows (snapshots with them), COMMIT.
         #expect(measured <= 9 + docs.count, "\(measured) statements for \(docs.count) folds")
-        // Waits: from BEGIN to the documents' rows (queued together), each block, the writes
-        // with COMMIT.
-        #expect(waits <= 2 + docs.count, "\(waits) waits for \(docs.count) folds")
+        // Waits: from BEGIN to the documents (queued together), the rows, each block, the
+        // writes with COMMIT.
+        #expect(waits <= 3 + docs.count, "\(waits) waits for \(docs.count) folds")
         for doc in docs {
             #expect(try store.headAnnotations(of: doc).count == 60)
             #expect(try store.headAnnotations(of: doc).count(where: { $0.label == "LOC" }) == 20)
