@@ -37,7 +37,7 @@ final class HeadBlockCache: Sendable {
         var clock = 0
     }
 
-    /// Entries held at most, over all blocks (about 200 bytes each).
+    /// Entries held at most, over all blocks (about 1 KB each, decoded).
     let capacity: Int
     private let state = Mutex(State())
 
