@@ -49,10 +49,10 @@ struct PrefetchedHead: HeadView, Sendable {
         try load(ops: changeset.ops, base: changeset.base, schema: schema(in: rows), from: rows, cache: cache)
     }
 
-    /// The corpus's schema and the revision that last set it.
     /// The meta keys ``schema(in:)`` reads.
     static let schemaMetaKeys = [CorpusStore.MetaKey.schema, CorpusStore.MetaKey.schemaRevision]
 
+    /// The corpus's schema and the revision that last set it.
     static func schema(in rows: any CorpusReader) throws -> (schema: Schema, revision: Int) {
         guard let json = try rows.meta(CorpusStore.MetaKey.schema) else { return (.open, 0) }
         return (
