@@ -34,8 +34,9 @@ extension PostgresCorpusRows {
         if !ids.isEmpty { statements.append(Self.documentsWithHeads(corpus: corpus, ids: ids)) }
         let results = try connection.queries(statements)
 
-        let head = max(try results[0].first?.decode(Int.self) ?? 0, pending.highestRevision ?? 0)
-        var known = pending.revisionByChangeset.filter { Set(changesets).contains($0.key) }
+        let head = try results[0].first?.decode(Int.self) ?? 0
+        // Nothing waits after settle(): every revision is in the database.
+        var known: [ChangesetID: Int] = [:]
         for row in results[1] {
             let (changeset, revision) = try row.decode((ByteBuffer, Int).self)
             if let id = ChangesetID(bytes: Self.bytes(changeset)) { known[id] = revision }
