@@ -124,16 +124,14 @@ public protocol CorpusReader {
     func meta(_ key: String) throws -> [UInt8]?
     /// Bytes at rest, by part (for the benchmark and `glossd` metrics).
     func storageSummary() throws -> StorageSummary
-    /// A hint: the documents, and the annotations of each, that the reads to come will ask
-    /// about (a group commit's changesets, before any is checked). A backend where each read is
-    /// a round trip may load their rows, head blocks and head rows now, in a few statements,
-    /// and answer those reads from memory; every read stays exact. Does nothing by default.
-    func prefetch(_ annotations: [DocumentID: Set<AnnotationID>]) throws
     /// What a group commit reads before it checks anything: the head revision and the
-    /// revisions of those of `changesets` the corpus has (``revisionNumbers(of:)``). Hints as
-    /// well, for a backend where each read is a round trip: it may ``prefetch(_:)`` `annotations`
-    /// and read the meta values of `metaKeys` in the same round trips, and answer those reads
-    /// from memory later. By default, the reads one after the other.
+    /// revisions of those of `changesets` the corpus has (``revisionNumbers(of:)``).
+    ///
+    /// `annotations` and `metaKeys` are hints: the documents, and the annotations of each, that
+    /// the reads to come will ask about (the batch's changesets, before any is checked), and the
+    /// meta values they will read. A backend where each read is a round trip may load their
+    /// rows, head blocks, head rows and values now, in a few statements, and answer those reads
+    /// from memory; every read stays exact. By default, the two reads one after the other.
     func startBatch(
         of changesets: [ChangesetID], prefetching annotations: [DocumentID: Set<AnnotationID>], metaKeys: [String]
     ) throws -> (head: Int, known: [ChangesetID: Int])
@@ -298,16 +296,11 @@ extension CorpusReader {
         return found
     }
 
-    /// Nothing to gain where a read costs no round trip.
-    public func prefetch(_ annotations: [DocumentID: Set<AnnotationID>]) throws {}
-
+    /// The hints ignored: nothing to gain where a read costs no round trip.
     public func startBatch(
         of changesets: [ChangesetID], prefetching annotations: [DocumentID: Set<AnnotationID>], metaKeys: [String]
     ) throws -> (head: Int, known: [ChangesetID: Int]) {
-        let head = try headRevision()
-        let known = try revisionNumbers(of: changesets)
-        try prefetch(annotations)
-        return (head, known)
+        (try headRevision(), try revisionNumbers(of: changesets))
     }
 
     /// From the rows themselves, for backends without a cheaper read.

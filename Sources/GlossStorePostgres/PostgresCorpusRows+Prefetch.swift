@@ -50,15 +50,6 @@ extension PostgresCorpusRows {
         return (head, known)
     }
 
-    func prefetch(_ annotations: [DocumentID: Set<AnnotationID>]) throws {
-        guard let known = pending?.known, !annotations.isEmpty else { return }
-        try settle()
-        let ids = annotations.keys.sorted()
-        try learnDocuments(
-            try connection.query(Self.documentsWithHeads(corpus: corpus, ids: ids)), ids: ids, annotations: annotations,
-            into: known)
-    }
-
     /// Documents by id, each with its head block and its number of head rows.
     private static func documentsWithHeads(corpus: Int32, ids: [DocumentID]) -> PostgresQuery {
         """

@@ -2,7 +2,8 @@ import GlossModel
 import GlossStore
 
 /// What one write transaction knows of the database's rows, so that reads it has already made
-/// (or prefetched for a whole batch, ``PostgresCorpusRows/prefetch(_:)``) cost no round trip.
+/// (or prefetched for a whole batch, ``PostgresCorpusRows/startBatch(of:prefetching:metaKeys:)``)
+/// cost no round trip.
 ///
 /// It holds the rows as the database has them, not the writes still waiting in
 /// ``PostgresPendingWrites``: reads look there first. It stays exact because only this
